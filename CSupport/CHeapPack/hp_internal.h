@@ -1,0 +1,96 @@
+// Private helpers shared by the shim's .c files: varints, the pointer map, allocation checks.
+#ifndef HP_INTERNAL_H
+#define HP_INTERNAL_H
+
+#include "CHeapPack.h"
+#include <string.h>
+#include <stdlib.h>
+
+#define HP_LIKELY(x) __builtin_expect(!!(x), 1)
+#define HP_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+// The layouts below are shared with Swift and with the runtime; catch drift at compile time.
+_Static_assert(sizeof(void *) == 8, "HeapPack supports 64-bit targets only");
+_Static_assert(sizeof(hp_op) == 24, "hp_op layout is mirrored by the Swift plan builder");
+
+// Enums nested inline are walked recursively; nesting is bounded by the type, not by data.
+// This cap turns a pathological type (or a garbled plan) into an error instead of a crash.
+#define HP_MAX_INLINE_DEPTH 64
+
+static inline hp_status hp_put_bytes(hp_buffer *b, const void *src, size_t n) {
+    if (HP_UNLIKELY(b->capacity - b->count < n)) {
+        hp_status s = hp_buffer_reserve(b, n);
+        if (s != HP_OK) return s;
+    }
+    memcpy(b->bytes + b->count, src, n);
+    b->count += n;
+    return HP_OK;
+}
+
+static inline hp_status hp_put_varint(hp_buffer *b, uint64_t v) {
+    if (HP_UNLIKELY(b->capacity - b->count < 10)) {
+        hp_status s = hp_buffer_reserve(b, 10);
+        if (s != HP_OK) return s;
+    }
+    uint8_t *p = b->bytes + b->count;
+    while (v >= 0x80) { *p++ = (uint8_t)(v | 0x80); v >>= 7; }
+    *p++ = (uint8_t)v;
+    b->count = (size_t)(p - b->bytes);
+    return HP_OK;
+}
+
+/// LEB128 read with bounds and overlong checks. Returns false on truncated or >64-bit input.
+static inline bool hp_get_varint(const uint8_t **cursor, const uint8_t *end, uint64_t *out) {
+    const uint8_t *p = *cursor;
+    uint64_t v = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+        if (HP_UNLIKELY(p >= end)) return false;
+        uint8_t byte = *p++;
+        if (shift == 63 && byte > 1) return false;
+        v |= (uint64_t)(byte & 0x7f) << shift;
+        if (!(byte & 0x80)) { *cursor = p; *out = v; return true; }
+    }
+    return false;
+}
+
+// Body-stream opcodes (docs/FORMAT.md, "Body stream"). A reference is one varint:
+#define HP_REF_NULL 0       // null
+#define HP_REF_NEW 1        // first sight: varint type index [, varint element count]; index = next
+#define HP_REF_STATIC 2     // a runtime singleton in an image: static pointer follows
+#define HP_REF_BACK 3       // HP_REF_BACK + k: the object with index k
+// A static pointer is varint 0 (null) or varint (packet image + 1), varint offset.
+// A String is one byte, then:
+#define HP_STRING_INLINE 0  // 16 raw bytes (small string)
+#define HP_STRING_UTF8 1    // varint length, UTF-8 bytes
+
+// Bits of Swift.String's two words (stdlib/public/core/StringObject.swift, 64-bit).
+#define HP_STRING_IS_SMALL (1ull << 61)          // in the object word
+#define HP_STRING_TAIL_ALLOCATED (1ull << 60)    // in countAndFlags: UTF-8 at address + 32
+#define HP_STRING_ADDRESS_MASK 0x0FFFFFFFFFFFFFFFull
+#define HP_STRING_COUNT_MASK 0x0000FFFFFFFFFFFFull
+#define HP_STRING_NATIVE_BIAS 32
+
+// Open-addressing pointer -> u32 map. Keys are non-zero addresses.
+hp_status hp_map_init(hp_map *map, uint32_t capacity_hint);
+void hp_map_free(hp_map *map);
+hp_status hp_map_insert(hp_map *map, uintptr_t key, uint32_t value);
+
+static inline bool hp_map_find(const hp_map *map, uintptr_t key, uint32_t *value_out) {
+    if (map->capacity == 0) return false;
+    uint32_t mask = map->capacity - 1;
+    uint32_t i = (uint32_t)((key * 11400714819323198485ull) >> map->shift);
+    for (;;) {
+        uintptr_t k = map->keys[i];
+        if (k == key) { *value_out = map->values[i]; return true; }
+        if (k == 0) return false;
+        i = (i + 1) & mask;
+    }
+}
+
+void hp_enum_inject(void *value, uint32_t tag, const void *metadata);
+void hp_retain_n(void *object, uint32_t n);
+
+/// Grows a (pointer, count, capacity) array to hold one more element.
+hp_status hp_grow(void **array, uint32_t *capacity, size_t element_size, uint32_t needed);
+
+#endif

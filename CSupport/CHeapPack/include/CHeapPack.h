@@ -1,0 +1,308 @@
+// CHeapPack: the C half of HeapPack.
+//
+// Why this exists: packing walks every byte of a value graph, and that loop has to run at
+// memcpy-like speed with no Swift retain/release traffic, no existential boxing and no
+// recursion. It also has to reach things Swift cannot name: the loaded-image table
+// (dl_iterate_phdr, GNU build-ids) and runtime entry points with the Swift calling convention.
+//
+// The shim is policy-free. It never decides whether a type may travel; it walks layout plans
+// that the Swift layer built from runtime metadata, and it reports back (status + out-params)
+// whenever it meets something it has no plan for. All state lives in explicit structs.
+//
+// Naming: every exported symbol starts with `hp_`, every macro with `HP_`.
+#ifndef CHEAPPACK_H
+#define CHEAPPACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HP_SWIFTCC __attribute__((swiftcall))
+
+// MARK: - Status
+
+/// Every shim function that can fail returns one of these and writes results through
+/// out-parameters. The Swift layer turns them into `PackError` codes.
+typedef enum hp_status {
+    HP_OK = 0,
+    HP_ERR_NO_MEMORY,           ///< malloc failed or a size overflowed
+    HP_ERR_MALFORMED,           ///< packet bytes are truncated or inconsistent
+    HP_ERR_LIMIT,               ///< a caller-set limit was exceeded
+    HP_ERR_POINTER_NOT_STATIC,  ///< a code/data pointer lies in no file-backed image range
+    HP_ERR_PLAN,                ///< the plan provider refused a type (its error is in the Swift context)
+    HP_ERR_CALLBACK,            ///< a string/value callback failed (error in the Swift context)
+    HP_ERR_TYPE_MISMATCH,       ///< an object in the packet has a type its slot cannot hold
+    HP_ERR_UNSUPPORTED,         ///< a representation the engine does not handle yet
+} hp_status;
+
+// MARK: - Growable byte buffer
+
+typedef struct hp_buffer {
+    uint8_t *bytes;
+    size_t count;
+    size_t capacity;
+} hp_buffer;
+
+/// Swift: `hp_buffer_reserve(&buf, extra)`. Ensures `capacity - count >= extra`.
+hp_status hp_buffer_reserve(hp_buffer *buffer, size_t extra);
+/// Frees the storage and zeroes the struct. Safe on a zeroed buffer.
+void hp_buffer_free(hp_buffer *buffer);
+
+// MARK: - Loaded images
+
+/// One PT_LOAD segment's file-backed part: `[start, start + filesz)`. Only these bytes are the
+/// same in every process that maps the binary; `.bss` and runtime-made data are not.
+typedef struct hp_segment {
+    uintptr_t start;
+    uintptr_t end;
+    uint32_t image;
+} hp_segment;
+
+#define HP_BUILD_ID_MAX 64
+
+typedef struct hp_image {
+    uintptr_t base;                 ///< load bias (dlpi_addr)
+    char *path;                     ///< owned; "" for the main executable as reported by the loader
+    uint8_t build_id[HP_BUILD_ID_MAX];
+    uint32_t build_id_length;       ///< 0 when the image has no NT_GNU_BUILD_ID note
+} hp_image;
+
+typedef struct hp_image_table {
+    hp_image *images;               ///< images[0] is the main executable
+    uint32_t image_count;
+    hp_segment *segments;           ///< sorted by start, non-overlapping
+    uint32_t segment_count;
+} hp_image_table;
+
+/// Swift: `hp_image_table_load(&table)`. Snapshots every loaded image. Free with
+/// `hp_image_table_free`, also after a failure.
+hp_status hp_image_table_load(hp_image_table *table);
+void hp_image_table_free(hp_image_table *table);
+
+/// Finds the image whose file-backed bytes contain `address`. Returns false when none does.
+bool hp_image_table_locate(const hp_image_table *table, uintptr_t address,
+                           uint32_t *image_out, uint64_t *offset_out);
+
+/// Inverse of locate: `base + offset`, but only if that lands in a file-backed segment of
+/// `image` with `span` readable bytes. Returns false otherwise (a garbled packet).
+bool hp_image_table_resolve(const hp_image_table *table, uint32_t image, uint64_t offset,
+                            uint64_t span, uintptr_t *address_out);
+
+// MARK: - Layout plans
+
+/// What the walker does at one offset of a value. Bytes not covered by an op are trivial
+/// and travel verbatim.
+typedef enum hp_op_kind {
+    HP_OP_REF = 1,      ///< 8 bytes: strong reference to a heap object, or null. aux: required class metadata or NULL
+    HP_OP_FUNC,         ///< 16 bytes: thick function {code pointer, context reference or null}
+    HP_OP_STATIC,       ///< 8 bytes: pointer into an image's file-backed bytes (thin function, witness table), or null
+    HP_OP_RAW_POINTER,  ///< 8 bytes: a raw pointer; travels only if null or static, else HP_ERR_POINTER_NOT_STATIC
+    HP_OP_METADATA,     ///< 8 bytes: type metadata pointer, travels as a type-table index
+    HP_OP_STRING,       ///< 16 bytes: Swift.String
+    HP_OP_ENUM,         ///< sub->size bytes: an enum whose payloads need walking; sub is an HP_PLAN_ENUM
+} hp_op_kind;
+
+typedef struct hp_plan hp_plan;
+
+typedef struct hp_op {
+    uint32_t kind;              ///< hp_op_kind
+    uint32_t offset;            ///< from the start of the value (of the object, in object plans)
+    const void *aux;            ///< HP_OP_REF: expected class metadata (NULL = any object)
+    const hp_plan *sub;         ///< HP_OP_ENUM: the enum plan
+} hp_op;
+
+typedef enum hp_plan_kind {
+    HP_PLAN_VALUE = 1,  ///< an inline value: ops over `size` bytes
+    HP_PLAN_ENUM,       ///< an enum: tag via value witnesses, then the case's payload plan
+    HP_PLAN_OBJECT,     ///< a heap object: header, fixed body, optional tail of elements
+} hp_plan_kind;
+
+struct hp_plan {
+    uint32_t kind;
+    uint32_t size;              ///< value/enum: size; object: size of the fixed part
+    uint32_t stride;            ///< value/enum: stride
+    uint32_t align_mask;
+    uint32_t op_count;
+    const hp_op *ops;
+    const void *metadata;       ///< enum: for value witnesses; object: the object's metadata
+    // HP_PLAN_ENUM
+    uint32_t case_count;        ///< payload cases + empty cases
+    uint32_t payload_case_count;
+    const hp_plan *const *payloads; ///< one value plan per payload case (tag order)
+    // HP_PLAN_OBJECT
+    uint32_t body_offset;       ///< first byte of the fixed body that travels (after header/count words)
+    uint32_t has_tail;          ///< 1: `element` repeated `count` times from `tail_offset` (array storage)
+    uint32_t tail_offset;
+    uint32_t count_offset;      ///< where the element count is stored (tail objects)
+    const hp_plan *element;
+};
+
+// MARK: - Runtime helpers used by the Swift layer
+
+/// Swift: `hp_enum_tag(value, metadata)` — calls the enum's `getEnumTag` value witness.
+uint32_t hp_enum_tag(const void *value, const void *metadata);
+/// Allocates an object with refcount 1; body is uninitialized.
+void *hp_alloc_object(const void *metadata, size_t size, size_t align_mask);
+/// Frees an object made by hp_alloc_object that was never handed to Swift (no deinit runs).
+void hp_dealloc_uninitialized_object(void *object, size_t size, size_t align_mask);
+/// Resolves a mangled type name (symbolic references allowed when `name` points into the image).
+/// `context` is a nominal type descriptor (or NULL) and `arguments` its generic arguments.
+const void *hp_type_by_mangled_name(const char *name, size_t length, const void *context,
+                                    const void *const *arguments);
+/// Copies `size` bytes of an enum value and strips its tag bits, leaving the payload at offset 0.
+void hp_enum_project(void *value, const void *metadata);
+
+// MARK: - Pack
+
+/// Called when the walker meets an object type it has not seen in this walk. Returns the
+/// object plan, or NULL after recording an error in `context` (the walk then stops with
+/// HP_ERR_PLAN).
+typedef const hp_plan *(*hp_plan_provider)(void *context, const void *metadata);
+
+/// Called for strings that do not keep contiguous UTF-8 (shared, foreign). Writes a pointer
+/// to UTF-8 bytes that stay valid until the walk ends. Returns false after recording an error.
+typedef bool (*hp_string_bytes_fn)(void *context, const void *string,
+                                   const uint8_t **bytes_out, size_t *length_out);
+
+typedef struct hp_map {
+    uintptr_t *keys;            ///< 0 = empty slot
+    uint32_t *values;
+    uint32_t capacity;          ///< power of two
+    uint32_t count;
+    uint32_t shift;             ///< 64 - log2(capacity), for Fibonacci hashing
+} hp_map;
+
+/// Where the walker was when something went wrong, so Swift can name the path.
+typedef struct hp_site {
+    uint32_t object;            ///< object index, or UINT32_MAX for the root value
+    const hp_plan *plan;        ///< innermost plan
+    uint32_t op;                ///< op index in `plan`, or UINT32_MAX
+    uint64_t element;           ///< tail element index, or UINT64_MAX
+    uintptr_t pointer;          ///< the offending pointer or metadata, if any
+} hp_site;
+
+/// Per-object discovery record: which object (and which op, element) first referenced it.
+typedef struct hp_origin {
+    uint32_t parent;            ///< UINT32_MAX: the root value
+    uint32_t op;
+    const hp_plan *plan;
+    uint64_t element;
+} hp_origin;
+
+#define HP_SITE_PATH_MAX 64
+
+typedef struct hp_packer {
+    // Inputs (set by the caller, not changed by the walk).
+    const hp_image_table *images;
+    hp_plan_provider plan_for;
+    hp_string_bytes_fn string_bytes;
+    void *context;
+    const uintptr_t *static_objects;   ///< objects that travel as image pointers (empty-array singleton)
+    uint32_t static_object_count;
+    uint64_t max_objects;
+
+    // Output.
+    hp_buffer out;                     ///< the body stream
+
+    // Objects discovered so far, in index order.
+    const void **objects;
+    const hp_plan **object_plans;
+    hp_origin *origins;
+    uint32_t object_count;
+    uint32_t object_capacity;
+    hp_map object_index;
+
+    // Types used, in type-table order, with the object plan of each (NULL until asked for).
+    const void **types;
+    const hp_plan **type_plans;
+    uint32_t type_count;
+    uint32_t type_capacity;
+    uint32_t type_plan_capacity;
+    hp_map type_index;
+
+    // Images used: table index -> packet index + 1 (0 = unused), and packet order.
+    uint32_t *image_slot;
+    uint32_t *images_used;
+    uint32_t images_used_count;
+
+    hp_site site;                      ///< valid after a failure
+    const hp_plan *site_path[HP_SITE_PATH_MAX]; ///< enclosing (plan, op) pairs at the failure, outermost first
+    uint32_t site_path_ops[HP_SITE_PATH_MAX];
+    uint32_t site_depth;
+    uint32_t depth;
+    bool site_recorded;
+} hp_packer;
+
+/// Swift: `hp_pack(&packer, rootPlan, valuePointer)`. Walks the root value, then every object
+/// it reaches, appending the body stream to `packer->out`. On failure `packer->site` says where.
+/// The caller frees with `hp_packer_free` in every case.
+hp_status hp_pack(hp_packer *packer, const hp_plan *root, const void *value);
+void hp_packer_free(hp_packer *packer);
+
+/// Swift: `hp_packer_image_slot(&packer, tableIndex)`. The packet image index (0-based) of a
+/// table image, adding it to the packet's image list on first use. Used for type-table entries
+/// that travel as static addresses.
+uint32_t hp_packer_image_slot(hp_packer *packer, uint32_t image);
+
+// MARK: - Unpack
+
+/// Makes a String from UTF-8 bytes and initializes `destination` with it.
+typedef void (*hp_make_string_fn)(const uint8_t *bytes, size_t length, void *destination);
+/// Destroys a String made by hp_make_string_fn (cleanup after a failed unpack).
+typedef void (*hp_destroy_string_fn)(void *string);
+
+typedef struct hp_unpacker {
+    // Inputs.
+    const hp_image_table *images;
+    const uint32_t *image_map;          ///< packet image index -> table index
+    uint32_t image_map_count;
+    const void *const *types;           ///< type-table index -> metadata
+    const hp_plan *const *type_plans;   ///< type-table index -> object plan (NULL if not an object type)
+    uint32_t type_count;
+    hp_make_string_fn make_string;
+    hp_destroy_string_fn destroy_string;
+    uint64_t max_objects;
+    const uintptr_t *static_objects;    ///< the only addresses a static-object reference may name
+    uint32_t static_object_count;
+    const uint8_t *cursor;
+    const uint8_t *end;
+
+    // Objects made so far, in index order.
+    void **objects;
+    const hp_plan **object_plans;
+    uint64_t *object_counts;            ///< tail element count (tail objects only)
+    uint32_t *extra_refs;               ///< references beyond the first, applied on success
+    uint32_t object_count;
+    uint32_t object_capacity;
+    uint32_t objects_filled;
+
+    // Strings made so far (destroyed on failure).
+    void **strings;
+    uint32_t string_count, string_capacity;
+
+    hp_site site;
+    uint32_t depth;
+    bool building;                      ///< false during the validation pass
+} hp_unpacker;
+
+/// Swift: `hp_unpack(&unpacker, rootPlan, destination)`. Reads the body stream from `cursor`
+/// to `end`, building objects and initializing the root value at `destination`. On success
+/// every object holds exactly the references the graph gives it; on failure everything built
+/// is freed without running any deinit, and `destination` is left uninitialized.
+hp_status hp_unpack(hp_unpacker *unpacker, const hp_plan *root, void *destination);
+void hp_unpacker_free(hp_unpacker *unpacker);
+
+// MARK: - Checksum
+
+/// A fast 64-bit checksum of the body (not cryptographic: it catches corruption, not forgery).
+uint64_t hp_checksum(const uint8_t *bytes, size_t length, uint64_t seed);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

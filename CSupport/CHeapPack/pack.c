@@ -1,0 +1,262 @@
+// The pack walk. Cheney-style: the root value is written first; every object met for the first
+// time is appended to `objects` and its body is written later, in index order. The object list
+// is the work queue, so the walk never recurses on data: a million-node list costs a million
+// queue entries and no stack.
+#include "hp_internal.h"
+
+static hp_status fail_at(hp_packer *p, hp_status status, const hp_plan *plan, uint32_t op, uintptr_t pointer) {
+    if (!p->site_recorded) {
+        p->site_recorded = true;
+        p->site.plan = plan;
+        p->site.op = op;
+        p->site.pointer = pointer;
+        p->site_depth = p->depth;
+    }
+    return status;
+}
+
+uint32_t hp_packer_image_slot(hp_packer *p, uint32_t image) {
+    uint32_t slot = p->image_slot[image];
+    if (slot == 0) {
+        p->images_used[p->images_used_count++] = image;
+        slot = p->images_used_count;
+        p->image_slot[image] = slot;
+    }
+    return slot - 1;
+}
+
+static hp_status put_static(hp_packer *p, uintptr_t address) {
+    if (address == 0) return hp_put_varint(&p->out, 0);
+    uint32_t image;
+    uint64_t offset;
+    if (!hp_image_table_locate(p->images, address, &image, &offset)) return HP_ERR_POINTER_NOT_STATIC;
+    uint32_t slot = hp_packer_image_slot(p, image) + 1;
+    hp_status s = hp_put_varint(&p->out, slot);
+    return s == HP_OK ? hp_put_varint(&p->out, offset) : s;
+}
+
+static hp_status type_index(hp_packer *p, const void *metadata, uint32_t *index_out) {
+    if (hp_map_find(&p->type_index, (uintptr_t)metadata, index_out)) return HP_OK;
+    hp_status s = hp_grow((void **)&p->types, &p->type_capacity, sizeof(void *), p->type_count + 1);
+    if (s == HP_OK) s = hp_grow((void **)&p->type_plans, &p->type_plan_capacity, sizeof(void *), p->type_count + 1);
+    if (s == HP_OK) s = hp_map_insert(&p->type_index, (uintptr_t)metadata, p->type_count);
+    if (s != HP_OK) return s;
+    p->types[p->type_count] = metadata;
+    p->type_plans[p->type_count] = NULL;
+    *index_out = p->type_count++;
+    return HP_OK;
+}
+
+static hp_status put_ref(hp_packer *p, uintptr_t object, const hp_plan *plan, uint32_t op) {
+    if (object == 0) return hp_put_varint(&p->out, HP_REF_NULL);
+    uint32_t index;
+    if (hp_map_find(&p->object_index, object, &index)) {
+        if (index != UINT32_MAX) return hp_put_varint(&p->out, (uint64_t)HP_REF_BACK + index);
+        hp_status s = hp_put_varint(&p->out, HP_REF_STATIC);
+        if (s == HP_OK) s = put_static(p, object);
+        return s == HP_OK ? s : fail_at(p, s, plan, op, object);
+    }
+    const void *metadata = *(const void *const *)object;
+    uint32_t type;
+    hp_status s = type_index(p, metadata, &type);
+    if (s != HP_OK) return s;
+    const hp_plan *object_plan = p->type_plans[type];
+    if (!object_plan) {
+        // Ask before recording the object, so a refusal names the slot that led here.
+        object_plan = p->plan_for(p->context, metadata);
+        if (!object_plan) return fail_at(p, HP_ERR_PLAN, plan, op, (uintptr_t)metadata);
+        p->type_plans[type] = object_plan;
+    }
+    if (p->object_count >= p->max_objects) return fail_at(p, HP_ERR_LIMIT, plan, op, object);
+    uint32_t n = p->object_count;
+    if (n == p->object_capacity) {
+        // Three parallel arrays share one capacity.
+        uint32_t capacity = p->object_capacity;
+        s = hp_grow((void **)&p->objects, &capacity, sizeof(void *), n + 1);
+        uint32_t same = p->object_capacity;
+        if (s == HP_OK) s = hp_grow((void **)&p->object_plans, &same, sizeof(void *), capacity);
+        same = p->object_capacity;
+        if (s == HP_OK) s = hp_grow((void **)&p->origins, &same, sizeof(hp_origin), capacity);
+        if (s != HP_OK) return s;
+        p->object_capacity = capacity;
+    }
+    if (s == HP_OK) s = hp_map_insert(&p->object_index, object, n);
+    if (s != HP_OK) return s;
+    p->objects[n] = (const void *)object;
+    p->object_plans[n] = object_plan;
+    p->origins[n] = (hp_origin){ p->site.object, op, plan, p->site.element };
+    p->object_count = n + 1;
+    s = hp_put_varint(&p->out, HP_REF_NEW);
+    if (s == HP_OK) s = hp_put_varint(&p->out, type);
+    if (s == HP_OK && object_plan->has_tail) {
+        uint64_t count;
+        memcpy(&count, (const uint8_t *)object + object_plan->count_offset, 8);
+        s = hp_put_varint(&p->out, count);
+    }
+    return s;
+}
+
+static hp_status put_string(hp_packer *p, const uint8_t *at, const hp_plan *plan, uint32_t op) {
+    uint64_t count_and_flags, object;
+    memcpy(&count_and_flags, at, 8);
+    memcpy(&object, at + 8, 8);
+    uint8_t tag;
+    if (object & HP_STRING_IS_SMALL) {
+        tag = HP_STRING_INLINE;
+        hp_status s = hp_put_bytes(&p->out, &tag, 1);
+        return s == HP_OK ? hp_put_bytes(&p->out, at, 16) : s;
+    }
+    const uint8_t *bytes;
+    size_t length;
+    if (count_and_flags & HP_STRING_TAIL_ALLOCATED) {
+        bytes = (const uint8_t *)(uintptr_t)(object & HP_STRING_ADDRESS_MASK) + HP_STRING_NATIVE_BIAS;
+        length = (size_t)(count_and_flags & HP_STRING_COUNT_MASK);
+    } else if (!p->string_bytes(p->context, at, &bytes, &length)) {
+        return fail_at(p, HP_ERR_CALLBACK, plan, op, 0);
+    }
+    tag = HP_STRING_UTF8;
+    hp_status s = hp_put_bytes(&p->out, &tag, 1);
+    if (s == HP_OK) s = hp_put_varint(&p->out, length);
+    return s == HP_OK ? hp_put_bytes(&p->out, bytes, length) : s;
+}
+
+static hp_status put_fields(hp_packer *p, const uint8_t *base, const hp_plan *plan, uint32_t start, uint32_t end);
+
+static hp_status put_enum(hp_packer *p, const uint8_t *at, const hp_plan *plan, const hp_plan *enum_plan, uint32_t op) {
+    uint32_t tag = hp_enum_tag(at, enum_plan->metadata);
+    if (tag >= enum_plan->case_count) return fail_at(p, HP_ERR_UNSUPPORTED, plan, op, (uintptr_t)enum_plan->metadata);
+    hp_status s = hp_put_varint(&p->out, tag);
+    if (s != HP_OK || tag >= enum_plan->payload_case_count) return s;
+    const hp_plan *payload = enum_plan->payloads[tag];
+    if (p->depth >= HP_MAX_INLINE_DEPTH) return fail_at(p, HP_ERR_LIMIT, plan, op, 0);
+    // Projection clears tag bits that may live in the payload's spare bits; do it on a copy.
+    uint8_t local[256] __attribute__((aligned(16)));
+    uint8_t *scratch = enum_plan->size <= sizeof local ? local : malloc(enum_plan->size);
+    if (!scratch) return HP_ERR_NO_MEMORY;
+    memcpy(scratch, at, enum_plan->size);
+    hp_enum_project(scratch, enum_plan->metadata);
+    p->site_path[p->depth] = plan;
+    p->site_path_ops[p->depth] = op;
+    p->depth++;
+    s = put_fields(p, scratch, payload, 0, payload->size);
+    p->depth--;
+    if (scratch != local) free(scratch);
+    return s;
+}
+
+static hp_status put_fields(hp_packer *p, const uint8_t *base, const hp_plan *plan, uint32_t start, uint32_t end) {
+    uint32_t position = start;
+    hp_status s = HP_OK;
+    for (uint32_t i = 0; i < plan->op_count; i++) {
+        const hp_op *op = &plan->ops[i];
+        if (op->offset > position) {
+            s = hp_put_bytes(&p->out, base + position, op->offset - position);
+            if (s != HP_OK) return s;
+        }
+        const uint8_t *at = base + op->offset;
+        uintptr_t word;
+        memcpy(&word, at, 8);
+        switch ((hp_op_kind)op->kind) {
+        case HP_OP_REF:
+            s = put_ref(p, word, plan, i);
+            position = op->offset + 8;
+            break;
+        case HP_OP_FUNC: {
+            s = put_static(p, word);
+            if (s != HP_OK) return fail_at(p, s, plan, i, word);
+            uintptr_t context;
+            memcpy(&context, at + 8, 8);
+            s = put_ref(p, context, plan, i);
+            position = op->offset + 16;
+            break;
+        }
+        case HP_OP_STATIC:
+        case HP_OP_RAW_POINTER:
+            s = put_static(p, word);
+            if (s != HP_OK) return fail_at(p, s, plan, i, word);
+            position = op->offset + 8;
+            break;
+        case HP_OP_METADATA: {
+            uint32_t type = 0;
+            if (word) s = type_index(p, (const void *)word, &type);
+            if (s == HP_OK) s = hp_put_varint(&p->out, word ? (uint64_t)type + 1 : 0);
+            position = op->offset + 8;
+            break;
+        }
+        case HP_OP_STRING:
+            s = put_string(p, at, plan, i);
+            position = op->offset + 16;
+            break;
+        case HP_OP_ENUM:
+            s = put_enum(p, at, plan, op->sub, i);
+            position = op->offset + op->sub->size;
+            break;
+        default:
+            return fail_at(p, HP_ERR_UNSUPPORTED, plan, i, 0);
+        }
+        if (s != HP_OK) return s;
+    }
+    if (end > position) s = hp_put_bytes(&p->out, base + position, end - position);
+    return s;
+}
+
+static hp_status put_object(hp_packer *p, uint32_t index) {
+    const uint8_t *object = p->objects[index];
+    const hp_plan *plan = p->object_plans[index];
+    p->site.object = index;
+    p->site.element = UINT64_MAX;
+    hp_status s = put_fields(p, object, plan, plan->body_offset, plan->size);
+    if (s != HP_OK || !plan->has_tail) return s;
+    uint64_t count;
+    memcpy(&count, object + plan->count_offset, 8);
+    const hp_plan *element = plan->element;
+    const uint8_t *tail = object + plan->tail_offset;
+    if (element->op_count == 0) {
+        if (element->stride && count > SIZE_MAX / element->stride) return HP_ERR_NO_MEMORY;
+        return hp_put_bytes(&p->out, tail, (size_t)count * element->stride);
+    }
+    for (uint64_t i = 0; i < count; i++) {
+        p->site.element = i;
+        s = put_fields(p, tail + i * element->stride, element, 0, element->size);
+        if (s != HP_OK) return s;
+    }
+    p->site.element = UINT64_MAX;
+    return HP_OK;
+}
+
+hp_status hp_pack(hp_packer *p, const hp_plan *root, const void *value) {
+    p->site = (hp_site){ UINT32_MAX, NULL, UINT32_MAX, UINT64_MAX, 0 };
+    p->site_recorded = false;
+    p->depth = 0;
+    p->image_slot = calloc(p->images->image_count, sizeof(uint32_t));
+    p->images_used = malloc(p->images->image_count * sizeof(uint32_t));
+    if (!p->image_slot || !p->images_used) return HP_ERR_NO_MEMORY;
+    // The main executable is always packet image 0: its build-id identifies the program.
+    p->images_used[0] = 0;
+    p->image_slot[0] = 1;
+    p->images_used_count = 1;
+    hp_status s = hp_map_init(&p->object_index, 64);
+    if (s == HP_OK) s = hp_map_init(&p->type_index, 64);
+    for (uint32_t i = 0; s == HP_OK && i < p->static_object_count; i++)
+        s = hp_map_insert(&p->object_index, p->static_objects[i], UINT32_MAX);
+    if (s != HP_OK) return s;
+    s = put_fields(p, value, root, 0, root->size);
+    for (uint32_t k = 0; s == HP_OK && k < p->object_count; k++) s = put_object(p, k);
+    return s;
+}
+
+void hp_packer_free(hp_packer *p) {
+    hp_buffer_free(&p->out);
+    free(p->objects);
+    free(p->object_plans);
+    free(p->origins);
+    hp_map_free(&p->object_index);
+    free(p->types);
+    free(p->type_plans);
+    hp_map_free(&p->type_index);
+    free(p->image_slot);
+    free(p->images_used);
+    p->objects = NULL; p->object_plans = NULL; p->origins = NULL; p->types = NULL;
+    p->type_plans = NULL; p->image_slot = NULL; p->images_used = NULL;
+    p->object_count = p->object_capacity = p->type_count = p->type_capacity = p->type_plan_capacity = 0;
+}

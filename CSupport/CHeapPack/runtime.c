@@ -1,0 +1,62 @@
+// Calls into the Swift runtime that need the Swift calling convention or are not importable
+// into Swift. Declared here, next to their only users, rather than in a public header.
+#include "hp_internal.h"
+
+#define SWIFTCC __attribute__((swiftcall))
+
+extern void *swift_allocObject(const void *metadata, size_t size, size_t align_mask);
+extern void swift_deallocUninitializedObject(void *object, size_t size, size_t align_mask);
+extern const void *swift_getTypeByMangledNameInContext(const char *name, size_t length,
+                                                       const void *context, const void *const *arguments) SWIFTCC;
+
+typedef uint32_t (*get_enum_tag_fn)(const void *value, const void *metadata) SWIFTCC;
+
+// EnumValueWitnessTable extends the ValueWitnessTable: getEnumTag, destructiveProjectEnumData,
+// destructiveInjectEnumTag follow the 88-byte base table (include/swift/ABI/ValueWitness.def).
+#define HP_VWT_GET_ENUM_TAG 88
+#define HP_VWT_PROJECT_ENUM_DATA 96
+#define HP_VWT_INJECT_ENUM_TAG 104
+
+uint32_t hp_enum_tag(const void *value, const void *metadata) {
+    const uint8_t *vwt = ((const uint8_t *const *)metadata)[-1];
+    get_enum_tag_fn fn;
+    memcpy(&fn, vwt + HP_VWT_GET_ENUM_TAG, sizeof fn);
+    return fn(value, metadata);
+}
+
+void *hp_alloc_object(const void *metadata, size_t size, size_t align_mask) {
+    return swift_allocObject(metadata, size, align_mask);
+}
+
+void hp_dealloc_uninitialized_object(void *object, size_t size, size_t align_mask) {
+    swift_deallocUninitializedObject(object, size, align_mask);
+}
+
+const void *hp_type_by_mangled_name(const char *name, size_t length, const void *context,
+                                    const void *const *arguments) {
+    return swift_getTypeByMangledNameInContext(name, length, context, arguments);
+}
+
+typedef void (*project_fn)(void *value, const void *metadata) SWIFTCC;
+
+void hp_enum_project(void *value, const void *metadata) {
+    const uint8_t *vwt = ((const uint8_t *const *)metadata)[-1];
+    project_fn fn;
+    memcpy(&fn, vwt + HP_VWT_PROJECT_ENUM_DATA, sizeof fn);
+    fn(value, metadata);
+}
+
+typedef void (*inject_fn)(void *value, uint32_t tag, const void *metadata) SWIFTCC;
+
+void hp_enum_inject(void *value, uint32_t tag, const void *metadata) {
+    const uint8_t *vwt = ((const uint8_t *const *)metadata)[-1];
+    inject_fn fn;
+    memcpy(&fn, vwt + HP_VWT_INJECT_ENUM_TAG, sizeof fn);
+    fn(value, tag, metadata);
+}
+
+extern void *swift_retain_n(void *object, uint32_t n);
+
+void hp_retain_n(void *object, uint32_t n) {
+    swift_retain_n(object, n);
+}

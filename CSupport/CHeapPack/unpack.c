@@ -1,0 +1,296 @@
+// The unpack walk: the mirror of pack.c over the same plans. It runs twice over the body: a
+// validation pass that checks every varint, index, length, tag and type without allocating,
+// then a build pass that cannot meet bad input. So a garbled packet is refused having built
+// nothing, and no half-built object ever needs tearing down.
+#include "hp_internal.h"
+
+#define NEED(cond) do { if (HP_UNLIKELY(!(cond))) return HP_ERR_MALFORMED; } while (0)
+
+static hp_status fail_at(hp_unpacker *u, hp_status status, const hp_plan *plan, uint32_t op) {
+    if (u->site.plan == NULL) { u->site.plan = plan; u->site.op = op; }
+    return status;
+}
+
+static bool is_kind_of(const void *metadata, const void *expected) {
+    // Swift class metadata: superclass at +8. Bounded: a class chain is short, a garbled one is not.
+    for (int i = 0; metadata && i < 256; i++) {
+        if (metadata == expected) return true;
+        metadata = ((const void *const *)metadata)[1];
+    }
+    return false;
+}
+
+static hp_status get_static(hp_unpacker *u, uintptr_t *out) {
+    uint64_t slot, offset;
+    NEED(hp_get_varint(&u->cursor, u->end, &slot));
+    if (slot == 0) { *out = 0; return HP_OK; }
+    NEED(slot - 1 < u->image_map_count);
+    NEED(hp_get_varint(&u->cursor, u->end, &offset));
+    NEED(hp_image_table_resolve(u->images, u->image_map[slot - 1], offset, 1, out));
+    return HP_OK;
+}
+
+static hp_status add_object(hp_unpacker *u, const hp_plan *plan, uint64_t count, void **object_out) {
+    if (u->object_count >= u->max_objects) return HP_ERR_LIMIT;
+    uint32_t n = u->object_count;
+    if (n == u->object_capacity) {
+        uint32_t capacity = u->object_capacity, same = u->object_capacity;
+        hp_status s = hp_grow((void **)&u->objects, &capacity, sizeof(void *), n + 1);
+        if (s == HP_OK) s = hp_grow((void **)&u->object_plans, &same, sizeof(void *), capacity);
+        same = u->object_capacity;
+        if (s == HP_OK) s = hp_grow((void **)&u->object_counts, &same, sizeof(uint64_t), capacity);
+        same = u->object_capacity;
+        if (s == HP_OK) s = hp_grow((void **)&u->extra_refs, &same, sizeof(uint32_t), capacity);
+        if (s != HP_OK) return s;
+        u->object_capacity = capacity;
+    }
+    void *object = NULL;
+    if (u->building) {
+        uint64_t size = plan->size;
+        if (plan->has_tail) size = plan->tail_offset + count * plan->element->stride;
+        object = hp_alloc_object(plan->metadata, (size_t)size, plan->align_mask);
+        if (plan->has_tail) {
+            // _ArrayBody: count, then capacity << 1 (the low bit is ObjC-only and stays clear).
+            uint64_t capacity_and_flags = count << 1;
+            memcpy((uint8_t *)object + plan->count_offset, &count, 8);
+            memcpy((uint8_t *)object + plan->count_offset + 8, &capacity_and_flags, 8);
+        }
+    }
+    u->objects[n] = object;
+    u->object_plans[n] = plan;
+    u->object_counts[n] = count;
+    u->extra_refs[n] = 0;
+    u->object_count = n + 1;
+    *object_out = object;
+    return HP_OK;
+}
+
+static hp_status get_ref(hp_unpacker *u, uint8_t *at, const void *expected) {
+    uint64_t code;
+    NEED(hp_get_varint(&u->cursor, u->end, &code));
+    void *object = NULL;
+    if (code == HP_REF_NULL) {
+        object = NULL;
+    } else if (code == HP_REF_NEW) {
+        uint64_t type, count = 0;
+        NEED(hp_get_varint(&u->cursor, u->end, &type));
+        NEED(type < u->type_count);
+        const hp_plan *plan = u->type_plans[type];
+        NEED(plan != NULL && plan->kind == HP_PLAN_OBJECT);
+        if (expected && !is_kind_of(plan->metadata, expected)) return HP_ERR_TYPE_MISMATCH;
+        if (plan->has_tail) {
+            NEED(hp_get_varint(&u->cursor, u->end, &count));
+            size_t remaining = (size_t)(u->end - u->cursor);
+            const hp_plan *element = plan->element;
+            // Every element with a size costs at least one byte on the wire (all of its bytes
+            // if it is trivial), which bounds the allocation by the packet's length.
+            if (element->size == 0) NEED(count <= ((uint64_t)1 << 40));
+            else if (element->op_count == 0) NEED(element->stride && count <= remaining / element->stride);
+            else NEED(count <= remaining);
+            NEED(count <= (UINT64_MAX - plan->tail_offset) / (element->stride ? element->stride : 1));
+        }
+        hp_status s = add_object(u, plan, count, &object);
+        if (s != HP_OK) return s;
+    } else if (code == HP_REF_STATIC) {
+        uintptr_t address;
+        hp_status s = get_static(u, &address);
+        if (s != HP_OK) return s;
+        bool known = false;
+        for (uint32_t i = 0; i < u->static_object_count; i++) known |= u->static_objects[i] == address;
+        NEED(known && address != 0);
+        object = (void *)address;
+    } else {
+        uint64_t index = code - HP_REF_BACK;
+        NEED(index < u->object_count);
+        if (expected && !is_kind_of(u->object_plans[index]->metadata, expected)) return HP_ERR_TYPE_MISMATCH;
+        object = u->objects[index];
+        if (u->building) {
+            NEED(u->extra_refs[index] < UINT32_MAX);
+            u->extra_refs[index]++;
+        }
+    }
+    if (u->building) memcpy(at, &object, 8);
+    return HP_OK;
+}
+
+static hp_status get_string(hp_unpacker *u, uint8_t *at) {
+    NEED(u->cursor < u->end);
+    uint8_t tag = *u->cursor++;
+    if (tag == HP_STRING_INLINE) {
+        NEED((size_t)(u->end - u->cursor) >= 16);
+        uint64_t object;
+        memcpy(&object, u->cursor + 8, 8);
+        NEED(object & HP_STRING_IS_SMALL);
+        if (u->building) memcpy(at, u->cursor, 16);
+        u->cursor += 16;
+        return HP_OK;
+    }
+    NEED(tag == HP_STRING_UTF8);
+    uint64_t length;
+    NEED(hp_get_varint(&u->cursor, u->end, &length));
+    NEED(length <= (uint64_t)(u->end - u->cursor) && length <= HP_STRING_COUNT_MASK);
+    if (u->building) {
+        hp_status s = hp_grow((void **)&u->strings, &u->string_capacity, sizeof(void *), u->string_count + 1);
+        if (s != HP_OK) return s;
+        u->make_string(u->cursor, (size_t)length, at);
+        u->strings[u->string_count++] = at;
+    }
+    u->cursor += length;
+    return HP_OK;
+}
+
+static hp_status get_fields(hp_unpacker *u, uint8_t *base, const hp_plan *plan, uint32_t start, uint32_t end);
+
+static hp_status get_enum(hp_unpacker *u, uint8_t *at, const hp_plan *enum_plan) {
+    uint64_t tag;
+    NEED(hp_get_varint(&u->cursor, u->end, &tag));
+    NEED(tag < enum_plan->case_count);
+    if (u->building) memset(at, 0, enum_plan->size);
+    if (tag < enum_plan->payload_case_count) {
+        if (u->depth >= HP_MAX_INLINE_DEPTH) return HP_ERR_LIMIT;
+        const hp_plan *payload = enum_plan->payloads[tag];
+        u->depth++;
+        hp_status s = get_fields(u, at, payload, 0, payload->size);
+        u->depth--;
+        if (s != HP_OK) return s;
+    }
+    if (u->building) hp_enum_inject(at, (uint32_t)tag, enum_plan->metadata);
+    return HP_OK;
+}
+
+static hp_status get_fields(hp_unpacker *u, uint8_t *base, const hp_plan *plan, uint32_t start, uint32_t end) {
+    uint32_t position = start;
+    hp_status s = HP_OK;
+    for (uint32_t i = 0; i < plan->op_count; i++) {
+        const hp_op *op = &plan->ops[i];
+        if (op->offset > position) {
+            size_t n = op->offset - position;
+            NEED((size_t)(u->end - u->cursor) >= n);
+            if (u->building) memcpy(base + position, u->cursor, n);
+            u->cursor += n;
+        }
+        uint8_t *at = u->building ? base + op->offset : NULL;
+        uintptr_t word;
+        switch ((hp_op_kind)op->kind) {
+        case HP_OP_REF:
+            s = get_ref(u, at, op->aux);
+            position = op->offset + 8;
+            break;
+        case HP_OP_FUNC:
+            s = get_static(u, &word);
+            if (s == HP_OK && u->building) memcpy(at, &word, 8);
+            if (s == HP_OK) s = get_ref(u, at ? at + 8 : NULL, NULL);
+            position = op->offset + 16;
+            break;
+        case HP_OP_STATIC:
+        case HP_OP_RAW_POINTER:
+            s = get_static(u, &word);
+            if (s == HP_OK && u->building) memcpy(at, &word, 8);
+            position = op->offset + 8;
+            break;
+        case HP_OP_METADATA: {
+            uint64_t type;
+            if (!hp_get_varint(&u->cursor, u->end, &type)) return fail_at(u, HP_ERR_MALFORMED, plan, i);
+            if (type > u->type_count) return fail_at(u, HP_ERR_MALFORMED, plan, i);
+            word = type ? (uintptr_t)u->types[type - 1] : 0;
+            if (u->building) memcpy(at, &word, 8);
+            position = op->offset + 8;
+            break;
+        }
+        case HP_OP_STRING:
+            s = get_string(u, at);
+            position = op->offset + 16;
+            break;
+        case HP_OP_ENUM:
+            s = get_enum(u, at, op->sub);
+            position = op->offset + op->sub->size;
+            break;
+        default:
+            return fail_at(u, HP_ERR_UNSUPPORTED, plan, i);
+        }
+        if (s != HP_OK) return fail_at(u, s, plan, i);
+    }
+    if (end > position) {
+        size_t n = end - position;
+        NEED((size_t)(u->end - u->cursor) >= n);
+        if (u->building) memcpy(base + position, u->cursor, n);
+        u->cursor += n;
+    }
+    return HP_OK;
+}
+
+static hp_status get_object(hp_unpacker *u, uint32_t index) {
+    uint8_t *object = u->objects[index];
+    const hp_plan *plan = u->object_plans[index];
+    u->site.object = index;
+    hp_status s = get_fields(u, object, plan, plan->body_offset, plan->size);
+    if (s != HP_OK || !plan->has_tail) return s;
+    uint64_t count = u->object_counts[index];
+    const hp_plan *element = plan->element;
+    uint8_t *tail = object ? object + plan->tail_offset : NULL;
+    if (element->op_count == 0) {
+        size_t n = (size_t)count * element->stride;
+        NEED((size_t)(u->end - u->cursor) >= n);
+        if (u->building) memcpy(tail, u->cursor, n);
+        u->cursor += n;
+        return HP_OK;
+    }
+    for (uint64_t i = 0; i < count; i++) {
+        u->site.element = i;
+        s = get_fields(u, tail ? tail + i * element->stride : NULL, element, 0, element->size);
+        if (s != HP_OK) return s;
+    }
+    u->site.element = UINT64_MAX;
+    return HP_OK;
+}
+
+static hp_status run_pass(hp_unpacker *u, const hp_plan *root, void *destination, const uint8_t *start) {
+    u->cursor = start;
+    u->object_count = 0;
+    u->depth = 0;
+    u->site = (hp_site){ UINT32_MAX, NULL, UINT32_MAX, UINT64_MAX, 0 };
+    hp_status s = get_fields(u, destination, root, 0, root->size);
+    for (uint32_t k = 0; s == HP_OK && k < u->object_count; k++) s = get_object(u, k);
+    if (s == HP_OK && u->cursor != u->end) s = HP_ERR_MALFORMED;
+    return s;
+}
+
+static void discard_built(hp_unpacker *u) {
+    for (uint32_t i = u->string_count; i-- > 0;) u->destroy_string(u->strings[i]);
+    u->string_count = 0;
+    for (uint32_t k = 0; k < u->object_count; k++) {
+        const hp_plan *plan = u->object_plans[k];
+        uint64_t size = plan->has_tail ? plan->tail_offset + u->object_counts[k] * plan->element->stride : plan->size;
+        hp_dealloc_uninitialized_object(u->objects[k], (size_t)size, plan->align_mask);
+    }
+    u->object_count = 0;
+}
+
+hp_status hp_unpack(hp_unpacker *u, const hp_plan *root, void *destination) {
+    const uint8_t *start = u->cursor;
+    u->building = false;
+    hp_status s = run_pass(u, root, NULL, start);
+    if (s != HP_OK) return s;
+    u->building = true;
+    s = run_pass(u, root, destination, start);
+    if (s != HP_OK) {
+        // Unreachable after a clean validation pass; handled anyway rather than trusted.
+        discard_built(u);
+        return s;
+    }
+    for (uint32_t k = 0; k < u->object_count; k++)
+        if (u->extra_refs[k]) hp_retain_n(u->objects[k], u->extra_refs[k]);
+    u->string_count = 0;
+    return HP_OK;
+}
+
+void hp_unpacker_free(hp_unpacker *u) {
+    free(u->objects);
+    free(u->object_plans);
+    free(u->object_counts);
+    free(u->extra_refs);
+    free(u->strings);
+    u->objects = NULL; u->object_plans = NULL; u->object_counts = NULL; u->extra_refs = NULL;
+    u->strings = NULL;
+    u->object_count = u->object_capacity = u->string_count = u->string_capacity = 0;
+}

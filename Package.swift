@@ -1,0 +1,46 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Build settings that change behaviour are listed here so that nobody has to grep for them:
+// - HEAPPACK_INTERNAL_CHECKS (C define): extra consistency checks in the walk loop; costs speed.
+let package = Package(
+    name: "HeapPack",
+    products: [
+        .library(name: "HeapPack", targets: ["HeapPack"]),
+        .executable(name: "heappack-demo", targets: ["heappack-demo"]),
+    ],
+    targets: [
+        .target(
+            name: "CHeapPack",
+            path: "CSupport/CHeapPack"
+        ),
+        .target(
+            name: "HeapPack",
+            dependencies: ["CHeapPack"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
+            name: "heappack-demo",
+            dependencies: ["HeapPack"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .target(
+            name: "HeapPackTestSupport",
+            dependencies: ["HeapPack"],
+            path: "Tests/HeapPackTestSupport",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // Writes and reads packets for the cross-process tests: two runs of one binary.
+        .executableTarget(
+            name: "heappack-peer",
+            dependencies: ["HeapPack", "HeapPackTestSupport"],
+            path: "Tests/Peer",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .testTarget(
+            name: "HeapPackTests",
+            dependencies: ["HeapPack", "HeapPackTestSupport", "heappack-peer"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+    ]
+)

@@ -1,0 +1,37 @@
+/// Packs `value` — a closure with its captured state, a class-instance graph, a struct, an
+/// enum — into bytes that a process running the identical binary can ``unpack(_:as:options:)``.
+///
+/// The walk follows every reference. Shared objects are written once and cycles close, so
+/// identity survives the trip. Code and static-data pointers travel as offsets into their
+/// binary, which makes the bytes independent of where ASLR loaded it.
+///
+/// - Parameters:
+///   - value: The value to pack. It is only read.
+///   - options: Limits and the ``Packer`` to use.
+/// - Returns: The packet: a header (format version, build-ids, root type) and the body.
+/// - Throws: `PackError` with code `.nonTransferable` for values bound to this process
+///   (file handles, locks, threads, raw heap pointers), `.unsupported` for representations
+///   not handled yet, `.limitExceeded` for limits; ``PackError/path`` says where.
+public func pack<T>(_ value: T, options: PackOptions = .init()) throws(PackError) -> [UInt8] {
+    try Packer.shared.pack(value, options: options)
+}
+
+/// Rebuilds a value from bytes made by ``pack(_:options:)`` in a process of the identical
+/// binary. The result behaves like the original: a closure returns the same results, shared
+/// objects are shared again, and every object holds exactly the references the graph gives it.
+///
+/// The packet is checked before anything is built: first its header (magic, version, lengths,
+/// checksum, build-ids, root type), then the whole body in a validation pass. Bad bytes throw
+/// and leave nothing allocated.
+///
+/// - Parameters:
+///   - bytes: A packet.
+///   - type: The root type; must be the type that was packed.
+///   - options: Limits and checksum verification.
+/// - Returns: The rebuilt value.
+/// - Throws: `PackError` with code `.binaryMismatch` (another binary), `.typeMismatch`
+///   (another root type), `.malformed` (truncated or corrupted bytes), `.limitExceeded`.
+public func unpack<T>(_ bytes: [UInt8], as type: T.Type = T.self,
+                      options: UnpackOptions = .init()) throws(PackError) -> T {
+    try Packer.shared.unpack(bytes, as: type, options: options)
+}

@@ -1,0 +1,49 @@
+import CHeapPack
+
+/// A plan pointer that may cross the lock: plans are immutable once built and live as long as
+/// their builder.
+struct _PlanRef: @unchecked Sendable {
+    let plan: UnsafeMutablePointer<hp_plan>
+}
+
+/// Everything a `Packer` caches: the image table, the layout plans, the type-name table.
+final class _Engine: @unchecked Sendable {
+    private let imageTable: Result<_ImageTable, PackError>
+    let builder = _Locked(_PlanBuilder())
+    /// Runtime singletons that live in an image and travel as image pointers (the empty-array
+    /// storage): both sides have them, initialized.
+    let staticObjects: UnsafeMutablePointer<UInt>
+    let staticObjectCount: Int
+    let typeNames = _Locked([UnsafeRawPointer: _PacketFormat.TypeEntry]())
+
+    init() {
+        do throws(PackError) { imageTable = .success(try _ImageTable()) } catch { imageTable = .failure(error) }
+        let emptyArray: [Int] = []
+        let singleton = withUnsafeBytes(of: emptyArray) { $0.load(as: UInt.self) }
+        staticObjects = .allocate(capacity: 1)
+        staticObjects.initialize(to: singleton)
+        staticObjectCount = 1
+    }
+
+    deinit { staticObjects.deallocate() }
+
+    func images() throws(PackError) -> _ImageTable { try imageTable.get() }
+
+    func describe(_ plan: UnsafeRawPointer?) -> _PlanDescription? {
+        guard let plan else { return nil }
+        return builder.withLock { $0.descriptions[plan] }
+    }
+
+    func objectPlan(_ metadata: _Metadata) throws(PackError) -> _PlanRef {
+        try builder.withLock { (b: inout _PlanBuilder) throws(PackError) in _PlanRef(plan: try b.objectPlan(metadata)) }
+    }
+
+    func rootPlan(_ type: Any.Type) throws(PackError) -> _PlanRef {
+        try builder.withLock { (b: inout _PlanBuilder) throws(PackError) in _PlanRef(plan: try b.rootPlan(type)) }
+    }
+
+    /// The name by which the root type is checked on unpack.
+    static func rootTypeName(_ type: Any.Type) -> [UInt8] {
+        Array((_mangledTypeName(type) ?? _typeName(type, qualified: true)).utf8)
+    }
+}

@@ -1,0 +1,167 @@
+import CHeapPack
+
+/// The Swift side of one pack walk: answers the shim's callbacks and turns its failure site
+/// into a `PackError` with a path.
+final class _PackWalk {
+    let engine: _Engine
+    var error: PackError?
+    /// UTF-8 copies of non-contiguous strings, alive until the walk ends.
+    var stringCopies: [[UInt8]] = []
+
+    init(engine: _Engine) { self.engine = engine }
+
+    static let planProvider: hp_plan_provider = { context, metadata in
+        let walk = Unmanaged<_PackWalk>.fromOpaque(context!).takeUnretainedValue()
+        do throws(PackError) {
+            return UnsafePointer(try walk.engine.objectPlan(_Metadata(metadata!)).plan)
+        } catch {
+            walk.error = error
+            return nil
+        }
+    }
+
+    static let stringBytes: hp_string_bytes_fn = { context, string, bytesOut, lengthOut in
+        let walk = Unmanaged<_PackWalk>.fromOpaque(context!).takeUnretainedValue()
+        let copy = Array(string!.load(as: String.self).utf8)
+        walk.stringCopies.append(copy)
+        let stored = walk.stringCopies[walk.stringCopies.count - 1]
+        // The array's storage is kept alive by `stringCopies` for the rest of the walk.
+        bytesOut!.pointee = stored.withUnsafeBufferPointer { $0.baseAddress }
+        lengthOut!.pointee = copy.count
+        return true
+    }
+
+    func failure(_ status: hp_status, _ packer: inout hp_packer, root: Any.Type) -> PackError {
+        let site = packer.site
+        var error: PackError
+        switch status {
+        case HP_ERR_PLAN, HP_ERR_CALLBACK:
+            error = self.error ?? .unsupported("a type could not be planned")
+        case HP_ERR_POINTER_NOT_STATIC:
+            let address = "0x" + String(UInt(site.pointer), radix: 16)
+            let kind = op(at: site)?.kind
+            if kind == HP_OP_RAW_POINTER.rawValue {
+                error = .nonTransferable("a raw pointer to \(address), which is not in any binary's static data; "
+                                         + "it would point at nothing in another process")
+            } else {
+                error = .nonTransferable("a code or static-data pointer \(address) that lies in no loaded image's "
+                                         + "file-backed bytes")
+            }
+        case HP_ERR_LIMIT:
+            error = .limit(packer.object_count >= packer.max_objects
+                ? "more than \(packer.max_objects) objects (PackOptions.maxObjects)"
+                : "a value nests enum payloads deeper than the walker allows")
+        case HP_ERR_NO_MEMORY:
+            error = .limit("out of memory while packing")
+        default:
+            error = .unsupported("the walker met a representation it does not handle (status \(status.rawValue))")
+        }
+        error.path = path(packer, root: root)
+        return error
+    }
+
+    private func op(at site: hp_site) -> hp_op? {
+        guard let plan = site.plan, site.op != UInt32.max, site.op < plan.pointee.op_count else { return nil }
+        return plan.pointee.ops[Int(site.op)]
+    }
+
+    private func labels(_ plan: UnsafePointer<hp_plan>?, _ op: UInt32) -> [String] {
+        guard let plan, op != UInt32.max, let description = engine.describe(UnsafeRawPointer(plan)),
+              Int(op) < description.labels.count else { return [] }
+        return description.labels[Int(op)]
+    }
+
+    private func hop(_ plan: UnsafePointer<hp_plan>?, _ op: UInt32, _ element: UInt64) -> [String] {
+        (element == UInt64.max ? [] : ["[\(element)]"]) + labels(plan, op)
+    }
+
+    /// `root: T > capture 1: Logger > .sink`: the hops from the root to the failure site.
+    func path(_ packer: hp_packer, root: Any.Type) -> String {
+        var packer = packer
+        let site = packer.site
+        var inner: [String] = []
+        withUnsafePointer(to: &packer.site_path) { tuple in
+            tuple.withMemoryRebound(to: UnsafePointer<hp_plan>?.self, capacity: Int(HP_SITE_PATH_MAX)) { plans in
+                withUnsafePointer(to: &packer.site_path_ops) { opsTuple in
+                    opsTuple.withMemoryRebound(to: UInt32.self, capacity: Int(HP_SITE_PATH_MAX)) { ops in
+                        for level in 0..<min(Int(packer.site_depth), Int(HP_SITE_PATH_MAX)) {
+                            inner += labels(plans[level], ops[level])
+                        }
+                    }
+                }
+            }
+        }
+        var hops: [[String]] = [hop(nil, UInt32.max, site.element) + inner + labels(site.plan, site.op)]
+        var object = site.object
+        var guardCount = 0
+        while object != UInt32.max, object < packer.object_count, guardCount < 10_000 {
+            let origin = packer.origins[Int(object)]
+            hops.append(hop(origin.plan, origin.op, origin.element))
+            object = origin.parent
+            guardCount += 1
+        }
+        let parts = ["root: \(_typeName(root, qualified: false))"] + hops.reversed().flatMap { $0 }
+        return parts.joined(separator: " > ")
+    }
+}
+
+extension _Engine {
+    func pack<T>(_ value: T, maxObjects: Int) throws(PackError) -> [UInt8] {
+        let images = try images()
+        let root = try rootPlan(T.self)
+        let walk = _PackWalk(engine: self)
+        var packer = hp_packer()
+        packer.images = UnsafePointer(images.table)
+        packer.plan_for = _PackWalk.planProvider
+        packer.string_bytes = _PackWalk.stringBytes
+        packer.context = Unmanaged.passUnretained(walk).toOpaque()
+        packer.static_objects = UnsafePointer(staticObjects)
+        packer.static_object_count = UInt32(staticObjectCount)
+        packer.max_objects = UInt64(max(0, min(maxObjects, Int(UInt32.max - 1))))
+        defer { hp_packer_free(&packer) }
+        // -O may end a value's lifetime at its last use; the walk reads it until the end.
+        let status = withExtendedLifetime(value) { withUnsafePointer(to: value) { hp_pack(&packer, root.plan, $0) } }
+        guard status == HP_OK else { throw walk.failure(status, &packer, root: T.self) }
+
+        var types: [_PacketFormat.TypeEntry] = []
+        for index in 0..<Int(packer.type_count) {
+            types.append(try typeEntry(_Metadata(packer.types[index]!), &packer, images))
+        }
+        var imageEntries: [_PacketFormat.ImageEntry] = []
+        for slot in 0..<Int(packer.images_used_count) {
+            let image = Int(packer.images_used[slot])
+            let path = images.path(image)
+            let name = path.split(separator: "/").last.map(String.init) ?? path
+            imageEntries.append(.init(buildID: images.buildID(image), name: name))
+        }
+        return _PacketFormat.assemble(images: imageEntries, rootTypeName: Self.rootTypeName(T.self), types: types,
+                                      objectCount: Int(packer.object_count),
+                                      body: UnsafeRawBufferPointer(start: packer.out.bytes, count: packer.out.count))
+    }
+
+    /// How a type travels: by mangled name when the runtime can find it again by that name,
+    /// else (closure contexts, boxes) as a static address.
+    private func typeEntry(_ metadata: _Metadata, _ packer: inout hp_packer,
+                           _ images: _ImageTable) throws(PackError) -> _PacketFormat.TypeEntry {
+        if metadata.kind != _MetadataKind.heapLocalVariable {
+            if let known = typeNames.withLock({ $0[metadata.pointer] }) { return known }
+            if let name = _mangledTypeName(metadata.type) {
+                let bytes = Array(name.utf8)
+                let found = bytes.withUnsafeBufferPointer { buffer in
+                    buffer.withMemoryRebound(to: CChar.self) { hp_type_by_mangled_name($0.baseAddress, $0.count, nil, nil) }
+                }
+                if found == metadata.pointer {
+                    typeNames.withLock { $0[metadata.pointer] = .mangledName(bytes) }
+                    return .mangledName(bytes)
+                }
+            }
+        }
+        guard let (image, offset) = images.locate(metadata.pointer) else {
+            throw .unsupported("the type cannot be named for the receiver (no mangled name resolves to it and its "
+                               + "metadata was made at run time)",
+                               type: metadata.kind == _MetadataKind.heapLocalVariable ? "closure context" : metadata.name)
+        }
+        let slot = hp_packer_image_slot(&packer, UInt32(image))
+        return .staticAddress(image: Int(slot), offset: offset)
+    }
+}

@@ -1,0 +1,210 @@
+import CHeapPack
+
+/// The packet header (docs/FORMAT.md). Fixed part, little-endian:
+///
+/// | offset | size | field |
+/// |---|---|---|
+/// | 0 | 4 | magic `HPAK` |
+/// | 4 | 2 | format version |
+/// | 6 | 2 | flags (0) |
+/// | 8 | 4 | header length (fixed part + sections) |
+/// | 12 | 4 | object count |
+/// | 16 | 8 | body length |
+/// | 24 | 8 | checksum of bytes 0..<24 and 32..<end |
+///
+/// Then the sections, varint-framed: images, root type name, type table. Then the body.
+enum _PacketFormat {
+    static let magic: [UInt8] = Array("HPAK".utf8)
+    static let version: UInt16 = 1
+    static let fixedSize = 32
+
+    enum TypeEntryKind: UInt8 {
+        /// varint length, mangled name without symbolic references
+        case mangledName = 0
+        /// varint packet image, varint offset: metadata with no name (closure contexts, boxes)
+        case staticAddress = 1
+    }
+
+    struct ImageEntry {
+        var buildID: [UInt8]
+        var name: String
+    }
+
+    enum TypeEntry {
+        case mangledName([UInt8])
+        case staticAddress(image: Int, offset: UInt64)
+    }
+
+    struct Header {
+        var version: UInt16
+        var flags: UInt16
+        var headerLength: Int
+        var objectCount: Int
+        var bodyLength: Int
+        var checksum: UInt64
+        var images: [ImageEntry]
+        var rootTypeName: [UInt8]
+        var types: [TypeEntry]
+    }
+
+    static func checksum(_ packet: UnsafeRawBufferPointer) -> UInt64 {
+        let bytes = packet.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        let seed = hp_checksum(bytes, 24, 0x4850_414B)
+        return hp_checksum(bytes + 32, packet.count - 32, seed)
+    }
+
+    /// Writes header + body into one array of exactly the right size.
+    static func assemble(images: [ImageEntry], rootTypeName: [UInt8], types: [TypeEntry], objectCount: Int,
+                         body: UnsafeRawBufferPointer) -> [UInt8] {
+        var sections: [UInt8] = []
+        appendVarint(&sections, UInt64(images.count))
+        for image in images {
+            appendVarint(&sections, UInt64(image.buildID.count))
+            sections += image.buildID
+            let name = Array(image.name.utf8)
+            appendVarint(&sections, UInt64(name.count))
+            sections += name
+        }
+        appendVarint(&sections, UInt64(rootTypeName.count))
+        sections += rootTypeName
+        appendVarint(&sections, UInt64(types.count))
+        for type in types {
+            switch type {
+            case .mangledName(let name):
+                sections.append(TypeEntryKind.mangledName.rawValue)
+                appendVarint(&sections, UInt64(name.count))
+                sections += name
+            case .staticAddress(let image, let offset):
+                sections.append(TypeEntryKind.staticAddress.rawValue)
+                appendVarint(&sections, UInt64(image))
+                appendVarint(&sections, offset)
+            }
+        }
+        let headerLength = fixedSize + sections.count
+        let total = headerLength + body.count
+        return [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            magic.withUnsafeBytes { raw.copyMemory(from: $0) }
+            raw.storeBytes(of: version.littleEndian, toByteOffset: 4, as: UInt16.self)
+            raw.storeBytes(of: UInt16(0), toByteOffset: 6, as: UInt16.self)
+            raw.storeBytes(of: UInt32(headerLength).littleEndian, toByteOffset: 8, as: UInt32.self)
+            raw.storeBytes(of: UInt32(objectCount).littleEndian, toByteOffset: 12, as: UInt32.self)
+            raw.storeBytes(of: UInt64(body.count).littleEndian, toByteOffset: 16, as: UInt64.self)
+            sections.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: raw[fixedSize..<headerLength]).copyMemory(from: $0) }
+            if body.count > 0 {
+                UnsafeMutableRawBufferPointer(rebasing: raw[headerLength..<total]).copyMemory(from: body)
+            }
+            let sum = checksum(UnsafeRawBufferPointer(raw))
+            raw.storeBytes(of: sum.littleEndian, toByteOffset: 24, as: UInt64.self)
+            initialized = total
+        }
+    }
+
+    static func appendVarint(_ bytes: inout [UInt8], _ value: UInt64) {
+        var v = value
+        while v >= 0x80 { bytes.append(UInt8(truncatingIfNeeded: v) | 0x80); v >>= 7 }
+        bytes.append(UInt8(v))
+    }
+
+    /// Parses and bounds-checks the header. Every length is checked against what is left.
+    static func readHeader(_ packet: UnsafeRawBufferPointer, verifyChecksum: Bool) throws(PackError) -> Header {
+        guard packet.count >= fixedSize else {
+            throw .malformed("the packet is \(packet.count) bytes, shorter than the \(fixedSize)-byte header")
+        }
+        guard packet.prefix(4).elementsEqual(magic) else {
+            throw .malformed("not a HeapPack packet (bad magic)", at: 0)
+        }
+        let version = UInt16(littleEndian: packet.loadUnaligned(fromByteOffset: 4, as: UInt16.self))
+        guard version == Self.version else {
+            throw .unsupported("packet format version \(version); this build reads version \(Self.version)")
+        }
+        let flags = UInt16(littleEndian: packet.loadUnaligned(fromByteOffset: 6, as: UInt16.self))
+        guard flags == 0 else { throw .malformed("unknown header flags 0x\(String(flags, radix: 16))", at: 6) }
+        let headerLength = Int(UInt32(littleEndian: packet.loadUnaligned(fromByteOffset: 8, as: UInt32.self)))
+        let objectCount = Int(UInt32(littleEndian: packet.loadUnaligned(fromByteOffset: 12, as: UInt32.self)))
+        let bodyLength = UInt64(littleEndian: packet.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
+        guard headerLength >= fixedSize, headerLength <= packet.count,
+              bodyLength == UInt64(packet.count - headerLength) else {
+            throw .malformed("the packet is \(packet.count) bytes but its header describes "
+                             + "\(UInt64(headerLength) &+ bodyLength) (truncated or padded)", at: 8)
+        }
+        let stored = UInt64(littleEndian: packet.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+        if verifyChecksum && stored != checksum(packet) {
+            throw .malformed("checksum mismatch: the packet was corrupted", at: 24)
+        }
+        var reader = _ByteReader(packet, from: fixedSize, to: headerLength)
+        let imageCount = try reader.count(atMost: 4096, what: "image count")
+        var images: [ImageEntry] = []
+        for _ in 0..<imageCount {
+            let buildID = try reader.bytes(atMost: Int(HP_BUILD_ID_MAX), what: "build-id")
+            let name = try reader.bytes(atMost: 4096, what: "image name")
+            images.append(ImageEntry(buildID: buildID, name: String(decoding: name, as: UTF8.self)))
+        }
+        guard !images.isEmpty else { throw .malformed("the packet lists no images", at: reader.offset) }
+        let rootTypeName = try reader.bytes(atMost: 1 << 16, what: "root type name")
+        let typeCount = try reader.count(atMost: 1 << 24, what: "type count")
+        var types: [TypeEntry] = []
+        for _ in 0..<typeCount {
+            let kindOffset = reader.offset
+            switch TypeEntryKind(rawValue: try reader.byte()) {
+            case .mangledName: types.append(.mangledName(try reader.bytes(atMost: 1 << 16, what: "type name")))
+            case .staticAddress:
+                let image = try reader.count(atMost: imageCount - 1, what: "type image")
+                types.append(.staticAddress(image: image, offset: try reader.varint()))
+            case nil: throw .malformed("unknown type-table entry kind", at: kindOffset)
+            }
+        }
+        guard reader.offset == headerLength else {
+            throw .malformed("the header sections end at byte \(reader.offset), not at \(headerLength)", at: reader.offset)
+        }
+        return Header(version: version, flags: flags, headerLength: headerLength, objectCount: objectCount,
+                      bodyLength: Int(bodyLength), checksum: stored, images: images, rootTypeName: rootTypeName,
+                      types: types)
+    }
+}
+
+/// A bounds-checked cursor over header bytes.
+struct _ByteReader {
+    let bytes: UnsafeRawBufferPointer
+    var offset: Int
+    let end: Int
+
+    init(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) {
+        self.bytes = bytes
+        self.offset = start
+        self.end = end
+    }
+
+    mutating func byte() throws(PackError) -> UInt8 {
+        guard offset < end else { throw .malformed("the header ends early", at: offset) }
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+
+    mutating func varint() throws(PackError) -> UInt64 {
+        let start = offset
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            let b = try byte()
+            guard shift < 64, !(shift == 63 && b > 1) else { throw .malformed("a varint overflows 64 bits", at: start) }
+            value |= UInt64(b & 0x7F) << shift
+            if b & 0x80 == 0 { return value }
+            shift += 7
+        }
+    }
+
+    mutating func count(atMost limit: Int, what: String) throws(PackError) -> Int {
+        let start = offset
+        let value = try varint()
+        guard value <= UInt64(max(limit, 0)) else { throw .malformed("\(what) \(value) is out of range", at: start) }
+        return Int(value)
+    }
+
+    mutating func bytes(atMost limit: Int, what: String) throws(PackError) -> [UInt8] {
+        let length = try count(atMost: limit, what: "\(what) length")
+        guard length <= end - offset else { throw .malformed("\(what) runs past the header", at: offset) }
+        defer { offset += length }
+        return Array(bytes[offset..<(offset + length)])
+    }
+}

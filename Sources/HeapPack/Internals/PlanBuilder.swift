@@ -1,0 +1,505 @@
+import CHeapPack
+
+/// An inline layout flattened to ops at absolute offsets, with a path per op for errors.
+final class _ValueLayout {
+    let typeName: String
+    let size: Int
+    let stride: Int
+    let alignMask: Int
+    let ops: [hp_op]
+    /// One path per op, e.g. `[".owner", ".sink"]`; joined with " > " in error paths.
+    let labels: [[String]]
+    var cPlan: UnsafeMutablePointer<hp_plan>?
+
+    init(typeName: String, size: Int, stride: Int, alignMask: Int, ops: [hp_op] = [], labels: [[String]] = []) {
+        self.typeName = typeName
+        self.size = size
+        self.stride = stride
+        self.alignMask = alignMask
+        self.ops = ops
+        self.labels = labels
+    }
+}
+
+/// What error paths need to know about a materialized plan.
+struct _PlanDescription {
+    let typeName: String
+    let labels: [[String]]
+}
+
+/// Reads runtime metadata into layout plans (one switch over every metadata kind, memoised per
+/// type, depth-guarded). Not thread-safe: `Packer` serialises access.
+///
+/// The same plans drive pack and unpack, so the two walks cannot drift apart.
+final class _PlanBuilder {
+    private var layouts: [UnsafeRawPointer: _ValueLayout] = [:]
+    private var objectPlans: [UnsafeRawPointer: UnsafeMutablePointer<hp_plan>] = [:]
+    private(set) var descriptions: [UnsafeRawPointer: _PlanDescription] = [:]
+    private var allocations: [UnsafeMutableRawPointer] = []
+    private let stringMetadata = _Metadata(String.self).pointer
+    private let nativeObject = hp_type_by_mangled_name("Bo", 2, nil, nil)
+    private let unknownObject = hp_type_by_mangled_name("BO", 2, nil, nil)
+    private let rawPointer = hp_type_by_mangled_name("Bp", 2, nil, nil)
+    private let bridgeObject = hp_type_by_mangled_name("Bb", 2, nil, nil)
+
+    static let maxDepth = 64
+
+    deinit {
+        for allocation in allocations { allocation.deallocate() }
+    }
+
+    // MARK: Value layouts
+
+    func layout(_ metadata: _Metadata, depth: Int = 0) throws(PackError) -> _ValueLayout {
+        if let known = layouts[metadata.pointer] { return known }
+        guard depth < Self.maxDepth else {
+            throw .unsupported("the type nests more than \(Self.maxDepth) levels deep", type: metadata.name)
+        }
+        let made = try makeLayout(metadata, depth: depth + 1)
+        layouts[metadata.pointer] = made
+        return made
+    }
+
+    private func makeLayout(_ metadata: _Metadata, depth: Int) throws(PackError) -> _ValueLayout {
+        let kind = metadata.kind
+        switch kind {
+        case _MetadataKind.struct:
+            if metadata.pointer == stringMetadata { return leaf(metadata, HP_OP_STRING) }
+            return try structLayout(metadata, depth: depth)
+        case _MetadataKind.enum, _MetadataKind.optional:
+            return try enumLayout(metadata, depth: depth)
+        case _MetadataKind.tuple:
+            return try tupleLayout(metadata, depth: depth)
+        case _MetadataKind.function:
+            return try functionLayout(metadata)
+        case _MetadataKind.class:
+            return leaf(metadata, HP_OP_REF, aux: metadata.pointer)
+        case _MetadataKind.opaque:
+            return try builtinLayout(metadata)
+        case _MetadataKind.existential:
+            // AnyObject: one strong reference, no witness tables. Other existentials carry a
+            // dynamic type and witness tables (not handled yet).
+            let flags = metadata.pointer.load(fromByteOffset: 8, as: UInt32.self)
+            if flags & 0x00FF_FFFF == 0 && flags & 0x8000_0000 == 0 && flags & 0x4000_0000 == 0 && metadata.size == 8 {
+                return leaf(metadata, HP_OP_REF)
+            }
+            throw .unsupported("existentials other than AnyObject are not supported yet", type: metadata.name)
+        case _MetadataKind.metatype:
+            if metadata.size == 0 { return trivial(metadata) }
+            return leaf(metadata, HP_OP_METADATA)
+        case _MetadataKind.existentialMetatype:
+            let flags = metadata.pointer.load(fromByteOffset: 8, as: UInt32.self)
+            if flags & 0x00FF_FFFF == 0 && metadata.size == 8 { return leaf(metadata, HP_OP_METADATA) }
+            throw .unsupported("protocol metatypes with witness tables are not supported yet", type: metadata.name)
+        case _MetadataKind.foreignClass, _MetadataKind.foreignReferenceType, _MetadataKind.objcClassWrapper:
+            throw .unsupported("foreign (C/C++/ObjC) reference types are not supported", type: metadata.name)
+        case _MetadataKind.extendedExistential:
+            throw .unsupported("constrained existentials (any P<T>) are not supported yet", type: metadata.name)
+        case _MetadataKind.fixedArray:
+            throw .unsupported("InlineArray is not supported yet", type: metadata.name)
+        case _MetadataKind.heapLocalVariable, _MetadataKind.heapGenericLocalVariable,
+             _MetadataKind.errorObject, _MetadataKind.task, _MetadataKind.job:
+            throw .unsupported("metadata of kind 0x\(String(kind, radix: 16)) does not describe a value type")
+        default:
+            throw .unsupported("unknown metadata kind 0x\(String(kind, radix: 16))")
+        }
+    }
+
+    private func leaf(_ metadata: _Metadata, _ kind: hp_op_kind, aux: UnsafeRawPointer? = nil) -> _ValueLayout {
+        _ValueLayout(typeName: metadata.name, size: metadata.size, stride: metadata.stride, alignMask: metadata.alignMask,
+                     ops: [hp_op(kind: kind.rawValue, offset: 0, aux: aux, sub: nil)], labels: [[]])
+    }
+
+    private func trivial(_ metadata: _Metadata) -> _ValueLayout {
+        _ValueLayout(typeName: metadata.name, size: metadata.size, stride: metadata.stride, alignMask: metadata.alignMask)
+    }
+
+    private func builtinLayout(_ metadata: _Metadata) throws(PackError) -> _ValueLayout {
+        let pointer = metadata.pointer
+        if pointer == nativeObject || pointer == unknownObject { return leaf(metadata, HP_OP_REF) }
+        if pointer == rawPointer { return leaf(metadata, HP_OP_RAW_POINTER) }
+        if pointer == bridgeObject {
+            throw .unsupported("a Builtin.BridgeObject field (Dictionary, Set and other bridged storage are not supported yet)",
+                               type: metadata.name)
+        }
+        if metadata.isTrivial { return trivial(metadata) }
+        throw .unsupported("a non-trivial builtin type", type: metadata.name)
+    }
+
+    /// Appends a child layout's ops at `offset`, prefixing each op's path with `label`.
+    private func append(_ child: _ValueLayout, at offset: Int, label: String?,
+                        to ops: inout [hp_op], labels: inout [[String]]) {
+        for (op, path) in zip(child.ops, child.labels) {
+            var moved = op
+            moved.offset = UInt32(offset) + op.offset
+            ops.append(moved)
+            labels.append((label.map { [$0] } ?? []) + path)
+        }
+    }
+
+    private func resolve(_ name: _MangledName, context: UnsafeRawPointer?, arguments: UnsafeRawPointer?,
+                         owner: String, what: String) throws(PackError) -> _Metadata {
+        if let storage = name.referenceStorage {
+            throw .unsupported("\(what) is a \(storage) reference; weak and unowned references are not supported yet",
+                               type: owner)
+        }
+        guard let found = hp_type_by_mangled_name(name.start, name.length, context,
+                                                  arguments?.assumingMemoryBound(to: UnsafeRawPointer?.self)) else {
+            throw .unsupported("\(what) has type '\(name.plainText)', which has no runtime metadata in this binary "
+                               + "(function-local types at -O can lack it)", type: owner)
+        }
+        return _Metadata(found)
+    }
+
+    private func structLayout(_ metadata: _Metadata, depth: Int) throws(PackError) -> _ValueLayout {
+        guard let descriptor = metadata.descriptor else {
+            throw .unsupported("struct metadata without a descriptor", type: metadata.name)
+        }
+        let fieldCount = Int(descriptor.load(fromByteOffset: 20, as: UInt32.self))
+        let vectorOffset = Int(descriptor.load(fromByteOffset: 24, as: UInt32.self))
+        if fieldCount == 0 { return trivial(metadata) }
+        guard let records = _fieldRecords(of: descriptor), records.count == fieldCount else {
+            throw .unsupported("the struct has no reflection metadata (was it built with -disable-reflection-metadata, "
+                               + "or imported from C?)", type: metadata.name)
+        }
+        var ops: [hp_op] = []
+        var labels: [[String]] = []
+        let offsets = metadata.pointer + vectorOffset * 8
+        for (index, record) in records.enumerated() {
+            guard let typeName = record.typeName else {
+                throw .unsupported("field .\(record.name) has no type name", type: metadata.name)
+            }
+            let field = try resolve(typeName, context: descriptor, arguments: metadata.pointer + 16,
+                                    owner: metadata.name, what: "field .\(record.name)")
+            let child = try layout(field, depth: depth)
+            let offset = Int(offsets.load(fromByteOffset: index * 4, as: UInt32.self))
+            append(child, at: offset, label: "." + record.name, to: &ops, labels: &labels)
+        }
+        return _ValueLayout(typeName: metadata.name, size: metadata.size, stride: metadata.stride,
+                            alignMask: metadata.alignMask, ops: ops, labels: labels)
+    }
+
+    private func tupleLayout(_ metadata: _Metadata, depth: Int) throws(PackError) -> _ValueLayout {
+        let count = metadata.pointer.load(fromByteOffset: 8, as: Int.self)
+        var ops: [hp_op] = []
+        var labels: [[String]] = []
+        for index in 0..<count {
+            let element = metadata.pointer + 24 + index * 16
+            let type = _Metadata(element.load(as: UnsafeRawPointer.self))
+            let offset = element.load(fromByteOffset: 8, as: Int.self)
+            append(try layout(type, depth: depth), at: offset, label: ".\(index)", to: &ops, labels: &labels)
+        }
+        return _ValueLayout(typeName: metadata.name, size: metadata.size, stride: metadata.stride,
+                            alignMask: metadata.alignMask, ops: ops, labels: labels)
+    }
+
+    private func functionLayout(_ metadata: _Metadata) throws(PackError) -> _ValueLayout {
+        let flags = metadata.pointer.load(fromByteOffset: 8, as: UInt.self)
+        let convention = (flags >> 16) & 0xFF
+        switch convention {
+        case 0 where metadata.size == 16: return leaf(metadata, HP_OP_FUNC)
+        case 2, 3: return leaf(metadata, HP_OP_STATIC)
+        case 1: throw .unsupported("@convention(block) functions are not supported", type: metadata.name)
+        default: throw .unsupported("this function representation is not supported", type: metadata.name)
+        }
+    }
+
+    private func enumLayout(_ metadata: _Metadata, depth: Int) throws(PackError) -> _ValueLayout {
+        guard let descriptor = metadata.descriptor else {
+            throw .unsupported("enum metadata without a descriptor", type: metadata.name)
+        }
+        let payloadCount = Int(descriptor.load(fromByteOffset: 20, as: UInt32.self) & 0x00FF_FFFF)
+        let emptyCount = Int(descriptor.load(fromByteOffset: 24, as: UInt32.self))
+        if payloadCount == 0 { return trivial(metadata) }
+        guard let records = _fieldRecords(of: descriptor), records.count == payloadCount + emptyCount else {
+            throw .unsupported("the enum has no reflection metadata", type: metadata.name)
+        }
+        // Field records list payload cases first, in tag order (verified on 6.3.1).
+        var payloads: [_ValueLayout] = []
+        for record in records.prefix(payloadCount) {
+            if record.isIndirectCase {
+                payloads.append(_ValueLayout(typeName: "indirect payload", size: 8, stride: 8, alignMask: 7,
+                                             ops: [hp_op(kind: HP_OP_REF.rawValue, offset: 0, aux: nil, sub: nil)],
+                                             labels: [["box"]]))
+                continue
+            }
+            guard let typeName = record.typeName else {
+                throw .unsupported("case .\(record.name) has no payload type name", type: metadata.name)
+            }
+            let payload = try resolve(typeName, context: descriptor, arguments: metadata.pointer + 16,
+                                      owner: metadata.name, what: "case .\(record.name)")
+            payloads.append(try layout(payload, depth: depth))
+        }
+        if payloads.allSatisfy({ $0.ops.isEmpty }) { return trivial(metadata) }
+        // Optional<SomeClass> and the like: nil is the null pointer, so the reference op alone
+        // describes the value and no value-witness call is needed.
+        if payloadCount == 1, emptyCount == 1, metadata.size == 8, payloads[0].ops.count == 1,
+           payloads[0].ops[0].kind == HP_OP_REF.rawValue, payloads[0].ops[0].offset == 0 {
+            return _ValueLayout(typeName: metadata.name, size: 8, stride: 8, alignMask: 7,
+                                ops: payloads[0].ops, labels: payloads[0].labels)
+        }
+        let casePlans = UnsafeMutablePointer<UnsafePointer<hp_plan>?>.allocate(capacity: payloadCount)
+        allocations.append(UnsafeMutableRawPointer(casePlans))
+        for (index, payload) in payloads.enumerated() {
+            // A plan per case, even when cases share a payload type, so that a failure site
+            // inside a payload names its case.
+            let shared = cPlan(for: payload)
+            let own = allocate(hp_plan.self)
+            own.initialize(to: shared.pointee)
+            descriptions[UnsafeRawPointer(own)] = _PlanDescription(
+                typeName: payload.typeName, labels: payload.labels.map { ["case ." + records[index].name] + $0 })
+            casePlans[index] = UnsafePointer(own)
+        }
+        let plan = allocate(hp_plan.self)
+        plan.initialize(to: hp_plan())
+        plan.pointee.kind = HP_PLAN_ENUM.rawValue
+        plan.pointee.size = UInt32(metadata.size)
+        plan.pointee.stride = UInt32(metadata.stride)
+        plan.pointee.align_mask = UInt32(metadata.alignMask)
+        plan.pointee.metadata = metadata.pointer
+        plan.pointee.case_count = UInt32(payloadCount + emptyCount)
+        plan.pointee.payload_case_count = UInt32(payloadCount)
+        plan.pointee.payloads = UnsafePointer(casePlans)
+        descriptions[UnsafeRawPointer(plan)] = _PlanDescription(typeName: metadata.name, labels: [])
+        return _ValueLayout(typeName: metadata.name, size: metadata.size, stride: metadata.stride,
+                            alignMask: metadata.alignMask,
+                            ops: [hp_op(kind: HP_OP_ENUM.rawValue, offset: 0, aux: nil, sub: UnsafePointer(plan))],
+                            labels: [[]])
+    }
+
+    // MARK: Materialized plans
+
+    private func allocate<T>(_: T.Type, count: Int = 1) -> UnsafeMutablePointer<T> {
+        let pointer = UnsafeMutablePointer<T>.allocate(capacity: max(count, 1))
+        allocations.append(UnsafeMutableRawPointer(pointer))
+        return pointer
+    }
+
+    /// The C plan of an inline value (root values, array elements, enum payloads).
+    func cPlan(for layout: _ValueLayout) -> UnsafeMutablePointer<hp_plan> {
+        if let made = layout.cPlan { return made }
+        let ops = allocate(hp_op.self, count: layout.ops.count)
+        ops.initialize(from: layout.ops, count: layout.ops.count)
+        let plan = allocate(hp_plan.self)
+        plan.initialize(to: hp_plan())
+        plan.pointee.kind = HP_PLAN_VALUE.rawValue
+        plan.pointee.size = UInt32(layout.size)
+        plan.pointee.stride = UInt32(layout.stride)
+        plan.pointee.align_mask = UInt32(layout.alignMask)
+        plan.pointee.op_count = UInt32(layout.ops.count)
+        plan.pointee.ops = UnsafePointer(ops)
+        descriptions[UnsafeRawPointer(plan)] = _PlanDescription(typeName: layout.typeName, labels: layout.labels)
+        layout.cPlan = plan
+        return plan
+    }
+
+    /// The root plan of `type`.
+    func rootPlan(_ type: Any.Type) throws(PackError) -> UnsafeMutablePointer<hp_plan> {
+        cPlan(for: try layout(_Metadata(type)))
+    }
+
+    // MARK: Object plans
+
+    /// The plan of a heap object with this (dynamic) metadata.
+    func objectPlan(_ metadata: _Metadata) throws(PackError) -> UnsafeMutablePointer<hp_plan> {
+        if let known = objectPlans[metadata.pointer] { return known }
+        let plan: UnsafeMutablePointer<hp_plan>
+        switch metadata.kind {
+        case _MetadataKind.class:
+            plan = try classPlan(metadata)
+        case _MetadataKind.heapLocalVariable:
+            plan = try contextPlan(metadata)
+        case _MetadataKind.heapGenericLocalVariable:
+            throw .unsupported("a generic box (from unspecialized generic code) is not supported yet")
+        case _MetadataKind.errorObject:
+            throw .unsupported("boxed `any Error` values are not supported yet")
+        case _MetadataKind.task, _MetadataKind.job:
+            throw .nonTransferable("a task or job belongs to this process's executor")
+        default:
+            throw .unsupported("a heap object whose metadata kind is 0x\(String(metadata.kind, radix: 16))")
+        }
+        objectPlans[metadata.pointer] = plan
+        return plan
+    }
+
+    private func makeObjectPlan(metadata: _Metadata, typeName: String, size: Int, alignMask: Int, bodyOffset: Int,
+                                ops: [hp_op], labels: [[String]]) throws(PackError) -> UnsafeMutablePointer<hp_plan> {
+        let order = ops.indices.sorted { ops[$0].offset < ops[$1].offset }
+        var end = bodyOffset
+        for index in order {
+            let op = ops[index]
+            guard Int(op.offset) >= end else {
+                throw .unsupported("overlapping fields in the layout (misread metadata?)", type: typeName)
+            }
+            end = Int(op.offset) + Self.width(of: op)
+        }
+        guard end <= size else { throw .unsupported("fields extend past the object's size", type: typeName) }
+        let sortedOps = order.map { ops[$0] }
+        let buffer = allocate(hp_op.self, count: sortedOps.count)
+        buffer.initialize(from: sortedOps, count: sortedOps.count)
+        let plan = allocate(hp_plan.self)
+        plan.initialize(to: hp_plan())
+        plan.pointee.kind = HP_PLAN_OBJECT.rawValue
+        plan.pointee.size = UInt32(size)
+        plan.pointee.stride = UInt32(size)
+        plan.pointee.align_mask = UInt32(alignMask)
+        plan.pointee.op_count = UInt32(sortedOps.count)
+        plan.pointee.ops = UnsafePointer(buffer)
+        plan.pointee.metadata = metadata.pointer
+        plan.pointee.body_offset = UInt32(bodyOffset)
+        descriptions[UnsafeRawPointer(plan)] = _PlanDescription(typeName: typeName, labels: order.map { labels[$0] })
+        return plan
+    }
+
+    private static func width(of op: hp_op) -> Int {
+        switch op.kind {
+        case HP_OP_FUNC.rawValue, HP_OP_STRING.rawValue: 16
+        case HP_OP_ENUM.rawValue: Int(op.sub.pointee.size)
+        default: 8
+        }
+    }
+
+    private func classPlan(_ metadata: _Metadata) throws(PackError) -> UnsafeMutablePointer<hp_plan> {
+        var chain: [_Metadata] = []
+        var next: UnsafeRawPointer? = metadata.pointer
+        while let current = next, chain.count < 256 {
+            chain.append(_Metadata(current))
+            next = current.load(fromByteOffset: 8, as: UnsafeRawPointer?.self)
+        }
+        let name = metadata.name
+        for ancestor in chain {
+            let ancestorName = ancestor.name
+            if let reason = _TransferPolicy.refusal(forClassNamed: ancestorName) {
+                throw .nonTransferable(reason, type: name)
+            }
+        }
+        if name.hasPrefix("Swift._ContiguousArrayStorage<") { return try arrayStoragePlan(metadata, name: name) }
+        for ancestor in chain where ancestor.name.hasPrefix("Swift.") {
+            throw .unsupported("\(ancestor.name) is a standard-library class with storage HeapPack cannot size "
+                               + "(ManagedBuffer and other tail-allocated classes are not supported)", type: name)
+        }
+        var ops: [hp_op] = []
+        var labels: [[String]] = []
+        for ancestor in chain.reversed() {
+            guard let descriptor = ancestor.descriptor else {
+                throw .unsupported("class metadata without a descriptor", type: ancestor.name)
+            }
+            let flags = descriptor.load(as: UInt32.self)
+            let typeFlags = flags >> 16
+            if typeFlags & (1 << 7) != 0 {
+                throw .nonTransferable("an actor is bound to this process's executor and isolation", type: name)
+            }
+            let fieldCount = Int(descriptor.load(fromByteOffset: 36, as: UInt32.self))
+            if fieldCount == 0 { continue }
+            let vectorOffset = Int(descriptor.load(fromByteOffset: 40, as: UInt32.self))
+            guard let records = _fieldRecords(of: descriptor), records.count == fieldCount else {
+                throw .unsupported("the class has no reflection metadata (built with -disable-reflection-metadata?)",
+                                   type: ancestor.name)
+            }
+            var vector = metadata.pointer + vectorOffset * 8
+            var genericArguments: UnsafeRawPointer? = nil
+            if typeFlags & (1 << 13) != 0 {
+                // Resilient superclass: member offsets are relative to bounds the runtime stores.
+                guard let bounds = _relative(descriptor, 24) else {
+                    throw .unsupported("resilient class without stored metadata bounds", type: ancestor.name)
+                }
+                let immediateMembers = bounds.load(as: Int.self)
+                vector = metadata.pointer + immediateMembers + vectorOffset * 8
+                genericArguments = metadata.pointer + immediateMembers
+            } else {
+                let positiveSize = Int(descriptor.load(fromByteOffset: 28, as: UInt32.self))
+                let immediateCount = Int(descriptor.load(fromByteOffset: 32, as: UInt32.self))
+                genericArguments = metadata.pointer + (positiveSize - immediateCount) * 8
+            }
+            if flags & 0x80 == 0 { genericArguments = nil }
+            for (index, record) in records.enumerated() {
+                guard let typeName = record.typeName else {
+                    throw .unsupported("field .\(record.name) has no type name", type: ancestor.name)
+                }
+                let field = try resolve(typeName, context: descriptor, arguments: genericArguments,
+                                        owner: ancestor.name, what: "field .\(record.name)")
+                let child = try layout(field)
+                let offset = vector.load(fromByteOffset: index * 8, as: Int.self)
+                append(child, at: offset, label: "." + record.name, to: &ops, labels: &labels)
+            }
+        }
+        let size = Int(metadata.pointer.load(fromByteOffset: 24, as: UInt32.self))
+        let alignMask = Int(metadata.pointer.load(fromByteOffset: 28, as: UInt16.self))
+        return try makeObjectPlan(metadata: metadata, typeName: name, size: size, alignMask: alignMask,
+                                  bodyOffset: 16, ops: ops, labels: labels)
+    }
+
+    /// `_ContiguousArrayStorage<Element>`: `_ArrayBody` (count, capacity<<1) at +16, then
+    /// `count` elements. Only the count travels; the receiver allocates exactly that capacity.
+    private func arrayStoragePlan(_ metadata: _Metadata, name: String) throws(PackError) -> UnsafeMutablePointer<hp_plan> {
+        guard let descriptor = metadata.descriptor else { throw .unsupported("array storage without descriptor", type: name) }
+        let positiveSize = Int(descriptor.load(fromByteOffset: 28, as: UInt32.self))
+        let immediateCount = Int(descriptor.load(fromByteOffset: 32, as: UInt32.self))
+        let element = _Metadata((metadata.pointer + (positiveSize - immediateCount) * 8).load(as: UnsafeRawPointer.self))
+        let elementLayout = try layout(element)
+        let elementPlan = cPlan(for: elementLayout)
+        let alignMask = max(7, elementLayout.alignMask)
+        let tailOffset = (32 + alignMask) & ~alignMask
+        let plan = try makeObjectPlan(metadata: metadata, typeName: name, size: 32, alignMask: alignMask,
+                                      bodyOffset: 32, ops: [], labels: [])
+        plan.pointee.has_tail = 1
+        plan.pointee.tail_offset = UInt32(tailOffset)
+        plan.pointee.count_offset = 16
+        plan.pointee.element = UnsafePointer(elementPlan)
+        return plan
+    }
+
+    /// Closure contexts and boxes (metadata kind 0x400): captures described by the capture
+    /// descriptor, laid out in order, each at its own alignment.
+    private func contextPlan(_ metadata: _Metadata) throws(PackError) -> UnsafeMutablePointer<hp_plan> {
+        let firstCapture = Int(metadata.pointer.load(fromByteOffset: 8, as: UInt32.self))
+        guard let captures = metadata.pointer.load(fromByteOffset: 16, as: UnsafeRawPointer?.self) else {
+            throw .unsupported("the closure context has no capture descriptor: the binary was built without "
+                               + "reflection metadata (-disable-reflection-metadata or "
+                               + "-reflection-metadata-for-debugger-only); rebuild without that flag")
+        }
+        let captureCount = Int(captures.load(as: UInt32.self))
+        let sourceCount = Int(captures.load(fromByteOffset: 4, as: UInt32.self))
+        let bindingCount = Int(captures.load(fromByteOffset: 8, as: UInt32.self))
+        if sourceCount > 0 || bindingCount > 0 {
+            throw .unsupported("a closure of unspecialized generic code (it captures generic metadata) is not supported yet")
+        }
+        var ops: [hp_op] = []
+        var labels: [[String]] = []
+        var offset = firstCapture
+        var alignMask = 7
+        for index in 0..<captureCount {
+            guard let namePointer = _relative(captures, 12 + index * 4) else {
+                throw .unsupported("capture \(index) has no type name")
+            }
+            let name = _MangledName(namePointer)
+            let child: _ValueLayout
+            let label: String
+            if let found = hp_type_by_mangled_name(name.start, name.length, nil, nil) {
+                if let storage = name.referenceStorage {
+                    throw .unsupported("capture \(index) is a \(storage) reference; not supported yet")
+                }
+                child = try layout(_Metadata(found))
+                label = "capture \(index): \(child.typeName)"
+            } else if name.isSILBox {
+                child = _ValueLayout(typeName: "var box", size: 8, stride: 8, alignMask: 7,
+                                     ops: [hp_op(kind: HP_OP_REF.rawValue, offset: 0, aux: nil, sub: nil)], labels: [[]])
+                label = "capture \(index): var box"
+            } else if let thick = name.silFunctionIsThick {
+                child = _ValueLayout(typeName: "function", size: thick ? 16 : 8, stride: thick ? 16 : 8, alignMask: 7,
+                                     ops: [hp_op(kind: (thick ? HP_OP_FUNC : HP_OP_STATIC).rawValue, offset: 0,
+                                                 aux: nil, sub: nil)], labels: [[]])
+                label = "capture \(index): function"
+            } else {
+                throw .unsupported("capture \(index) has type '\(name.plainText)', which has no runtime metadata in "
+                                   + "this binary (function-local types at -O can lack it)")
+            }
+            offset = (offset + child.alignMask) & ~child.alignMask
+            append(child, at: offset, label: label, to: &ops, labels: &labels)
+            offset += child.size
+            alignMask = max(alignMask, child.alignMask)
+        }
+        return try makeObjectPlan(metadata: metadata, typeName: "closure context", size: offset, alignMask: alignMask,
+                                  bodyOffset: firstCapture, ops: ops, labels: labels)
+    }
+}

@@ -1,0 +1,152 @@
+import CHeapPack
+
+private let makeString: hp_make_string_fn = { bytes, length, destination in
+    let text = String(decoding: UnsafeBufferPointer(start: bytes, count: length), as: UTF8.self)
+    destination!.initializeMemory(as: String.self, repeating: text, count: 1)
+}
+
+private let destroyString: hp_destroy_string_fn = { string in
+    string!.assumingMemoryBound(to: String.self).deinitialize(count: 1)
+}
+
+/// `Array.withUnsafeBytes` with a typed error (the stdlib's is `rethrows`).
+func _withBytes<R>(_ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) throws(PackError) -> R) throws(PackError) -> R {
+    let result: Result<R, PackError> = bytes.withUnsafeBytes { raw in
+        do throws(PackError) { return .success(try body(raw)) } catch { return .failure(error) }
+    }
+    return try result.get()
+}
+
+extension _Engine {
+    func unpack<T>(_ bytes: [UInt8], as type: T.Type, verifyChecksum: Bool, maxObjects: Int) throws(PackError) -> T {
+        let images = try images()
+        return try _withBytes(bytes) { (packet: UnsafeRawBufferPointer) throws(PackError) -> T in
+            let header = try _PacketFormat.readHeader(packet, verifyChecksum: verifyChecksum)
+            let imageMap = try mapImages(header.images, images)
+            let expected = Self.rootTypeName(T.self)
+            guard header.rootTypeName == expected else {
+                throw PackError(code: .typeMismatch,
+                                message: "the packet holds a \(Self.displayName(header.rootTypeName)), "
+                                    + "not a \(_typeName(T.self, qualified: true))",
+                                typeName: Self.displayName(header.rootTypeName))
+            }
+            var metadata: [UnsafeRawPointer?] = []
+            var plans: [UnsafePointer<hp_plan>?] = []
+            for entry in header.types {
+                let resolved = try resolveType(entry, imageMap, images)
+                metadata.append(resolved.pointer)
+                // Types that only appear as metatype values may have no object plan; a reference
+                // to an object of such a type is refused by the shim as malformed.
+                let kind = resolved.kind
+                if kind == _MetadataKind.class || kind == _MetadataKind.heapLocalVariable,
+                   let plan = try? objectPlan(resolved) {
+                    plans.append(UnsafePointer(plan.plan))
+                } else {
+                    plans.append(nil)
+                }
+            }
+            let root = try rootPlan(T.self)
+            let body = packet.baseAddress!.assumingMemoryBound(to: UInt8.self) + header.headerLength
+            var unpacker = hp_unpacker()
+            defer { hp_unpacker_free(&unpacker) }
+            let destination = UnsafeMutablePointer<T>.allocate(capacity: 1)
+            defer { destination.deallocate() }
+            let status: hp_status = imageMap.withUnsafeBufferPointer { imageMap in
+                metadata.withUnsafeBufferPointer { metadata in
+                    plans.withUnsafeBufferPointer { plans in
+                        unpacker.images = UnsafePointer(images.table)
+                        unpacker.image_map = imageMap.baseAddress
+                        unpacker.image_map_count = UInt32(imageMap.count)
+                        unpacker.types = metadata.baseAddress
+                        unpacker.type_plans = plans.baseAddress
+                        unpacker.type_count = UInt32(metadata.count)
+                        unpacker.make_string = makeString
+                        unpacker.destroy_string = destroyString
+                        unpacker.static_objects = UnsafePointer(staticObjects)
+                        unpacker.static_object_count = UInt32(staticObjectCount)
+                        unpacker.max_objects = UInt64(max(0, min(maxObjects, Int(UInt32.max - 1))))
+                        unpacker.cursor = body
+                        unpacker.end = body + header.bodyLength
+                        return hp_unpack(&unpacker, root.plan, destination)
+                    }
+                }
+            }
+            guard status == HP_OK else {
+                let offset = header.headerLength + (unpacker.cursor.map { $0 - body } ?? 0)
+                switch status {
+                case HP_ERR_LIMIT:
+                    throw .limit("the packet makes more than \(unpacker.max_objects) objects (UnpackOptions.maxObjects)")
+                case HP_ERR_TYPE_MISMATCH:
+                    throw .malformed("an object's type does not fit the slot that refers to it", at: offset)
+                case HP_ERR_NO_MEMORY:
+                    throw .limit("out of memory while unpacking")
+                default:
+                    throw .malformed("the body is truncated or inconsistent", at: offset)
+                }
+            }
+            return destination.move()
+        }
+    }
+
+    private static func displayName(_ mangled: [UInt8]) -> String {
+        let name = String(decoding: mangled, as: UTF8.self)
+        if !mangled.contains(where: { $0 < 0x20 }), let type = _typeByName(name) {
+            return _typeName(type, qualified: true)
+        }
+        return name
+    }
+
+    private func mapImages(_ entries: [_PacketFormat.ImageEntry], _ images: _ImageTable) throws(PackError) -> [UInt32] {
+        var map: [UInt32] = []
+        for (index, entry) in entries.enumerated() {
+            let local: Int?
+            if index == 0 {
+                let ours = images.buildID(0)
+                guard entry.buildID == ours else {
+                    throw PackError(code: .binaryMismatch,
+                                    message: "the packet was made by a different executable (\(entry.name))",
+                                    expectedBuildID: _hex(entry.buildID), foundBuildID: _hex(ours))
+                }
+                local = 0
+            } else if !entry.buildID.isEmpty {
+                local = (0..<images.count).first { images.buildID($0) == entry.buildID }
+            } else {
+                local = (0..<images.count).first { images.path($0).hasSuffix("/" + entry.name) && images.buildID($0).isEmpty }
+            }
+            guard let local else {
+                throw PackError(code: .binaryMismatch,
+                                message: "the packet needs \(entry.name), which is not loaded here with the same build-id",
+                                expectedBuildID: _hex(entry.buildID))
+            }
+            map.append(UInt32(local))
+        }
+        return map
+    }
+
+    private func resolveType(_ entry: _PacketFormat.TypeEntry, _ imageMap: [UInt32],
+                             _ images: _ImageTable) throws(PackError) -> _Metadata {
+        switch entry {
+        case .mangledName(let name):
+            // Bytes 0x01-0x1F would be taken as symbolic references: pointers. Never from a packet.
+            guard !name.isEmpty, !name.contains(where: { $0 < 0x20 }) else {
+                throw .malformed("a type-table name contains control bytes")
+            }
+            let found = name.withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { hp_type_by_mangled_name($0.baseAddress, $0.count, nil, nil) }
+            }
+            guard let found else {
+                throw PackError(code: .binaryMismatch,
+                                message: "type '\(String(decoding: name, as: UTF8.self))' does not exist in this binary")
+            }
+            return _Metadata(found)
+        case .staticAddress(let image, let offset):
+            guard let address = images.resolve(image: Int(imageMap[image]), offset: offset, span: 24),
+                  address.load(as: UInt.self) == _MetadataKind.heapLocalVariable,
+                  let captures = address.load(fromByteOffset: 16, as: UnsafeRawPointer?.self),
+                  images.locate(captures) != nil else {
+                throw .malformed("a type-table address is not closure-context metadata in this binary")
+            }
+            return _Metadata(address)
+        }
+    }
+}

@@ -1,0 +1,32 @@
+/// A packing engine with its own caches: the loaded-image table and the layout plan of every
+/// type it has met.
+///
+/// The free functions ``pack(_:options:)`` and ``unpack(_:as:options:)`` use ``shared``. Make
+/// your own `Packer` to keep caches apart (say, per subsystem). A `Packer` is thread-safe:
+/// plans are built under a lock and immutable afterwards, and each walk has its own state.
+public final class Packer: Sendable {
+    /// The packer used by the free functions.
+    public static let shared = Packer()
+
+    let _engine = _Engine()
+
+    public init() {}
+
+    /// The binaries mapped into this process, main executable first.
+    ///
+    /// - Throws: `PackError.unsupported` if the image table could not be read.
+    public func loadedImages() throws(PackError) -> [LoadedImage] {
+        try _engine.images().images
+    }
+
+    /// Packs `value` and everything it references into bytes. See ``pack(_:options:)``.
+    public func pack<T>(_ value: T, options: PackOptions = .init()) throws(PackError) -> [UInt8] {
+        try _engine.pack(value, maxObjects: options.maxObjects)
+    }
+
+    /// Rebuilds a value packed by an identical binary. See ``unpack(_:as:options:)``.
+    public func unpack<T>(_ bytes: [UInt8], as type: T.Type = T.self,
+                          options: UnpackOptions = .init()) throws(PackError) -> T {
+        try _engine.unpack(bytes, as: type, verifyChecksum: options.verifyChecksum, maxObjects: options.maxObjects)
+    }
+}
