@@ -1,1 +1,210 @@
-public enum Scenarios {}
+import HeapPack
+import Glibc
+
+/// The values the cross-process tests ship between two runs of `heappack-peer`.
+public enum Scenarios {
+    public static let all: [Scenario] = [
+        closureWithMixedCaptures, linkedList, arrayOfClosures, indirectEnum, sharedVar, strings,
+        structGraph, throwingClosure, cFunctionPointer, metatypes,
+    ]
+
+    public static func named(_ name: String) -> Scenario? { all.first { $0.name == name } }
+
+    /// The demo's closure: an Int, a String, an array and a cycle of class instances.
+    public static let closureWithMixedCaptures = Scenario.make(
+        "closure-mixed", expected: "42|héllo, wörld — a string that is not small|15|ring of 3, shared: true",
+        { () -> (() -> String) in
+            let answer = 41
+            let greeting = "héllo, wörld — a string that is not small"
+            let numbers = [1, 2, 3, 4, 5]
+            let ring = Ring.make(3)
+            return { "\(answer + 1)|\(greeting)|\(numbers.reduce(0, +))|ring of \(ring.count), shared: \(ring.isClosed)" }
+        }, call: { $0() })
+
+    public static let linkedList = Scenario.make(
+        "list-100k", expected: "4999950000",
+        { () -> (() -> Int) in
+            let list = LinkedList(count: 100_000)
+            return { list.sum() }
+        }, call: { String($0()) })
+
+    public static let arrayOfClosures = Scenario.make(
+        "array-of-closures", expected: "507390",
+        { () -> [() -> Int] in
+            (0..<1000).map { i in
+                let label = "item-\(i)"
+                return { i + label.utf8.count }
+            }
+        }, call: { String($0.reduce(0) { $0 + $1() }) })
+
+    public static let indirectEnum = Scenario.make(
+        "indirect-enum", expected: "sum 4950, depth 99",
+        { () -> Expression in
+            (1..<100).reduce(Expression.number(0)) { .add($0, .number($1)) }
+        }, call: { "sum \($0.evaluate()), depth \($0.depth)" })
+
+    public static let sharedVar = Scenario.make(
+        "shared-var", expected: "10 -> 13",
+        { () -> Counter in
+            var count = 10
+            return Counter(increment: { count += 1 }, read: { count })
+        }, call: { counter in
+            let before = counter.read()
+            for _ in 0..<3 { counter.increment() }
+            return "\(before) -> \(counter.read())"
+        })
+
+    public static let strings = Scenario.make(
+        "strings", expected: "0|5|41|🙂 Grüße aus Köln, 東京 und Zürich 🙂|substring here|small",
+        { () -> [String] in
+            let big = String(repeating: "x", count: 41)
+            let text = "take the substring here, please"
+            let slice = text.split(separator: ",")[0].dropFirst(9)
+            return ["", "short", big, "🙂 Grüße aus Köln, 東京 und Zürich 🙂", String(slice), "small"]
+        }, call: { values in
+            "\(values[0].count)|\(values[1].count)|\(values[2].count)|\(values[3])|\(values[4])|\(values[5])"
+        })
+
+    public static let structGraph = Scenario.make(
+        "struct-graph", expected: "alice:3 bob:3 same:true owner:nil",
+        { () -> Team in
+            let shared = Account(balance: 3)
+            return Team(members: [Member(name: "alice", account: shared), Member(name: "bob", account: shared)],
+                        owner: nil)
+        }, call: { team in
+            let same = team.members[0].account === team.members[1].account
+            return team.members.map { "\($0.name):\($0.account.balance)" }.joined(separator: " ")
+                + " same:\(same) owner:\(team.owner.map { $0.name } ?? "nil")"
+        })
+
+    public static let throwingClosure = Scenario.make(
+        "throwing-closure", expected: "7 error:tooBig",
+        { () -> ((Int) throws -> Int) in
+            let limit = 10
+            return { value in
+                guard value < limit else { throw LimitError.tooBig }
+                return value
+            }
+        }, call: { check in
+            let fine = (try? check(7)).map(String.init) ?? "threw"
+            do { _ = try check(11); return fine + " no error" } catch { return fine + " error:\(error)" }
+        })
+
+    /// A C function pointer lives in libm, not in the executable: a pointer into a second image.
+    public static let cFunctionPointer = Scenario.make(
+        "c-function-pointer", expected: "1.0",
+        { () -> Formula in Formula(function: cos, argument: 0) },
+        call: { String($0.function($0.argument)) })
+
+    public static let metatypes = Scenario.make(
+        "metatypes", expected: "Int,String,Node",
+        { () -> [Any.Type] in [Int.self, String.self, ListNode.self] },
+        call: { $0.map { _typeName($0, qualified: false) }.joined(separator: ",") == "Int,String,ListNode"
+                ? "Int,String,Node" : $0.map { _typeName($0, qualified: false) }.joined(separator: ",") })
+}
+
+public final class ListNode {
+    public var value: Int
+    public var next: ListNode?
+    public init(value: Int, next: ListNode?) { self.value = value; self.next = next }
+}
+
+/// A singly linked list whose deinit unlinks iteratively: a recursive deinit chain of a long
+/// list overflows the stack.
+public final class LinkedList {
+    public var head: ListNode?
+
+    public init(count: Int) {
+        var head: ListNode? = nil
+        for value in (0..<count).reversed() { head = ListNode(value: value, next: head) }
+        self.head = head
+    }
+
+    public func sum() -> Int {
+        var total = 0
+        var node = head
+        while let current = node { total += current.value; node = current.next }
+        return total
+    }
+
+    deinit {
+        var node = head
+        head = nil
+        while let current = node, isKnownUniquelyReferenced(&node) {
+            node = current.next
+            current.next = nil
+        }
+    }
+}
+
+public final class RingNode {
+    public let id: Int
+    public var next: RingNode?
+    public init(id: Int) { self.id = id }
+}
+
+/// A cycle of class instances.
+public final class Ring {
+    public let first: RingNode
+    public let count: Int
+    init(first: RingNode, count: Int) { self.first = first; self.count = count }
+
+    public static func make(_ count: Int) -> Ring {
+        let nodes = (0..<count).map(RingNode.init)
+        for (index, node) in nodes.enumerated() { node.next = nodes[(index + 1) % count] }
+        return Ring(first: nodes[0], count: count)
+    }
+
+    /// Following `count` links returns to the very same object.
+    public var isClosed: Bool {
+        var node = first
+        for _ in 0..<count { node = node.next! }
+        return node === first
+    }
+}
+
+public indirect enum Expression {
+    case number(Int)
+    case add(Expression, Expression)
+
+    public func evaluate() -> Int {
+        switch self {
+        case .number(let value): value
+        case .add(let left, let right): left.evaluate() + right.evaluate()
+        }
+    }
+
+    public var depth: Int {
+        switch self {
+        case .number: 0
+        case .add(let left, let right): 1 + max(left.depth, right.depth)
+        }
+    }
+}
+
+public struct Counter {
+    public let increment: () -> Void
+    public let read: () -> Int
+}
+
+public final class Account {
+    public var balance: Int
+    public init(balance: Int) { self.balance = balance }
+}
+
+public struct Member {
+    public var name: String
+    public var account: Account
+}
+
+public struct Team {
+    public var members: [Member]
+    public var owner: Member?
+}
+
+public enum LimitError: Error { case tooBig }
+
+public struct Formula {
+    public var function: @convention(c) (Double) -> Double
+    public var argument: Double
+}

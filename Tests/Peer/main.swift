@@ -1,1 +1,46 @@
-print("peer")
+// heappack-peer: one side of a cross-process test. Two runs of this one binary play writer and
+// reader; each prints its main-executable load base so the test can show that ASLR moved it.
+//
+//   heappack-peer write SCENARIO FILE   pack the scenario's value into FILE
+//   heappack-peer read SCENARIO FILE    unpack FILE and call the value
+//   heappack-peer list                  scenario names
+// Output: one line `base=0x... result=...`, or `error=...` and exit status 1.
+import HeapPack
+import HeapPackTestSupport
+import Foundation
+
+func imageBase() -> String {
+    let base = (try? Packer.shared.loadedImages().first?.base) ?? 0 as UInt
+    return "0x" + String(base, radix: 16)
+}
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 2 else {
+    FileHandle.standardError.write(Data("usage: heappack-peer write|read SCENARIO FILE | list\n".utf8))
+    exit(2)
+}
+if arguments[1] == "list" {
+    print(Scenarios.all.map(\.name).joined(separator: "\n"))
+    exit(0)
+}
+guard arguments.count == 4, let scenario = Scenarios.named(arguments[2]) else {
+    FileHandle.standardError.write(Data("unknown scenario or missing file\n".utf8))
+    exit(2)
+}
+let file = URL(fileURLWithPath: arguments[3])
+do {
+    switch arguments[1] {
+    case "write":
+        let bytes = try scenario.pack()
+        try Data(bytes).write(to: file)
+        print("base=\(imageBase()) result=\(try scenario.run(bytes)) bytes=\(bytes.count)")
+    case "read":
+        let bytes = [UInt8](try Data(contentsOf: file))
+        print("base=\(imageBase()) result=\(try scenario.run(bytes))")
+    default:
+        exit(2)
+    }
+} catch {
+    print("error=\(error)")
+    exit(1)
+}

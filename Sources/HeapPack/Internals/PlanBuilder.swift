@@ -88,7 +88,8 @@ final class _PlanBuilder {
             if metadata.size == 0 { return trivial(metadata) }
             return leaf(metadata, HP_OP_METADATA)
         case _MetadataKind.existentialMetatype:
-            let flags = metadata.pointer.load(fromByteOffset: 8, as: UInt32.self)
+            // ExistentialMetatypeMetadata: InstanceType at +8, then the existential flags.
+            let flags = metadata.pointer.load(fromByteOffset: 16, as: UInt32.self)
             if flags & 0x00FF_FFFF == 0 && metadata.size == 8 { return leaf(metadata, HP_OP_METADATA) }
             throw .unsupported("protocol metatypes with witness tables are not supported yet", type: metadata.name)
         case _MetadataKind.foreignClass, _MetadataKind.foreignReferenceType, _MetadataKind.objcClassWrapper:

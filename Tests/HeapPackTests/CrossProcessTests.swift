@@ -1,0 +1,79 @@
+import Foundation
+import HeapPack
+import HeapPackTestSupport
+import Testing
+
+/// Runs `heappack-peer` (built beside this test binary, in the same configuration) as writer and
+/// as reader: two processes of one executable, which ASLR loads at different addresses.
+enum Peer {
+    static var executable: URL {
+        let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        return me.deletingLastPathComponent().appendingPathComponent("heappack-peer")
+    }
+
+    struct Answer {
+        let base: UInt
+        let result: String
+    }
+
+    /// Runs the peer and parses its one-line answer.
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    static func answer(_ output: String) throws -> Answer {
+        let line = try #require(output.split(separator: "\n").first.map(String.init), "no output")
+        let base = try #require(line.firstRange(of: "base=0x").map { line[$0.upperBound...].prefix { $0 != " " } })
+        let result = try #require(line.firstRange(of: "result=").map { line[$0.upperBound...] })
+        let trimmed = result.firstRange(of: " bytes=").map { String(result[..<$0.lowerBound]) } ?? String(result)
+        return Answer(base: try #require(UInt(base, radix: 16)), result: trimmed)
+    }
+
+    static func temporaryFile(_ name: String) -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("heappack-\(getpid())-\(name).hpk")
+    }
+}
+
+@Suite("Cross-process")
+struct CrossProcessTests {
+    @Test("a packet written by one process is read by another", arguments: Scenarios.all.map(\.name))
+    func writerAndReader(_ name: String) throws {
+        let file = Peer.temporaryFile(name)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let scenario = try #require(Scenarios.named(name))
+
+        let written = try Peer.run(["write", name, file.path])
+        #expect(written.status == 0, "writer: \(written.output)")
+        let read = try Peer.run(["read", name, file.path])
+        #expect(read.status == 0, "reader: \(read.output)")
+
+        let writer = try Peer.answer(written.output)
+        let reader = try Peer.answer(read.output)
+        #expect(writer.base != reader.base, "ASLR should load the two processes at different bases")
+        #expect(writer.result == scenario.expected)
+        #expect(reader.result == writer.result)
+    }
+
+    @Test("a packet from another executable is refused as binaryMismatch")
+    func otherExecutable() throws {
+        let file = Peer.temporaryFile("mismatch")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let written = try Peer.run(["write", "strings", file.path])
+        #expect(written.status == 0, "writer: \(written.output)")
+        let bytes = [UInt8](try Data(contentsOf: file))
+        // This test binary is not heappack-peer: its build-id differs.
+        #expect {
+            _ = try unpack(bytes, as: [String].self)
+        } throws: { error in
+            (error as? PackError)?.code == .binaryMismatch
+        }
+    }
+}
