@@ -1,1 +1,120 @@
-print("demo")
+// heappack-demo: ship a closure to a second process of this same executable and call it there.
+//
+// The parent packs a closure that captures an Int, a String, an array and a cycle of class
+// instances, starts `heappack-demo --child`, and writes the packet to the child's stdin. The
+// child unpacks and calls the closure, and answers with its result, its image base and its
+// unpack time. Then the parent shows what happens to a closure that captures a FileHandle.
+import Foundation
+import HeapPack
+
+final class Task {
+    let name: String
+    var next: Task?
+    init(name: String) { self.name = name }
+}
+
+/// The closure both processes call. Built in the parent only.
+func makeJob() -> () -> String {
+    let multiplier = 7
+    let title = "weekly report — généré par HeapPack"
+    let samples = [3, 1, 4, 1, 5, 9, 2, 6]
+    let first = Task(name: "collect"), second = Task(name: "summarise"), third = Task(name: "send")
+    first.next = second; second.next = third; third.next = first   // a cycle
+    return {
+        var names: [String] = []
+        var task = first
+        repeat { names.append(task.name); task = task.next! } while task !== first
+        return "\(title): \(samples.reduce(0, +) * multiplier) via \(names.joined(separator: " -> ")) (cycle closed)"
+    }
+}
+
+func mainImageBase() -> UInt { (try? Packer.shared.loadedImages().first?.base) ?? 0 }
+
+func microseconds(_ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1000
+}
+
+func format(_ microseconds: String?) -> String {
+    microseconds.flatMap(Double.init).map { String(format: "%.1f", $0) } ?? "?"
+}
+
+func child() -> Int32 {
+    let bytes = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
+    do {
+        var job: (() -> String)?
+        let firstTime = try microseconds { job = try unpack(bytes, as: (() -> String).self) }
+        let time = try microseconds { job = try unpack(bytes, as: (() -> String).self) }
+        print("result=\(job!())")
+        print("base=0x\(String(mainImageBase(), radix: 16))")
+        print("unpack_first_us=\(firstTime)")
+        print("unpack_us=\(time)")
+        return 0
+    } catch {
+        print("error=\(error)")
+        return 1
+    }
+}
+
+func parent() throws -> Int32 {
+    let job = makeJob()
+    var packet: [UInt8] = []
+    // The first pack reads metadata into layout plans; later packs of the same types reuse them.
+    let firstPackTime = try microseconds { packet = try pack(job) }
+    let packTime = try microseconds { packet = try pack(job) }
+
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    process.arguments = ["--child"]
+    let input = Pipe(), output = Pipe()
+    process.standardInput = input
+    process.standardOutput = output
+    try process.run()
+    input.fileHandleForWriting.write(Data(packet))
+    try input.fileHandleForWriting.close()
+    let reply = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    var answers: [String: String] = [:]
+    for line in reply.split(separator: "\n") {
+        let parts = line.split(separator: "=", maxSplits: 1)
+        if parts.count == 2 { answers[String(parts[0])] = String(parts[1]) }
+    }
+    if let error = answers["error"] {
+        print("child failed: \(error)")
+        return 1
+    }
+
+    let here = job()
+    let there = answers["result"] ?? "?"
+    print("parent image base: 0x\(String(mainImageBase(), radix: 16))")
+    print("child  image base: \(answers["base"] ?? "?")")
+    print("parent result: \(here)")
+    print("child  result: \(there)")
+    print("results equal: \(here == there)")
+    print("packet: \(packet.count) bytes; pack \(String(format: "%.1f", firstPackTime)) µs first, "
+          + "\(String(format: "%.1f", packTime)) µs warm; "
+          + "unpack (in child) \(format(answers["unpack_first_us"])) µs first, \(format(answers["unpack_us"])) µs warm")
+
+    print("\nNow a closure that captures a FileHandle:")
+    let log = FileHandle.standardError
+    let logging: () -> Void = { log.write(Data("hello\n".utf8)) }
+    do {
+        _ = try pack(logging)
+        print("unexpectedly packed")
+        return 1
+    } catch {
+        print("refused: \(error)")
+        print("  code: \(error.code)")
+        print("  path: \(error.path)")
+    }
+    return here == there ? 0 : 1
+}
+
+if CommandLine.arguments.dropFirst().first == "--child" {
+    exit(child())
+}
+do { exit(try parent()) } catch {
+    print("demo failed: \(error)")
+    exit(1)
+}

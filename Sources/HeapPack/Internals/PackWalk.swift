@@ -57,6 +57,10 @@ final class _PackWalk {
             error = .unsupported("the walker met a representation it does not handle (status \(status.rawValue))")
         }
         error.path = path(packer, root: root)
+        if status == HP_ERR_PLAN, let typeName = error.typeName {
+            // The refused object itself is the last hop: name it.
+            error.path += " > " + typeName
+        }
         return error
     }
 
