@@ -1,0 +1,189 @@
+import Dispatch
+import Foundation
+import HeapPack
+import HeapPackTestSupport
+import Testing
+
+private func packError(_ body: () throws -> Void) -> PackError? {
+    do { try body(); return nil } catch let error as PackError { return error } catch { return nil }
+}
+
+/// Patches the header's body length to match a cut packet, so the header check passes and the
+/// decoder itself has to notice the missing bytes.
+private func cutBody(_ packet: [UInt8], keeping count: Int) -> [UInt8] {
+    var cut = Array(packet.prefix(count))
+    let headerLength = Int(packet[8]) | Int(packet[9]) << 8 | Int(packet[10]) << 16 | Int(packet[11]) << 24
+    let bodyLength = UInt64(count - headerLength)
+    for i in 0..<8 { cut[16 + i] = UInt8(truncatingIfNeeded: bodyLength >> (8 * UInt64(i))) }
+    return cut
+}
+
+private func headerLength(_ packet: [UInt8]) -> Int {
+    Int(packet[8]) | Int(packet[9]) << 8 | Int(packet[10]) << 16 | Int(packet[11]) << 24
+}
+
+@Suite("Bad input")
+struct BadInputTests {
+    static let packets: [(String, [UInt8])] = Scenarios.all
+        .filter { $0.name != Scenarios.linkedList.name }
+        .map { ($0.name, try! $0.pack()) }
+
+    @Test("every truncation of a real packet is a PackError", arguments: Scenarios.all.map(\.name))
+    func everyTruncation(_ name: String) throws {
+        let scenario = try #require(Scenarios.named(name))
+        let packet = try scenario.pack()
+        // The long list's packet is 1 MB: every 997th cut is plenty there.
+        let step = packet.count > 100_000 ? 997 : 1
+        for count in stride(from: 0, to: packet.count, by: step) {
+            let error = packError { _ = try scenario.run(Array(packet.prefix(count))) }
+            #expect(error?.code == .malformed, "cut at \(count) of \(packet.count)")
+        }
+    }
+
+    @Test("a cut body with a consistent header is caught by the decoder", arguments: Scenarios.all.map(\.name))
+    func truncatedBody(_ name: String) throws {
+        let scenario = try #require(Scenarios.named(name))
+        let packet = try scenario.pack()
+        let start = headerLength(packet)
+        let step = packet.count - start > 100_000 ? 997 : 1
+        for count in stride(from: start, to: packet.count, by: step) {
+            let cut = cutBody(packet, keeping: count)
+            let error = packError {
+                _ = try unpackForScenario(name, cut, options: UnpackOptions(verifyChecksum: false))
+            }
+            #expect(error?.code == .malformed, "body cut at \(count) of \(packet.count)")
+        }
+    }
+
+    @Test("a flipped byte anywhere is caught by the checksum or the header checks")
+    func flippedBytes() throws {
+        let packet = try Scenarios.closureWithMixedCaptures.pack()
+        for index in packet.indices {
+            var bad = packet
+            bad[index] ^= 0x40
+            let error = packError { _ = try Scenarios.closureWithMixedCaptures.run(bad) }
+            #expect(error != nil, "flip at \(index)")
+        }
+    }
+
+    @Test("unpacking as another type is a typeMismatch")
+    func wrongType() throws {
+        let packet = try pack([1, 2, 3])
+        let error = packError { _ = try unpack(packet, as: [String].self) }
+        #expect(error?.code == .typeMismatch)
+        #expect(error?.message.contains("Array<Swift.Int>") == true, "\(String(describing: error))")
+    }
+
+    @Test("a packet naming another build-id is a binaryMismatch")
+    func otherBuild() throws {
+        var packet = try pack("some text that is long enough to be stored natively")
+        // Header sections start at 32: image count, then image 0's build-id length and bytes.
+        #expect(packet[32] >= 1)
+        let length = Int(packet[33])
+        #expect(length > 0, "this test binary should have a GNU build-id")
+        packet[34] ^= 0xFF
+        let error = packError { _ = try unpack(packet, as: String.self, options: UnpackOptions(verifyChecksum: false)) }
+        #expect(error?.code == .binaryMismatch)
+        #expect(error?.expectedBuildID != nil && error?.expectedBuildID != error?.foundBuildID)
+    }
+
+    @Test("not a packet at all")
+    func garbage() {
+        #expect(packError { _ = try unpack([], as: Int.self) }?.code == .malformed)
+        #expect(packError { _ = try unpack(Array("definitely not a HeapPack packet".utf8), as: Int.self) }?.code == .malformed)
+    }
+
+    @Test("object limits hold on both sides")
+    func limits() throws {
+        let list = LinkedList(count: 10)
+        let error = packError { _ = try pack(list, options: PackOptions(maxObjects: 5)) }
+        #expect(error?.code == .limitExceeded)
+        let packet = try pack(list)
+        let unpackError = packError { _ = try unpack(packet, as: LinkedList.self, options: UnpackOptions(maxObjects: 5)) }
+        #expect(unpackError?.code == .limitExceeded)
+        let fine = try unpack(packet, as: LinkedList.self, options: UnpackOptions(maxObjects: 11))
+        #expect(fine.sum() == 45)
+    }
+}
+
+/// Unpacks a scenario's packet with explicit options (Scenario.run uses the defaults).
+private func unpackForScenario(_ name: String, _ bytes: [UInt8], options: UnpackOptions) throws(PackError) -> Any {
+    switch name {
+    case Scenarios.closureWithMixedCaptures.name: return try unpack(bytes, as: (() -> String).self, options: options)
+    case Scenarios.linkedList.name, Scenarios.throwingClosure.name:
+        if name == Scenarios.linkedList.name { return try unpack(bytes, as: (() -> Int).self, options: options) }
+        return try unpack(bytes, as: ((Int) throws -> Int).self, options: options)
+    case Scenarios.arrayOfClosures.name: return try unpack(bytes, as: [() -> Int].self, options: options)
+    case Scenarios.indirectEnum.name: return try unpack(bytes, as: Expression.self, options: options)
+    case Scenarios.sharedVar.name: return try unpack(bytes, as: Counter.self, options: options)
+    case Scenarios.strings.name: return try unpack(bytes, as: [String].self, options: options)
+    case Scenarios.structGraph.name: return try unpack(bytes, as: Team.self, options: options)
+    case Scenarios.cFunctionPointer.name: return try unpack(bytes, as: Formula.self, options: options)
+    case Scenarios.metatypes.name: return try unpack(bytes, as: [Any.Type].self, options: options)
+    default: throw PackError(code: .unsupported, message: "no such scenario \(name)")
+    }
+}
+
+final class Logger {
+    let prefix = "job"
+    let sink: FileHandle
+    init(sink: FileHandle) { self.sink = sink }
+}
+
+final class Guarded {
+    let lock = NSLock()
+    var value = 0
+}
+
+@Suite("Refusals")
+struct RefusalTests {
+    @Test("a captured FileHandle is nonTransferable, with its path")
+    func fileHandle() {
+        let logger = Logger(sink: FileHandle.standardError)
+        let tag = "x"
+        let job: () -> String = { logger.prefix + tag }
+        let error = packError { _ = try pack(job) }
+        #expect(error?.code == .nonTransferable)
+        #expect(error?.typeName == "Foundation.FileHandle")
+        #expect(error?.path.contains("capture 0: HeapPackTests.Logger > .sink > Foundation.FileHandle") == true,
+                "\(String(describing: error?.path))")
+    }
+
+    @Test("an NSLock inside a class is nonTransferable")
+    func lock() {
+        let error = packError { _ = try pack([Guarded()]) }
+        #expect(error?.code == .nonTransferable)
+        #expect(error?.path.hasSuffix(".lock > Foundation.NSLock") == true, "\(String(describing: error?.path))")
+    }
+
+    @Test("a Thread and a DispatchQueue are nonTransferable")
+    func threadAndQueue() {
+        let thread = Thread {}
+        #expect(packError { _ = try pack(thread) }?.code == .nonTransferable)
+        let queue = DispatchQueue(label: "q")
+        let error = packError { _ = try pack(Optional(queue)) }
+        #expect(error?.code == .nonTransferable)
+        #expect(error?.message.contains("Dispatch") == true)
+    }
+
+    @Test("a raw pointer into the heap is nonTransferable; one into static data travels")
+    func rawPointers() throws {
+        let heap = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        defer { heap.deallocate() }
+        let error = packError { _ = try pack((1, heap)) }
+        #expect(error?.code == .nonTransferable)
+        #expect(error?.path == "root: (Int, UnsafeMutablePointer<Int>) > .1 > ._rawValue", "\(String(describing: error?.path))")
+        let literal: StaticString = "static text lives in the binary"
+        let back = try unpack(try pack(literal), as: StaticString.self)
+        #expect(back.description == literal.description)
+    }
+
+    @Test("what is not supported yet says so, with its path")
+    func unsupported() {
+        let table = ["a": 1]
+        let error = packError { _ = try pack([{ table.count }]) }
+        #expect(error?.code == .unsupported)
+        #expect(error?.path.hasPrefix("root: Array<() -> Int> > ._buffer > ._storage > [0]") == true,
+                "\(String(describing: error?.path))")
+    }
+}
