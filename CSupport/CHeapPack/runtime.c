@@ -60,3 +60,18 @@ extern void *swift_retain_n(void *object, uint32_t n);
 void hp_retain_n(void *object, uint32_t n) {
     swift_retain_n(object, n);
 }
+
+typedef struct hp_metadata_response { const void *metadata; size_t state; } hp_metadata_response;
+extern hp_metadata_response swift_getGenericMetadata(size_t request, const void *const *arguments,
+                                                     const void *descriptor) SWIFTCC;
+typedef hp_metadata_response (*hp_accessor_fn)(size_t request) SWIFTCC;
+
+const void *hp_metadata_for_descriptor(const void *descriptor, const void *const *arguments) {
+    // MetadataRequest 0: complete metadata, blocking.
+    if (arguments) return swift_getGenericMetadata(0, arguments, descriptor).metadata;
+    int32_t relative;
+    memcpy(&relative, (const uint8_t *)descriptor + 12, 4);
+    if (relative == 0) return NULL;
+    hp_accessor_fn accessor = (hp_accessor_fn)(uintptr_t)((const uint8_t *)descriptor + 12 + relative);
+    return accessor(0).metadata;
+}

@@ -153,6 +153,9 @@ void hp_dealloc_uninitialized_object(void *object, size_t size, size_t align_mas
 /// `context` is a nominal type descriptor (or NULL) and `arguments` its generic arguments.
 const void *hp_type_by_mangled_name(const char *name, size_t length, const void *context,
                                     const void *const *arguments);
+/// Metadata of a nominal type from its descriptor: the access function for a non-generic type
+/// (`arguments` NULL), `swift_getGenericMetadata` with the key arguments otherwise.
+const void *hp_metadata_for_descriptor(const void *descriptor, const void *const *arguments);
 /// Copies `size` bytes of an enum value and strips its tag bits, leaving the payload at offset 0.
 void hp_enum_project(void *value, const void *metadata);
 

@@ -162,3 +162,47 @@ func _fieldRecords(of descriptor: UnsafeRawPointer) -> [_FieldRecord]? {
 func _descriptorName(_ descriptor: UnsafeRawPointer) -> String {
     _relative(descriptor, 8).map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? "?"
 }
+
+/// Generic parameters of a nominal type descriptor (TypeGenericContextDescriptorHeader, after
+/// the kind's fixed fields), or nil for a non-generic type.
+struct _GenericShape {
+    let parameterCount: Int
+    let keyArgumentCount: Int
+    let hasPacks: Bool
+
+    init?(descriptor: UnsafeRawPointer) {
+        let flags = descriptor.load(as: UInt32.self)
+        guard flags & 0x80 != 0 else { return nil }
+        let fixedSize: Int
+        switch flags & 0x1F {
+        case 16: fixedSize = 44  // class
+        case 17, 18: fixedSize = 28  // struct, enum
+        default: return nil
+        }
+        let header = descriptor + fixedSize + 8
+        parameterCount = Int(header.load(as: UInt16.self))
+        keyArgumentCount = Int(header.load(fromByteOffset: 4, as: UInt16.self))
+        hasPacks = header.load(fromByteOffset: 6, as: UInt16.self) & 0x1 != 0
+    }
+}
+
+extension _Metadata {
+    /// Where the generic argument vector of this (nominal) metadata starts.
+    var genericArguments: UnsafeRawPointer? {
+        guard let descriptor else { return nil }
+        if kind != _MetadataKind.class { return pointer + 16 }
+        let typeFlags = descriptor.load(as: UInt32.self) >> 16
+        if typeFlags & (1 << 13) != 0 {
+            guard let bounds = _relative(descriptor, 24) else { return nil }
+            return pointer + bounds.load(as: Int.self)
+        }
+        let positiveSize = Int(descriptor.load(fromByteOffset: 28, as: UInt32.self))
+        let immediateCount = Int(descriptor.load(fromByteOffset: 32, as: UInt32.self))
+        return pointer + (positiveSize - immediateCount) * 8
+    }
+
+    var isNominal: Bool {
+        let k = kind
+        return k == _MetadataKind.class || k == _MetadataKind.struct || k == _MetadataKind.enum || k == _MetadataKind.optional
+    }
+}

@@ -127,9 +127,18 @@ extension _Engine {
         let status = withExtendedLifetime(value) { withUnsafePointer(to: value) { hp_pack(&packer, root.plan, $0) } }
         guard status == HP_OK else { throw walk.failure(status, &packer, root: T.self) }
 
+        // Walk types keep their indices; generic arguments of nominal entries are appended.
+        var typeList: [_Metadata] = (0..<Int(packer.type_count)).map { _Metadata(packer.types[$0]!) }
+        var typeIndex: [UnsafeRawPointer: Int] = [:]
+        for (index, type) in typeList.enumerated() { typeIndex[type.pointer] = index }
         var types: [_PacketFormat.TypeEntry] = []
-        for index in 0..<Int(packer.type_count) {
-            types.append(try typeEntry(_Metadata(packer.types[index]!), &packer, images))
+        while types.count < typeList.count {
+            types.append(try typeEntry(typeList[types.count], &packer, images) { argument in
+                if let known = typeIndex[argument.pointer] { return known }
+                typeIndex[argument.pointer] = typeList.count
+                typeList.append(argument)
+                return typeList.count - 1
+            })
         }
         var imageEntries: [_PacketFormat.ImageEntry] = []
         for slot in 0..<Int(packer.images_used_count) {
@@ -143,29 +152,52 @@ extension _Engine {
                                       body: UnsafeRawBufferPointer(start: packer.out.bytes, count: packer.out.count))
     }
 
-    /// How a type travels: by mangled name when the runtime can find it again by that name,
-    /// else (closure contexts, boxes) as a static address.
-    private func typeEntry(_ metadata: _Metadata, _ packer: inout hp_packer,
-                           _ images: _ImageTable) throws(PackError) -> _PacketFormat.TypeEntry {
-        if metadata.kind != _MetadataKind.heapLocalVariable {
-            if let known = typeNames.withLock({ $0[metadata.pointer] }) { return known }
-            if let name = _mangledTypeName(metadata.type) {
-                let bytes = Array(name.utf8)
-                let found = bytes.withUnsafeBufferPointer { buffer in
-                    buffer.withMemoryRebound(to: CChar.self) { hp_type_by_mangled_name($0.baseAddress, $0.count, nil, nil) }
-                }
-                if found == metadata.pointer {
-                    typeNames.withLock { $0[metadata.pointer] = .mangledName(bytes) }
-                    return .mangledName(bytes)
+    /// How a type travels: by mangled name when the runtime finds it again by that name; else
+    /// closure contexts and boxes by static address, and nominal types (private, local) as
+    /// descriptor + generic arguments.
+    private func typeEntry(_ metadata: _Metadata, _ packer: inout hp_packer, _ images: _ImageTable,
+                           index: (_Metadata) -> Int) throws(PackError) -> _PacketFormat.TypeEntry {
+        if metadata.kind == _MetadataKind.heapLocalVariable {
+            guard let (image, offset) = images.locate(metadata.pointer) else {
+                throw .unsupported("closure-context metadata outside every image's static data")
+            }
+            return .staticAddress(image: Int(hp_packer_image_slot(&packer, UInt32(image))), offset: offset)
+        }
+        if let known = typeNames.withLock({ $0[metadata.pointer] }) { return known }
+        if let name = _mangledTypeName(metadata.type) {
+            let bytes = Array(name.utf8)
+            let found = bytes.withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { hp_type_by_mangled_name($0.baseAddress, $0.count, nil, nil) }
+            }
+            if found == metadata.pointer, !bytes.contains(where: { $0 < 0x20 }) {
+                typeNames.withLock { $0[metadata.pointer] = .mangledName(bytes) }
+                return .mangledName(bytes)
+            }
+        }
+        guard metadata.isNominal, let descriptor = metadata.descriptor, let (image, offset) = images.locate(descriptor) else {
+            throw .unsupported("the type cannot be named for the receiver: no mangled name resolves to it and it "
+                               + "is not a nominal type", type: metadata.name)
+        }
+        var arguments: [Int] = []
+        var witnessTables: [(image: Int, offset: UInt64)] = []
+        if let shape = _GenericShape(descriptor: descriptor) {
+            guard !shape.hasPacks, let vector = metadata.genericArguments else {
+                throw .unsupported("generic types with parameter packs are not supported", type: metadata.name)
+            }
+            for position in 0..<shape.keyArgumentCount {
+                let word = vector.load(fromByteOffset: position * 8, as: UnsafeRawPointer.self)
+                if position < shape.parameterCount {
+                    arguments.append(index(_Metadata(word)))
+                } else {
+                    guard let (tableImage, tableOffset) = images.locate(word) else {
+                        throw .unsupported("a generic argument's conformance was instantiated at run time; such "
+                                           + "witness tables cannot travel yet", type: metadata.name)
+                    }
+                    witnessTables.append((Int(hp_packer_image_slot(&packer, UInt32(tableImage))), tableOffset))
                 }
             }
         }
-        guard let (image, offset) = images.locate(metadata.pointer) else {
-            throw .unsupported("the type cannot be named for the receiver (no mangled name resolves to it and its "
-                               + "metadata was made at run time)",
-                               type: metadata.kind == _MetadataKind.heapLocalVariable ? "closure context" : metadata.name)
-        }
-        let slot = hp_packer_image_slot(&packer, UInt32(image))
-        return .staticAddress(image: Int(slot), offset: offset)
+        return .nominal(image: Int(hp_packer_image_slot(&packer, UInt32(image))), offset: offset,
+                        arguments: arguments, witnessTables: witnessTables)
     }
 }

@@ -23,6 +23,10 @@ enum _PacketFormat {
         case mangledName = 0
         /// varint packet image, varint offset: metadata with no name (closure contexts, boxes)
         case staticAddress = 1
+        /// a nominal type whose name does not resolve (private, local): its descriptor as varint
+        /// image + varint offset, varint n + n type-table indices (generic arguments), varint m +
+        /// m static pointers (witness tables of the generic requirements)
+        case nominal = 2
     }
 
     struct ImageEntry {
@@ -33,6 +37,7 @@ enum _PacketFormat {
     enum TypeEntry {
         case mangledName([UInt8])
         case staticAddress(image: Int, offset: UInt64)
+        case nominal(image: Int, offset: UInt64, arguments: [Int], witnessTables: [(image: Int, offset: UInt64)])
     }
 
     struct Header {
@@ -78,6 +83,17 @@ enum _PacketFormat {
                 sections.append(TypeEntryKind.staticAddress.rawValue)
                 appendVarint(&sections, UInt64(image))
                 appendVarint(&sections, offset)
+            case .nominal(let image, let offset, let arguments, let witnessTables):
+                sections.append(TypeEntryKind.nominal.rawValue)
+                appendVarint(&sections, UInt64(image))
+                appendVarint(&sections, offset)
+                appendVarint(&sections, UInt64(arguments.count))
+                for argument in arguments { appendVarint(&sections, UInt64(argument)) }
+                appendVarint(&sections, UInt64(witnessTables.count))
+                for table in witnessTables {
+                    appendVarint(&sections, UInt64(table.image))
+                    appendVarint(&sections, table.offset)
+                }
             }
         }
         let headerLength = fixedSize + sections.count
@@ -151,6 +167,20 @@ enum _PacketFormat {
             case .staticAddress:
                 let image = try reader.count(atMost: imageCount - 1, what: "type image")
                 types.append(.staticAddress(image: image, offset: try reader.varint()))
+            case .nominal:
+                let image = try reader.count(atMost: imageCount - 1, what: "descriptor image")
+                let offset = try reader.varint()
+                let argumentCount = try reader.count(atMost: 256, what: "generic argument count")
+                var arguments: [Int] = []
+                for _ in 0..<argumentCount {
+                    arguments.append(try reader.count(atMost: typeCount - 1, what: "generic argument"))
+                }
+                let tableCount = try reader.count(atMost: 256, what: "witness table count")
+                var tables: [(image: Int, offset: UInt64)] = []
+                for _ in 0..<tableCount {
+                    tables.append((try reader.count(atMost: imageCount - 1, what: "witness table image"), try reader.varint()))
+                }
+                types.append(.nominal(image: image, offset: offset, arguments: arguments, witnessTables: tables))
             case nil: throw .malformed("unknown type-table entry kind", at: kindOffset)
             }
         }

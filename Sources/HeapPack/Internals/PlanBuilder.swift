@@ -129,7 +129,10 @@ final class _PlanBuilder {
 
     /// Appends a child layout's ops at `offset`, prefixing each op's path with `label`.
     private func append(_ child: _ValueLayout, at offset: Int, label: String?,
-                        to ops: inout [hp_op], labels: inout [[String]]) {
+                        to ops: inout [hp_op], labels: inout [[String]]) throws(PackError) {
+        guard offset >= 0, offset <= Int(UInt32.max) - child.size else {
+            throw .unsupported("a field offset of \(offset) is out of range (misread metadata?)", type: child.typeName)
+        }
         for (op, path) in zip(child.ops, child.labels) {
             var moved = op
             moved.offset = UInt32(offset) + op.offset
@@ -174,7 +177,7 @@ final class _PlanBuilder {
                                     owner: metadata.name, what: "field .\(record.name)")
             let child = try layout(field, depth: depth)
             let offset = Int(offsets.load(fromByteOffset: index * 4, as: UInt32.self))
-            append(child, at: offset, label: "." + record.name, to: &ops, labels: &labels)
+            try append(child, at: offset, label: "." + record.name, to: &ops, labels: &labels)
         }
         return _ValueLayout(typeName: metadata.name, size: metadata.size, stride: metadata.stride,
                             alignMask: metadata.alignMask, ops: ops, labels: labels)
@@ -187,8 +190,10 @@ final class _PlanBuilder {
         for index in 0..<count {
             let element = metadata.pointer + 24 + index * 16
             let type = _Metadata(element.load(as: UnsafeRawPointer.self))
-            let offset = element.load(fromByteOffset: 8, as: Int.self)
-            append(try layout(type, depth: depth), at: offset, label: ".\(index)", to: &ops, labels: &labels)
+            // TupleTypeMetadata::Element::Offset is StoredSize on Apple platforms but uint32_t
+            // elsewhere; the upper half of the word is padding with arbitrary contents.
+            let offset = Int(element.load(fromByteOffset: 8, as: UInt32.self))
+            try append(try layout(type, depth: depth), at: offset, label: ".\(index)", to: &ops, labels: &labels)
         }
         return _ValueLayout(typeName: metadata.name, size: metadata.size, stride: metadata.stride,
                             alignMask: metadata.alignMask, ops: ops, labels: labels)
@@ -421,7 +426,7 @@ final class _PlanBuilder {
                                         owner: ancestor.name, what: "field .\(record.name)")
                 let child = try layout(field)
                 let offset = vector.load(fromByteOffset: index * 8, as: Int.self)
-                append(child, at: offset, label: "." + record.name, to: &ops, labels: &labels)
+                try append(child, at: offset, label: "." + record.name, to: &ops, labels: &labels)
             }
         }
         let size = Int(metadata.pointer.load(fromByteOffset: 24, as: UInt32.self))
@@ -496,7 +501,7 @@ final class _PlanBuilder {
                                    + "this binary (function-local types at -O can lack it)")
             }
             offset = (offset + child.alignMask) & ~child.alignMask
-            append(child, at: offset, label: label, to: &ops, labels: &labels)
+            try append(child, at: offset, label: label, to: &ops, labels: &labels)
             offset += child.size
             alignMask = max(alignMask, child.alignMask)
         }

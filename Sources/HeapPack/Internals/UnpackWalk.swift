@@ -32,8 +32,7 @@ extension _Engine {
             }
             var metadata: [UnsafeRawPointer?] = []
             var plans: [UnsafePointer<hp_plan>?] = []
-            for entry in header.types {
-                let resolved = try resolveType(entry, imageMap, images)
+            for resolved in try resolveTypes(header.types, imageMap, images) {
                 metadata.append(resolved.pointer)
                 // Types that only appear as metatype values may have no object plan; a reference
                 // to an object of such a type is refused by the shim as malformed.
@@ -123,8 +122,23 @@ extension _Engine {
         return map
     }
 
-    private func resolveType(_ entry: _PacketFormat.TypeEntry, _ imageMap: [UInt32],
-                             _ images: _ImageTable) throws(PackError) -> _Metadata {
+    private func resolveTypes(_ entries: [_PacketFormat.TypeEntry], _ imageMap: [UInt32],
+                              _ images: _ImageTable) throws(PackError) -> [_Metadata] {
+        var resolved = [_Metadata?](repeating: nil, count: entries.count)
+        var visiting = Set<Int>()
+        func resolve(_ index: Int) throws(PackError) -> _Metadata {
+            if let done = resolved[index] { return done }
+            // Generic arguments refer to other entries; a cycle among them is garbage.
+            guard visiting.insert(index).inserted else { throw .malformed("the type table refers to itself") }
+            let made = try resolveType(entries[index], imageMap, images, argument: resolve)
+            resolved[index] = made
+            return made
+        }
+        return try (0..<entries.count).map { (index: Int) throws(PackError) -> _Metadata in try resolve(index) }
+    }
+
+    private func resolveType(_ entry: _PacketFormat.TypeEntry, _ imageMap: [UInt32], _ images: _ImageTable,
+                             argument: (Int) throws(PackError) -> _Metadata) throws(PackError) -> _Metadata {
         switch entry {
         case .mangledName(let name):
             // Bytes 0x01-0x1F would be taken as symbolic references: pointers. Never from a packet.
@@ -147,6 +161,38 @@ extension _Engine {
                 throw .malformed("a type-table address is not closure-context metadata in this binary")
             }
             return _Metadata(address)
+        case .nominal(let image, let offset, let arguments, let witnessTables):
+            let local = Int(imageMap[image])
+            guard let descriptor = images.resolve(image: local, offset: offset, span: 52),
+                  (16...18).contains(descriptor.load(as: UInt32.self) & 0x1F),
+                  let accessor = _relative(descriptor, 12), images.locate(accessor)?.image == local else {
+                throw .malformed("a type-table entry does not point at a type descriptor in this binary")
+            }
+            var found: UnsafeRawPointer?
+            if let shape = _GenericShape(descriptor: descriptor) {
+                guard !shape.hasPacks, arguments.count == shape.parameterCount,
+                      arguments.count + witnessTables.count == shape.keyArgumentCount else {
+                    throw .malformed("a generic type-table entry has the wrong number of arguments")
+                }
+                var keyArguments: [UnsafeRawPointer?] = []
+                for index in arguments { keyArguments.append(try argument(index).pointer) }
+                for table in witnessTables {
+                    guard let address = images.resolve(image: Int(imageMap[table.image]), offset: table.offset, span: 8) else {
+                        throw .malformed("a witness-table pointer lies outside the image")
+                    }
+                    keyArguments.append(address)
+                }
+                found = keyArguments.withUnsafeBufferPointer { hp_metadata_for_descriptor(descriptor, $0.baseAddress) }
+            } else {
+                guard arguments.isEmpty, witnessTables.isEmpty else {
+                    throw .malformed("a non-generic type-table entry has generic arguments")
+                }
+                found = hp_metadata_for_descriptor(descriptor, nil)
+            }
+            guard let found, _Metadata(found).descriptor == descriptor else {
+                throw .malformed("a type-table entry did not resolve to its own descriptor")
+            }
+            return _Metadata(found)
         }
     }
 }
