@@ -143,11 +143,17 @@ public final class RingNode {
     public init(id: Int) { self.id = id }
 }
 
-/// A cycle of class instances.
+/// A cycle of class instances. Swift never frees a cycle by itself, so the ring owns its cycle
+/// and breaks it when it goes away; the unpacked copy does the same.
 public final class Ring {
     public let first: RingNode
     public let count: Int
     init(first: RingNode, count: Int) { self.first = first; self.count = count }
+
+    deinit {
+        var node: RingNode? = first
+        for _ in 0..<count { let next = node?.next; node?.next = nil; node = next }
+    }
 
     public static func make(_ count: Int) -> Ring {
         let nodes = (0..<count).map(RingNode.init)
