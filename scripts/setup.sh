@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what HeapPack's build and tests need beyond the Swift toolchain, and only what is
+# missing. Every script that builds calls this first, so a fresh machine needs no manual steps.
+set -euo pipefail
+
+# Debian packages the build or the tests use. procps gives `ps` to the cross-process tests'
+# diagnostics; the AddressSanitizer runtime ships with the Swift toolchain itself.
+packages=(procps)
+
+if ! command -v swift >/dev/null 2>&1; then
+    echo "setup: the Swift toolchain (6.0 or newer) must be on PATH; see https://www.swift.org/install/linux/" >&2
+    exit 1
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "setup: installing ${missing[*]}"
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq "${missing[@]}"
+fi
