@@ -59,7 +59,7 @@ struct _Metadata: Hashable, @unchecked Sendable {
 
 /// Follows a 32-bit relative pointer stored at `base + offset`; nil when it is zero.
 func _relative(_ base: UnsafeRawPointer, _ offset: Int) -> UnsafeRawPointer? {
-    let delta = base.load(fromByteOffset: offset, as: Int32.self)
+    let delta = base.loadUnaligned(fromByteOffset: offset, as: Int32.self)
     return delta == 0 ? nil : base + offset + Int(delta)
 }
 
@@ -106,6 +106,18 @@ struct _MangledName {
         if text.hasSuffix("Xo") { return "unowned" }
         if text.hasSuffix("Xu") { return "unowned(unsafe)" }
         return nil
+    }
+
+    /// The context descriptor when the whole name is one direct symbolic reference (0x01).
+    var directDescriptor: UnsafeRawPointer? {
+        let bytes = UnsafeRawPointer(start)
+        guard length == 5, bytes.load(as: UInt8.self) == 0x01 else { return nil }
+        return _relative(bytes, 1)
+    }
+
+    /// For messages: a lone symbolic reference is shown as its descriptor's name.
+    var displayName: String {
+        directDescriptor.map(_descriptorName) ?? plainText
     }
 
     /// SIL box types (`...Xx`) name the box of a captured `var`: one strong reference.

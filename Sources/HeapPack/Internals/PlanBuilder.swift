@@ -455,6 +455,47 @@ final class _PlanBuilder {
         return plan
     }
 
+    /// A non-generic struct the compiler emitted a descriptor but no metadata for (function-local
+    /// types captured at -O). Non-resilient struct layout is fixed by the language: fields in
+    /// declaration order, each at its alignment; so it can be computed from the field records.
+    private func metadataFreeStructLayout(_ name: _MangledName, depth: Int = 0) throws(PackError) -> _ValueLayout? {
+        guard let descriptor = name.directDescriptor, descriptor.load(as: UInt32.self) & 0x9F == 17 else { return nil }
+        if let known = layouts[descriptor] { return known }
+        let typeName = _descriptorName(descriptor)
+        guard depth < Self.maxDepth, let records = _fieldRecords(of: descriptor),
+              records.count == Int(descriptor.load(fromByteOffset: 20, as: UInt32.self)) else {
+            throw .unsupported("local struct without reflection metadata", type: typeName)
+        }
+        var ops: [hp_op] = []
+        var labels: [[String]] = []
+        var offset = 0
+        var alignMask = 0
+        for record in records {
+            guard let fieldName = record.typeName else { throw .unsupported("field without a type", type: typeName) }
+            let child: _ValueLayout
+            if let found = hp_type_by_mangled_name(fieldName.start, fieldName.length, descriptor, nil) {
+                if let storage = fieldName.referenceStorage {
+                    throw .unsupported("field .\(record.name) is a \(storage) reference; not supported yet", type: typeName)
+                }
+                child = try layout(_Metadata(found))
+            } else if let nested = try metadataFreeStructLayout(fieldName, depth: depth + 1) {
+                child = nested
+            } else {
+                throw .unsupported("field .\(record.name) has type '\(fieldName.displayName)' with no runtime metadata; "
+                                   + "declare the type outside the function", type: typeName)
+            }
+            offset = (offset + child.alignMask) & ~child.alignMask
+            try append(child, at: offset, label: "." + record.name, to: &ops, labels: &labels)
+            offset += child.size
+            alignMask = max(alignMask, child.alignMask)
+        }
+        let stride = max(1, (offset + alignMask) & ~alignMask)
+        let made = _ValueLayout(typeName: typeName, size: offset, stride: stride, alignMask: alignMask, ops: ops,
+                                labels: labels)
+        layouts[descriptor] = made
+        return made
+    }
+
     /// Closure contexts and boxes (metadata kind 0x400): captures described by the capture
     /// descriptor, laid out in order, each at its own alignment.
     private func contextPlan(_ metadata: _Metadata) throws(PackError) -> UnsafeMutablePointer<hp_plan> {
@@ -487,6 +528,9 @@ final class _PlanBuilder {
                 }
                 child = try layout(_Metadata(found))
                 label = "capture \(index): \(child.typeName)"
+            } else if let local = try metadataFreeStructLayout(name) {
+                child = local
+                label = "capture \(index): \(local.typeName)"
             } else if name.isSILBox {
                 child = _ValueLayout(typeName: "var box", size: 8, stride: 8, alignMask: 7,
                                      ops: [hp_op(kind: HP_OP_REF.rawValue, offset: 0, aux: nil, sub: nil)], labels: [[]])
@@ -497,8 +541,9 @@ final class _PlanBuilder {
                                                  aux: nil, sub: nil)], labels: [[]])
                 label = "capture \(index): function"
             } else {
-                throw .unsupported("capture \(index) has type '\(name.plainText)', which has no runtime metadata in "
-                                   + "this binary (function-local types at -O can lack it)")
+                throw .unsupported("capture \(index) has type '\(name.displayName)', which has no runtime metadata "
+                                   + "in this binary (the compiler omits it for some function-local types at -O); "
+                                   + "declare the type outside the function")
             }
             offset = (offset + child.alignMask) & ~child.alignMask
             try append(child, at: offset, label: label, to: &ops, labels: &labels)
