@@ -24,6 +24,12 @@ let package = Package(
             dependencies: ["HeapPack"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        // Benchmarks of ../shared/bench/WORKLOADS.md: `swift run -c release heappack-bench`.
+        .executableTarget(
+            name: "heappack-bench",
+            dependencies: ["HeapPack"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         .target(
             name: "HeapPackTestSupport",
             dependencies: ["HeapPack"],
