@@ -84,21 +84,25 @@ void hp_image_table_free(hp_image_table *table) {
     memset(table, 0, sizeof *table);
 }
 
-bool hp_image_table_locate(const hp_image_table *table, uintptr_t address,
-                           uint32_t *image_out, uint64_t *offset_out) {
+static const hp_segment *segment_containing(const hp_image_table *table, uintptr_t address) {
     uint32_t lo = 0, hi = table->segment_count;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
         const hp_segment *s = &table->segments[mid];
         if (address < s->start) hi = mid;
         else if (address >= s->end) lo = mid + 1;
-        else {
-            *image_out = s->image;
-            *offset_out = address - table->images[s->image].base;
-            return true;
-        }
+        else return s;
     }
-    return false;
+    return NULL;
+}
+
+bool hp_image_table_locate(const hp_image_table *table, uintptr_t address,
+                           uint32_t *image_out, uint64_t *offset_out) {
+    const hp_segment *s = segment_containing(table, address);
+    if (!s) return false;
+    *image_out = s->image;
+    *offset_out = address - table->images[s->image].base;
+    return true;
 }
 
 bool hp_image_table_resolve(const hp_image_table *table, uint32_t image, uint64_t offset,
@@ -108,12 +112,10 @@ bool hp_image_table_resolve(const hp_image_table *table, uint32_t image, uint64_
     if (offset > UINTPTR_MAX - base) return false;
     uintptr_t address = base + (uintptr_t)offset;
     if (span > UINTPTR_MAX - address) return false;
-    for (uint32_t i = 0; i < table->segment_count; i++) {
-        const hp_segment *s = &table->segments[i];
-        if (s->image == image && address >= s->start && address + span <= s->end) {
-            *address_out = address;
-            return true;
-        }
+    const hp_segment *s = segment_containing(table, address);
+    if (s && s->image == image && span <= s->end - address) {
+        *address_out = address;
+        return true;
     }
     return false;
 }

@@ -211,7 +211,7 @@ static hp_status put_object(hp_packer *p, uint32_t index) {
     memcpy(&count, object + plan->count_offset, 8);
     const hp_plan *element = plan->element;
     const uint8_t *tail = object + plan->tail_offset;
-    if (element->op_count == 0) {
+    if (element->op_count == 0 && element->size == element->stride) {
         if (element->stride && count > SIZE_MAX / element->stride) return HP_ERR_NO_MEMORY;
         return hp_put_bytes(&p->out, tail, (size_t)count * element->stride);
     }

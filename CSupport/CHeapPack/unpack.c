@@ -82,11 +82,13 @@ static hp_status get_ref(hp_unpacker *u, uint8_t *at, const void *expected) {
             NEED(hp_get_varint(&u->cursor, u->end, &count));
             size_t remaining = (size_t)(u->end - u->cursor);
             const hp_plan *element = plan->element;
-            // Every element with a size costs at least one byte on the wire (all of its bytes
-            // if it is trivial), which bounds the allocation by the packet's length.
-            if (element->size == 0) NEED(count <= ((uint64_t)1 << 40));
-            else if (element->op_count == 0) NEED(element->stride && count <= remaining / element->stride);
-            else NEED(count <= remaining);
+            // Each element costs at least min_wire_size bytes on the wire, which bounds the
+            // allocation by the packet's length (zero-size elements by a fixed cap).
+            if (element->min_wire_size == 0) {
+                if (count > HP_MAX_EMPTY_ELEMENTS) return HP_ERR_LIMIT;
+            } else {
+                NEED(count <= remaining / element->min_wire_size);
+            }
             NEED(count <= (UINT64_MAX - plan->tail_offset) / (element->stride ? element->stride : 1));
         }
         hp_status s = add_object(u, plan, count, &object);
@@ -228,7 +230,9 @@ static hp_status get_object(hp_unpacker *u, uint32_t index) {
     uint64_t count = u->object_counts[index];
     const hp_plan *element = plan->element;
     uint8_t *tail = object ? object + plan->tail_offset : NULL;
-    if (element->op_count == 0) {
+    // Elements with tail padding go one by one, so that padding (uninitialized memory in the
+    // sender) never travels; the validation pass bounded count * stride already.
+    if (element->op_count == 0 && element->size == element->stride) {
         size_t n = (size_t)count * element->stride;
         NEED((size_t)(u->end - u->cursor) >= n);
         if (u->building) memcpy(tail, u->cursor, n);

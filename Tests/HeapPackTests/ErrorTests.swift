@@ -93,6 +93,54 @@ struct BadInputTests {
         #expect(packError { _ = try unpack(Array("definitely not a HeapPack packet".utf8), as: Int.self) }?.code == .malformed)
     }
 
+    /// Replaces the body of a packet and fixes its length; the checksum is then off, so these
+    /// unpacks skip it to reach the decoder.
+    private func withBody(_ packet: [UInt8], _ body: [UInt8]) -> [UInt8] {
+        let start = headerLength(packet)
+        var forged = Array(packet.prefix(start)) + body
+        let length = UInt64(body.count)
+        for i in 0..<8 { forged[16 + i] = UInt8(truncatingIfNeeded: length >> (8 * UInt64(i))) }
+        return forged
+    }
+
+    private func varint(_ value: UInt64) -> [UInt8] {
+        var v = value
+        var bytes: [UInt8] = []
+        while v >= 0x80 { bytes.append(UInt8(truncatingIfNeeded: v) | 0x80); v >>= 7 }
+        return bytes + [UInt8(v)]
+    }
+
+    @Test("a forged element count cannot make the reader allocate beyond the packet")
+    func forgedCounts() throws {
+        let unchecked = UnpackOptions(verifyChecksum: false)
+        let packet = try pack([7, 8])
+        // Body: new object (1), type 0, count 2, then 16 bytes of Ints.
+        let body = Array(packet[headerLength(packet)...])
+        #expect(Array(body.prefix(3)) == [1, 0, 2])
+        let huge = withBody(packet, [1, 0] + varint(1 << 40) + Array(body.dropFirst(3)))
+        #expect(packError { _ = try unpack(huge, as: [Int].self, options: unchecked) }?.code == .malformed)
+
+        struct Empty {}
+        let empties = try pack([Empty(), Empty()])
+        let emptyBody = Array(empties[headerLength(empties)...])
+        #expect(emptyBody == [1, 0, 2])
+        let many = withBody(empties, [1, 0] + varint(1 << 40))
+        #expect(packError { _ = try unpack(many, as: [Empty].self, options: unchecked) }?.code == .limitExceeded)
+        let fine = try unpack(withBody(empties, [1, 0, 5]), as: [Empty].self, options: unchecked)
+        #expect(fine.count == 5)
+    }
+
+    @Test("forged back-references and type indices are refused")
+    func forgedReferences() throws {
+        let unchecked = UnpackOptions(verifyChecksum: false)
+        let packet = try pack([7, 8])
+        let tail = Array(packet[(headerLength(packet) + 3)...])
+        for body: [UInt8] in [[3], [1, 9, 2] + tail, [1, 0, 2], [2, 0], [1]] {
+            let error = packError { _ = try unpack(withBody(packet, body), as: [Int].self, options: unchecked) }
+            #expect(error?.code == .malformed, "body \(body.prefix(4))")
+        }
+    }
+
     @Test("object limits hold on both sides")
     func limits() throws {
         let list = LinkedList(count: 10)

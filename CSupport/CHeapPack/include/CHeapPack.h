@@ -126,6 +126,7 @@ struct hp_plan {
     uint32_t size;              ///< value/enum: size; object: size of the fixed part
     uint32_t stride;            ///< value/enum: stride
     uint32_t align_mask;
+    uint32_t min_wire_size;     ///< value: fewest body bytes one value takes (bounds a packet's element counts)
     uint32_t op_count;
     const hp_op *ops;
     const void *metadata;       ///< enum: for value witnesses; object: the object's metadata
@@ -291,6 +292,9 @@ typedef struct hp_unpacker {
     uint32_t depth;
     bool building;                      ///< false during the validation pass
 } hp_unpacker;
+
+/// Element counts of zero-size elements cannot be bounded by the packet's length; this caps them.
+#define HP_MAX_EMPTY_ELEMENTS (1u << 24)
 
 /// Swift: `hp_unpack(&unpacker, rootPlan, destination)`. Reads the body stream from `cursor`
 /// to `end`, building objects and initializing the root value at `destination`. On success

@@ -6,9 +6,13 @@ final class _PackWalk {
     let engine: _Engine
     var error: PackError?
     /// UTF-8 copies of non-contiguous strings, alive until the walk ends.
-    var stringCopies: [[UInt8]] = []
+    var stringCopies: [UnsafeMutableBufferPointer<UInt8>] = []
 
     init(engine: _Engine) { self.engine = engine }
+
+    deinit {
+        for copy in stringCopies { copy.deallocate() }
+    }
 
     static let planProvider: hp_plan_provider = { context, metadata in
         let walk = Unmanaged<_PackWalk>.fromOpaque(context!).takeUnretainedValue()
@@ -22,12 +26,12 @@ final class _PackWalk {
 
     static let stringBytes: hp_string_bytes_fn = { context, string, bytesOut, lengthOut in
         let walk = Unmanaged<_PackWalk>.fromOpaque(context!).takeUnretainedValue()
-        let copy = Array(string!.load(as: String.self).utf8)
+        let utf8 = string!.load(as: String.self).utf8
+        let copy = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(utf8.count, 1))
+        _ = copy.initialize(from: utf8)
         walk.stringCopies.append(copy)
-        let stored = walk.stringCopies[walk.stringCopies.count - 1]
-        // The array's storage is kept alive by `stringCopies` for the rest of the walk.
-        bytesOut!.pointee = stored.withUnsafeBufferPointer { $0.baseAddress }
-        lengthOut!.pointee = copy.count
+        bytesOut!.pointee = UnsafePointer(copy.baseAddress)
+        lengthOut!.pointee = utf8.count
         return true
     }
 

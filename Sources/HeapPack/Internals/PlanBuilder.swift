@@ -289,6 +289,7 @@ final class _PlanBuilder {
         let plan = allocate(hp_plan.self)
         plan.initialize(to: hp_plan())
         plan.pointee.kind = HP_PLAN_VALUE.rawValue
+        plan.pointee.min_wire_size = UInt32(Self.minimumWireSize(layout))
         plan.pointee.size = UInt32(layout.size)
         plan.pointee.stride = UInt32(layout.stride)
         plan.pointee.align_mask = UInt32(layout.alignMask)
@@ -355,6 +356,11 @@ final class _PlanBuilder {
         plan.pointee.body_offset = UInt32(bodyOffset)
         descriptions[UnsafeRawPointer(plan)] = _PlanDescription(typeName: typeName, labels: order.map { labels[$0] })
         return plan
+    }
+
+    /// Raw bytes travel as they are; every op takes at least one byte (a null, a tag, a length).
+    private static func minimumWireSize(_ layout: _ValueLayout) -> Int {
+        layout.size - layout.ops.reduce(0) { $0 + width(of: $1) } + layout.ops.count
     }
 
     private static func width(of op: hp_op) -> Int {

@@ -126,10 +126,15 @@ extension _Engine {
                               _ images: _ImageTable) throws(PackError) -> [_Metadata] {
         var resolved = [_Metadata?](repeating: nil, count: entries.count)
         var visiting = Set<Int>()
+        var depth = 0
         func resolve(_ index: Int) throws(PackError) -> _Metadata {
             if let done = resolved[index] { return done }
-            // Generic arguments refer to other entries; a cycle among them is garbage.
+            // Generic arguments refer to other entries: a cycle among them is garbage, and so is
+            // nesting deeper than any type the plan builder accepts.
             guard visiting.insert(index).inserted else { throw .malformed("the type table refers to itself") }
+            guard depth < _PlanBuilder.maxDepth else { throw .malformed("the type table nests too deeply") }
+            depth += 1
+            defer { depth -= 1 }
             let made = try resolveType(entries[index], imageMap, images, argument: resolve)
             resolved[index] = made
             return made
