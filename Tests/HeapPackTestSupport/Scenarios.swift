@@ -201,11 +201,13 @@ public final class Account {
 public struct Member {
     public var name: String
     public var account: Account
+    public init(name: String, account: Account) { self.name = name; self.account = account }
 }
 
 public struct Team {
     public var members: [Member]
     public var owner: Member?
+    public init(members: [Member], owner: Member?) { self.members = members; self.owner = owner }
 }
 
 public enum LimitError: Error { case tooBig }

@@ -1,0 +1,43 @@
+import Dispatch
+import HeapPack
+import HeapPackTestSupport
+import Synchronization
+import Testing
+
+@Suite("Concurrency")
+struct ConcurrencyTests {
+    // Fresh packers start with empty caches, so these threads race to build the same plans
+    // while others walk with the ones already published.
+    @Test("one Packer serves many threads at once")
+    func sharedPacker() {
+        let packer = Packer()
+        let scenarios = Scenarios.all.filter { $0.name != Scenarios.linkedList.name }
+        let failures = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 16) { worker in
+            for round in 0..<10 {
+                let scenario = scenarios[(worker + round) % scenarios.count]
+                do {
+                    // Scenario.run uses the shared packer; this round trip uses the fresh one.
+                    let bytes = try scenario.pack()
+                    _ = try scenario.run(bytes)
+                    let list = LinkedList(count: 100 + worker)
+                    let copy = try packer.unpack(try packer.pack(list), as: LinkedList.self)
+                    if copy.sum() != list.sum() { failures.withLock { $0.append("list sum \(worker)") } }
+                } catch {
+                    failures.withLock { $0.append("\(scenario.name): \(error)") }
+                }
+            }
+        }
+        #expect(failures.withLock { $0 } == [])
+    }
+
+    @Test("a Packer frees its plans when it goes away")
+    func packerLifetime() throws {
+        for _ in 0..<20 {
+            let packer = Packer()
+            let value = Team(members: [Member(name: "x", account: Account(balance: 1))], owner: nil)
+            let back = try packer.unpack(try packer.pack(value), as: Team.self)
+            #expect(back.members[0].account.balance == 1)
+        }
+    }
+}
