@@ -233,5 +233,10 @@ struct RefusalTests {
         #expect(error?.code == .unsupported)
         #expect(error?.path.hasPrefix("root: Array<() -> Int> > ._buffer > ._storage > [0]") == true,
                 "\(String(describing: error?.path))")
+        // The refusal was found while planning the closure's context; the path still names the
+        // captured dictionary and the fields inside it.
+        #expect(error?.path.contains("capture 0: Swift.Dictionary<Swift.String, Swift.Int> > ._variant") == true,
+                "\(String(describing: error?.path))")
+        #expect(error?.path.hasSuffix("> Builtin.BridgeObject") == true, "\(String(describing: error?.path))")
     }
 }

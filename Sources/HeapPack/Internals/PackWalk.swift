@@ -60,9 +60,11 @@ final class _PackWalk {
         default:
             error = .unsupported("the walker met a representation it does not handle (status \(status.rawValue))")
         }
+        // A refusal from the plan builder carries the path inside the refused type.
+        let inner = status == HP_ERR_PLAN ? error.path : ""
         error.path = path(packer, root: root)
+        if !inner.isEmpty { error.path += " > " + inner }
         if status == HP_ERR_PLAN, let typeName = error.typeName {
-            // The refused object itself is the last hop: name it.
             error.path += " > " + typeName
         }
         return error
@@ -116,7 +118,15 @@ final class _PackWalk {
 extension _Engine {
     func pack<T>(_ value: T, maxObjects: Int) throws(PackError) -> [UInt8] {
         let images = try images()
-        let root = try rootPlan(T.self)
+        let root: _PlanRef
+        do throws(PackError) {
+            root = try rootPlan(T.self)
+        } catch {
+            var refused = error
+            refused.path = (["root: \(_typeName(T.self, qualified: false))"] + (error.path.isEmpty ? [] : [error.path])
+                            + (error.typeName.map { [$0] } ?? [])).joined(separator: " > ")
+            throw refused
+        }
         let walk = _PackWalk(engine: self)
         var packer = hp_packer()
         packer.images = UnsafePointer(images.table)

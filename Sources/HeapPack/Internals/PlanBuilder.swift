@@ -127,6 +127,18 @@ final class _PlanBuilder {
         throw .unsupported("a non-trivial builtin type", type: metadata.name)
     }
 
+    /// Runs `body`, prefixing the path of any refusal it throws with `label`: a refusal deep in
+    /// a type's layout then names every field on the way to it.
+    private func within<T>(_ label: String, _ body: () throws(PackError) -> T) throws(PackError) -> T {
+        do {
+            return try body()
+        } catch {
+            var refined = error
+            refined.path = refined.path.isEmpty ? label : label + " > " + refined.path
+            throw refined
+        }
+    }
+
     /// Appends a child layout's ops at `offset`, prefixing each op's path with `label`.
     private func append(_ child: _ValueLayout, at offset: Int, label: String?,
                         to ops: inout [hp_op], labels: inout [[String]]) throws(PackError) {
@@ -175,7 +187,7 @@ final class _PlanBuilder {
             }
             let field = try resolve(typeName, context: descriptor, arguments: metadata.pointer + 16,
                                     owner: metadata.name, what: "field .\(record.name)")
-            let child = try layout(field, depth: depth)
+            let child = try within("." + record.name) { () throws(PackError) in try layout(field, depth: depth) }
             let offset = Int(offsets.load(fromByteOffset: index * 4, as: UInt32.self))
             try append(child, at: offset, label: "." + record.name, to: &ops, labels: &labels)
         }
@@ -193,7 +205,8 @@ final class _PlanBuilder {
             // TupleTypeMetadata::Element::Offset is StoredSize on Apple platforms but uint32_t
             // elsewhere; the upper half of the word is padding with arbitrary contents.
             let offset = Int(element.load(fromByteOffset: 8, as: UInt32.self))
-            try append(try layout(type, depth: depth), at: offset, label: ".\(index)", to: &ops, labels: &labels)
+            let child = try within(".\(index)") { () throws(PackError) in try layout(type, depth: depth) }
+            try append(child, at: offset, label: ".\(index)", to: &ops, labels: &labels)
         }
         return _ValueLayout(typeName: metadata.name, size: metadata.size, stride: metadata.stride,
                             alignMask: metadata.alignMask, ops: ops, labels: labels)
@@ -234,7 +247,7 @@ final class _PlanBuilder {
             }
             let payload = try resolve(typeName, context: descriptor, arguments: metadata.pointer + 16,
                                       owner: metadata.name, what: "case .\(record.name)")
-            payloads.append(try layout(payload, depth: depth))
+            payloads.append(try within("case .\(record.name)") { () throws(PackError) in try layout(payload, depth: depth) })
         }
         if payloads.allSatisfy({ $0.ops.isEmpty }) { return trivial(metadata) }
         // Optional<SomeClass> and the like: nil is the null pointer, so the reference op alone
@@ -430,7 +443,7 @@ final class _PlanBuilder {
                 }
                 let field = try resolve(typeName, context: descriptor, arguments: genericArguments,
                                         owner: ancestor.name, what: "field .\(record.name)")
-                let child = try layout(field)
+                let child = try within("." + record.name) { () throws(PackError) in try layout(field) }
                 let offset = vector.load(fromByteOffset: index * 8, as: Int.self)
                 try append(child, at: offset, label: "." + record.name, to: &ops, labels: &labels)
             }
@@ -448,7 +461,7 @@ final class _PlanBuilder {
         let positiveSize = Int(descriptor.load(fromByteOffset: 28, as: UInt32.self))
         let immediateCount = Int(descriptor.load(fromByteOffset: 32, as: UInt32.self))
         let element = _Metadata((metadata.pointer + (positiveSize - immediateCount) * 8).load(as: UnsafeRawPointer.self))
-        let elementLayout = try layout(element)
+        let elementLayout = try within("[element]") { () throws(PackError) in try layout(element) }
         let elementPlan = cPlan(for: elementLayout)
         let alignMask = max(7, elementLayout.alignMask)
         let tailOffset = (32 + alignMask) & ~alignMask
@@ -532,7 +545,8 @@ final class _PlanBuilder {
                 if let storage = name.referenceStorage {
                     throw .unsupported("capture \(index) is a \(storage) reference; not supported yet")
                 }
-                child = try layout(_Metadata(found))
+                let captured = _Metadata(found)
+                child = try within("capture \(index): \(captured.name)") { () throws(PackError) in try layout(captured) }
                 label = "capture \(index): \(child.typeName)"
             } else if let local = try metadataFreeStructLayout(name) {
                 child = local
