@@ -274,6 +274,7 @@ hp_status hp_unpack(hp_unpacker *u, const hp_plan *root, void *destination) {
     const uint8_t *start = u->cursor;
     u->building = false;
     hp_status s = run_pass(u, root, NULL, start);
+    if (s == HP_OK && u->object_count != u->expected_objects) s = HP_ERR_MALFORMED;
     if (s != HP_OK) return s;
     u->building = true;
     s = run_pass(u, root, destination, start);

@@ -141,6 +141,15 @@ struct BadInputTests {
         }
     }
 
+    @Test("a header whose object count disagrees with the body is malformed")
+    func wrongObjectCount() throws {
+        var packet = try pack(LinkedList(count: 3))
+        #expect(packet[12] == 4)  // the list wrapper and three nodes
+        packet[12] = 3
+        let error = packError { _ = try unpack(packet, as: LinkedList.self, options: UnpackOptions(verifyChecksum: false)) }
+        #expect(error?.code == .malformed)
+    }
+
     @Test("object limits hold on both sides")
     func limits() throws {
         let list = LinkedList(count: 10)

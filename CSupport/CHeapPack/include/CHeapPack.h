@@ -270,6 +270,7 @@ typedef struct hp_unpacker {
     hp_make_string_fn make_string;
     hp_destroy_string_fn destroy_string;
     uint64_t max_objects;
+    uint64_t expected_objects;          ///< the header's object count; the body must make exactly this many
     const uintptr_t *static_objects;    ///< the only addresses a static-object reference may name
     uint32_t static_object_count;
     const uint8_t *cursor;

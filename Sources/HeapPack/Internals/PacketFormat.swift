@@ -8,7 +8,7 @@ import CHeapPack
 /// | 4 | 2 | format version |
 /// | 6 | 2 | flags (0) |
 /// | 8 | 4 | header length (fixed part + sections) |
-/// | 12 | 4 | object count |
+/// | 12 | 4 | object count (the body must make exactly this many) |
 /// | 16 | 8 | body length |
 /// | 24 | 8 | checksum of bytes 0..<24 and 32..<end |
 ///

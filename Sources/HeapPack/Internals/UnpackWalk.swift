@@ -64,6 +64,7 @@ extension _Engine {
                         unpacker.static_objects = UnsafePointer(staticObjects)
                         unpacker.static_object_count = UInt32(staticObjectCount)
                         unpacker.max_objects = UInt64(max(0, min(maxObjects, Int(UInt32.max - 1))))
+                        unpacker.expected_objects = UInt64(header.objectCount)
                         unpacker.cursor = body
                         unpacker.end = body + header.bodyLength
                         return hp_unpack(&unpacker, root.plan, destination)
