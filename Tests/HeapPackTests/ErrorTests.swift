@@ -187,6 +187,10 @@ final class Logger {
     init(sink: FileHandle) { self.sink = sink }
 }
 
+final class WeakLink {
+    weak var other: WeakLink?
+}
+
 final class Guarded {
     let lock = NSLock()
     var value = 0
@@ -233,6 +237,13 @@ struct RefusalTests {
         let literal: StaticString = "static text lives in the binary"
         let back = try unpack(try pack(literal), as: StaticString.self)
         #expect(back.description == literal.description)
+    }
+
+    @Test("a weak field is refused for now, and the path names it")
+    func weakField() {
+        let error = packError { _ = try pack([WeakLink()]) }
+        #expect(error?.code == .unsupported)
+        #expect(error?.path.hasSuffix("[0] > .other > HeapPackTests.WeakLink") == true, "\(String(describing: error?.path))")
     }
 
     @Test("what is not supported yet says so, with its path")

@@ -185,9 +185,10 @@ final class _PlanBuilder {
             guard let typeName = record.typeName else {
                 throw .unsupported("field .\(record.name) has no type name", type: metadata.name)
             }
-            let field = try resolve(typeName, context: descriptor, arguments: metadata.pointer + 16,
-                                    owner: metadata.name, what: "field .\(record.name)")
-            let child = try within("." + record.name) { () throws(PackError) in try layout(field, depth: depth) }
+            let child = try within("." + record.name) { () throws(PackError) in
+                try layout(try resolve(typeName, context: descriptor, arguments: metadata.pointer + 16,
+                                       owner: metadata.name, what: "field .\(record.name)"), depth: depth)
+            }
             let offset = Int(offsets.load(fromByteOffset: index * 4, as: UInt32.self))
             try append(child, at: offset, label: "." + record.name, to: &ops, labels: &labels)
         }
@@ -245,9 +246,10 @@ final class _PlanBuilder {
             guard let typeName = record.typeName else {
                 throw .unsupported("case .\(record.name) has no payload type name", type: metadata.name)
             }
-            let payload = try resolve(typeName, context: descriptor, arguments: metadata.pointer + 16,
-                                      owner: metadata.name, what: "case .\(record.name)")
-            payloads.append(try within("case .\(record.name)") { () throws(PackError) in try layout(payload, depth: depth) })
+            payloads.append(try within("case .\(record.name)") { () throws(PackError) in
+                try layout(try resolve(typeName, context: descriptor, arguments: metadata.pointer + 16,
+                                       owner: metadata.name, what: "case .\(record.name)"), depth: depth)
+            })
         }
         if payloads.allSatisfy({ $0.ops.isEmpty }) { return trivial(metadata) }
         // Optional<SomeClass> and the like: nil is the null pointer, so the reference op alone
@@ -441,9 +443,10 @@ final class _PlanBuilder {
                 guard let typeName = record.typeName else {
                     throw .unsupported("field .\(record.name) has no type name", type: ancestor.name)
                 }
-                let field = try resolve(typeName, context: descriptor, arguments: genericArguments,
-                                        owner: ancestor.name, what: "field .\(record.name)")
-                let child = try within("." + record.name) { () throws(PackError) in try layout(field) }
+                let child = try within("." + record.name) { () throws(PackError) in
+                    try layout(try resolve(typeName, context: descriptor, arguments: genericArguments,
+                                           owner: ancestor.name, what: "field .\(record.name)"))
+                }
                 let offset = vector.load(fromByteOffset: index * 8, as: Int.self)
                 try append(child, at: offset, label: "." + record.name, to: &ops, labels: &labels)
             }
