@@ -12,9 +12,13 @@ static hp_status fail_at(hp_unpacker *u, hp_status status, const hp_plan *plan, 
 }
 
 static bool is_kind_of(const void *metadata, const void *expected) {
-    // Swift class metadata: superclass at +8. Bounded: a class chain is short, a garbled one is not.
+    // Swift class metadata: superclass at +8. Only class metadata (kind word 0, or an isa
+    // above the last enumerated kind) has one: a closure context's word 1 is not a pointer.
+    // Bounded: a class chain is short, a garbled one is not.
     for (int i = 0; metadata && i < 256; i++) {
         if (metadata == expected) return true;
+        uintptr_t kind = *(const uintptr_t *)metadata;
+        if (kind != 0 && kind <= 0x7FF) return false;
         metadata = ((const void *const *)metadata)[1];
     }
     return false;

@@ -141,6 +141,20 @@ struct BadInputTests {
         }
     }
 
+    @Test("an object of the wrong kind in a class-typed slot is refused before it is read")
+    func forgedObjectType() throws {
+        let count = 3, name = "a capture that forces a closure context"
+        let value = NodeAndJob(node: ListNode(value: 1, next: nil), job: { count + name.utf8.count })
+        var packet = try pack(value)
+        let start = headerLength(packet)
+        // The body opens with the node: "new object" (1) of type 0; type 1 is the closure's
+        // context. Point the node's slot at the context's type instead.
+        #expect(Array(packet[start..<(start + 2)]) == [1, 0])
+        packet[start + 1] = 1
+        let error = packError { _ = try unpack(packet, as: NodeAndJob.self, options: UnpackOptions(verifyChecksum: false)) }
+        #expect(error?.code == .malformed)
+    }
+
     @Test("a header whose object count disagrees with the body is malformed")
     func wrongObjectCount() throws {
         var packet = try pack(LinkedList(count: 3))
@@ -185,6 +199,11 @@ final class Logger {
     let prefix = "job"
     let sink: FileHandle
     init(sink: FileHandle) { self.sink = sink }
+}
+
+struct NodeAndJob {
+    var node: ListNode
+    var job: () -> Int
 }
 
 final class WeakLink {
