@@ -1,3 +1,4 @@
+import Dispatch
 import HeapPack
 import Glibc
 
@@ -5,7 +6,7 @@ import Glibc
 public enum Scenarios {
     public static let all: [Scenario] = [
         closureWithMixedCaptures, linkedList, arrayOfClosures, indirectEnum, sharedVar, strings,
-        structGraph, throwingClosure, cFunctionPointer, metatypes,
+        structGraph, throwingClosure, cFunctionPointer, metatypes, asyncClosure,
     ]
 
     public static func named(_ name: String) -> Scenario? { all.first { $0.name == name } }
@@ -97,10 +98,32 @@ public enum Scenarios {
         call: { String($0.function($0.argument)) })
 
     public static let metatypes = Scenario.make(
-        "metatypes", expected: "Int,String,Node",
+        "metatypes", expected: "Int,String,ListNode",
         { () -> [Any.Type] in [Int.self, String.self, ListNode.self] },
-        call: { $0.map { _typeName($0, qualified: false) }.joined(separator: ",") == "Int,String,ListNode"
-                ? "Int,String,Node" : $0.map { _typeName($0, qualified: false) }.joined(separator: ",") })
+        call: { $0.map { _typeName($0, qualified: false) }.joined(separator: ",") })
+
+    /// An async closure's function word points at an AsyncFunctionPointer in static data.
+    public static let asyncClosure = Scenario.make(
+        "async-closure", expected: "awaited 6 from a long enough label",
+        { () -> @Sendable () async -> String in
+            let parts = [1, 2, 3]
+            let label = "from a long enough label"
+            return { "awaited \(parts.reduce(0, +)) \(label)" }
+        }, call: { job in awaitBlocking(job) })
+}
+
+/// Runs an async closure to completion from synchronous code (the peer's scenarios are sync).
+/// The semaphore waits for the task's own signal, not for time to pass.
+public func awaitBlocking(_ job: @escaping @Sendable () async -> String) -> String {
+    final class Result: @unchecked Sendable { var value = "" }
+    let result = Result()
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        result.value = await job()
+        done.signal()
+    }
+    done.wait()
+    return result.value
 }
 
 public final class ListNode {

@@ -44,3 +44,11 @@ import Testing
     let describe: () -> String = { "\(before) \(config.flag) \(config.name)×\(config.retries) \(after)" }
     #expect(try unpack(try pack(describe), as: (() -> String).self)() == describe())
 }
+
+@Test func asyncClosureCanBeAwaitedAfterUnpack() async throws {
+    let base = 40
+    let tail = "characters beyond the small-string limit"
+    let job: () async -> String = { "\(base + 2) \(tail)" }
+    let copy = try unpack(try pack(job), as: (() async -> String).self)
+    #expect(await copy() == "42 characters beyond the small-string limit")
+}
