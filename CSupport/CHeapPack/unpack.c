@@ -171,7 +171,7 @@ static hp_status get_fields(hp_unpacker *u, uint8_t *base, const hp_plan *plan, 
         const hp_op *op = &plan->ops[i];
         if (op->offset > position) {
             size_t n = op->offset - position;
-            NEED((size_t)(u->end - u->cursor) >= n);
+            if ((size_t)(u->end - u->cursor) < n) return fail_at(u, HP_ERR_MALFORMED, plan, i);
             if (u->building) memcpy(base + position, u->cursor, n);
             u->cursor += n;
         }
@@ -218,7 +218,7 @@ static hp_status get_fields(hp_unpacker *u, uint8_t *base, const hp_plan *plan, 
     }
     if (end > position) {
         size_t n = end - position;
-        NEED((size_t)(u->end - u->cursor) >= n);
+        if ((size_t)(u->end - u->cursor) < n) return fail_at(u, HP_ERR_MALFORMED, plan, UINT32_MAX);
         if (u->building) memcpy(base + position, u->cursor, n);
         u->cursor += n;
     }
@@ -238,7 +238,7 @@ static hp_status get_object(hp_unpacker *u, uint32_t index) {
     // sender) never travels; the validation pass bounded count * stride already.
     if (element->op_count == 0 && element->size == element->stride) {
         size_t n = (size_t)count * element->stride;
-        NEED((size_t)(u->end - u->cursor) >= n);
+        if ((size_t)(u->end - u->cursor) < n) return fail_at(u, HP_ERR_MALFORMED, plan, UINT32_MAX);
         if (u->building) memcpy(tail, u->cursor, n);
         u->cursor += n;
         return HP_OK;

@@ -52,7 +52,19 @@ struct BadInputTests {
                 _ = try unpackForScenario(name, cut, options: UnpackOptions(verifyChecksum: false))
             }
             #expect(error?.code == .malformed, "body cut at \(count) of \(packet.count)")
+            #expect(error?.byteOffset != nil)
         }
+    }
+
+    @Test("a cut body's error says what the reader was reading")
+    func cutBodySite() throws {
+        let packet = try Scenarios.structGraph.pack()
+        let error = packError {
+            _ = try unpack(cutBody(packet, keeping: packet.count - 3), as: Team.self,
+                           options: UnpackOptions(verifyChecksum: false))
+        }
+        #expect(error?.code == .malformed)
+        #expect(error?.message.contains("(reading ") == true, "\(String(describing: error))")
     }
 
     @Test("a flipped byte anywhere is caught by the checksum or the header checks")

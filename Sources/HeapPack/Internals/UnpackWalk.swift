@@ -81,11 +81,19 @@ extension _Engine {
                 case HP_ERR_NO_MEMORY:
                     throw .limit("out of memory while unpacking")
                 default:
-                    throw .malformed("the body is truncated or inconsistent", at: offset)
+                    throw .malformed("the body is truncated or inconsistent" + readingSite(unpacker.site), at: offset)
                 }
             }
             return destination.move()
         }
+    }
+
+    /// " (reading .members of Team)": the innermost plan and op the reader was in.
+    private func readingSite(_ site: hp_site) -> String {
+        guard let plan = site.plan, let description = describe(UnsafeRawPointer(plan)) else { return "" }
+        let field = site.op != UInt32.max && Int(site.op) < description.labels.count
+            ? description.labels[Int(site.op)].joined(separator: " > ") : ""
+        return " (reading " + (field.isEmpty ? "" : field + " of ") + description.typeName + ")"
     }
 
     private static func displayName(_ mangled: [UInt8]) -> String {
