@@ -90,6 +90,15 @@ static inline bool hp_map_find(const hp_map *map, uintptr_t key, uint32_t *value
 void hp_enum_inject(void *value, uint32_t tag, const void *metadata);
 void hp_retain_n(void *object, uint32_t n);
 
+/// Memory for a replacement value of `plan` (at least 1 byte, aligned as the plan needs).
+static inline void *hp_alloc_value(const hp_plan *plan) {
+    size_t alignment = (size_t)plan->align_mask + 1;
+    size_t size = plan->size ? plan->size : 1;
+    if (alignment <= 16) return malloc(size);
+    void *memory = NULL;
+    return posix_memalign(&memory, alignment, size) == 0 ? memory : NULL;
+}
+
 /// Grows a (pointer, count, capacity) array to hold one more element.
 hp_status hp_grow(void **array, uint32_t *capacity, size_t element_size, uint32_t needed);
 

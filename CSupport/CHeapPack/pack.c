@@ -144,6 +144,28 @@ static hp_status put_enum(hp_packer *p, const uint8_t *at, const hp_plan *plan, 
     return s;
 }
 
+static hp_status put_replacement(hp_packer *p, const uint8_t *at, const hp_plan *plan, const hp_op *op, uint32_t index) {
+    // The replacement lives until the walk ends: its objects are in the sharing table by
+    // address, and freeing it early would let a later one reuse those addresses.
+    hp_status s = hp_grow((void **)&p->replacements, &p->replacement_capacity, sizeof(hp_fixup),
+                          p->replacement_count + 1);
+    if (s != HP_OK) return s;
+    void *replacement = hp_alloc_value(op->sub);
+    if (!replacement) return HP_ERR_NO_MEMORY;
+    if (!p->replace(p->context, op->aux, at, replacement)) {
+        free(replacement);
+        return fail_at(p, HP_ERR_CALLBACK, plan, index, 0);
+    }
+    p->replacements[p->replacement_count++] = (hp_fixup){ NULL, op->aux, replacement, 0 };
+    if (p->depth >= HP_MAX_INLINE_DEPTH) return fail_at(p, HP_ERR_LIMIT, plan, index, 0);
+    p->site_path[p->depth] = plan;
+    p->site_path_ops[p->depth] = index;
+    p->depth++;
+    s = put_fields(p, replacement, op->sub, 0, op->sub->size);
+    p->depth--;
+    return s;
+}
+
 static hp_status put_fields(hp_packer *p, const uint8_t *base, const hp_plan *plan, uint32_t start, uint32_t end) {
     uint32_t position = start;
     hp_status s = HP_OK;
@@ -190,6 +212,10 @@ static hp_status put_fields(hp_packer *p, const uint8_t *base, const hp_plan *pl
         case HP_OP_ENUM:
             s = put_enum(p, at, plan, op->sub, i);
             position = op->offset + op->sub->size;
+            break;
+        case HP_OP_REPLACE:
+            s = put_replacement(p, at, plan, op, i);
+            position = op->offset + op->sub->replaced_size;
             break;
         default:
             return fail_at(p, HP_ERR_UNSUPPORTED, plan, i, 0);
@@ -246,6 +272,13 @@ hp_status hp_pack(hp_packer *p, const hp_plan *root, const void *value) {
 }
 
 void hp_packer_free(hp_packer *p) {
+    for (uint32_t i = 0; i < p->replacement_count; i++) {
+        p->destroy_replacement(p->replacements[i].type, p->replacements[i].replacement);
+        free(p->replacements[i].replacement);
+    }
+    free(p->replacements);
+    p->replacements = NULL;
+    p->replacement_count = p->replacement_capacity = 0;
     hp_buffer_free(&p->out);
     free(p->objects);
     free(p->object_plans);

@@ -147,11 +147,41 @@ static hp_status get_string(hp_unpacker *u, uint8_t *at) {
 
 static hp_status get_fields(hp_unpacker *u, uint8_t *base, const hp_plan *plan, uint32_t start, uint32_t end);
 
+/// Records deferred work. Called before the value's own contents are read, so that whatever
+/// those contents defer comes later in the list, runs earlier, and is done when this runs.
+static hp_status defer(hp_unpacker *u, hp_fixup fixup) {
+    hp_status s = hp_grow((void **)&u->fixups, &u->fixup_capacity, sizeof(hp_fixup), u->fixup_count + 1);
+    if (s == HP_OK) u->fixups[u->fixup_count++] = fixup;
+    return s;
+}
+
+static hp_status get_replacement(hp_unpacker *u, uint8_t *at, const hp_op *op) {
+    void *replacement = NULL;
+    if (u->building) {
+        replacement = hp_alloc_value(op->sub);
+        if (!replacement) return HP_ERR_NO_MEMORY;
+        hp_status s = defer(u, (hp_fixup){ at, op->aux, replacement, 0 });
+        if (s != HP_OK) { free(replacement); return s; }
+    }
+    if (u->depth >= HP_MAX_INLINE_DEPTH) return HP_ERR_LIMIT;
+    u->depth++;
+    hp_status s = get_fields(u, replacement, op->sub, 0, op->sub->size);
+    u->depth--;
+    return s;
+}
+
 static hp_status get_enum(hp_unpacker *u, uint8_t *at, const hp_plan *enum_plan) {
     uint64_t tag;
     NEED(hp_get_varint(&u->cursor, u->end, &tag));
     NEED(tag < enum_plan->case_count);
+    // A payload holding replaced values gets them only at the end; tag bits set now could
+    // sit in their spare bits and be overwritten, so the tag waits for them.
+    bool deferred = u->building && enum_plan->defers;
     if (u->building) memset(at, 0, enum_plan->size);
+    if (deferred) {
+        hp_status s = defer(u, (hp_fixup){ at, enum_plan->metadata, NULL, (uint32_t)tag });
+        if (s != HP_OK) return s;
+    }
     if (tag < enum_plan->payload_case_count) {
         if (u->depth >= HP_MAX_INLINE_DEPTH) return HP_ERR_LIMIT;
         const hp_plan *payload = enum_plan->payloads[tag];
@@ -160,7 +190,7 @@ static hp_status get_enum(hp_unpacker *u, uint8_t *at, const hp_plan *enum_plan)
         u->depth--;
         if (s != HP_OK) return s;
     }
-    if (u->building) hp_enum_inject(at, (uint32_t)tag, enum_plan->metadata);
+    if (u->building && !deferred) hp_enum_inject(at, (uint32_t)tag, enum_plan->metadata);
     return HP_OK;
 }
 
@@ -210,6 +240,10 @@ static hp_status get_fields(hp_unpacker *u, uint8_t *base, const hp_plan *plan, 
         case HP_OP_ENUM:
             s = get_enum(u, at, op->sub);
             position = op->offset + op->sub->size;
+            break;
+        case HP_OP_REPLACE:
+            s = get_replacement(u, at, op);
+            position = op->offset + op->sub->replaced_size;
             break;
         default:
             return fail_at(u, HP_ERR_UNSUPPORTED, plan, i);
@@ -263,7 +297,13 @@ static hp_status run_pass(hp_unpacker *u, const hp_plan *root, void *destination
     return s;
 }
 
+static void discard_fixups(hp_unpacker *u) {
+    for (uint32_t i = 0; i < u->fixup_count; i++) free(u->fixups[i].replacement);
+    u->fixup_count = 0;
+}
+
 static void discard_built(hp_unpacker *u) {
+    discard_fixups(u);
     for (uint32_t i = u->string_count; i-- > 0;) u->destroy_string(u->strings[i]);
     u->string_count = 0;
     for (uint32_t k = 0; k < u->object_count; k++) {
@@ -290,10 +330,26 @@ hp_status hp_unpack(hp_unpacker *u, const hp_plan *root, void *destination) {
     for (uint32_t k = 0; k < u->object_count; k++)
         if (u->extra_refs[k]) hp_retain_n(u->objects[k], u->extra_refs[k]);
     u->string_count = 0;
+    // Every object is complete and holds its references: rebuild replaced values (they may
+    // hash keys that live in those objects) and set deferred enum tags, innermost first.
+    for (uint32_t i = u->fixup_count; i-- > 0;) {
+        hp_fixup *f = &u->fixups[i];
+        if (f->replacement) {
+            u->restore(f->type, f->replacement, f->destination);
+            free(f->replacement);
+        } else {
+            hp_enum_inject(f->destination, f->tag, f->type);
+        }
+    }
+    u->fixup_count = 0;
     return HP_OK;
 }
 
 void hp_unpacker_free(hp_unpacker *u) {
+    discard_fixups(u);
+    free(u->fixups);
+    u->fixups = NULL;
+    u->fixup_capacity = 0;
     free(u->objects);
     free(u->object_plans);
     free(u->object_counts);

@@ -6,7 +6,7 @@ import Glibc
 public enum Scenarios {
     public static let all: [Scenario] = [
         closureWithMixedCaptures, linkedList, arrayOfClosures, indirectEnum, sharedVar, strings,
-        structGraph, throwingClosure, cFunctionPointer, metatypes, asyncClosure,
+        structGraph, throwingClosure, cFunctionPointer, metatypes, asyncClosure, hashedCollections,
     ]
 
     public static func named(_ name: String) -> Scenario? { all.first { $0.name == name } }
@@ -101,6 +101,27 @@ public enum Scenarios {
         "metatypes", expected: "Int,String,ListNode",
         { () -> [Any.Type] in [Int.self, String.self, ListNode.self] },
         call: { $0.map { _typeName($0, qualified: false) }.joined(separator: ",") })
+
+    /// Hash seeds differ per process: lookups only work because the reader rebuilds the tables.
+    public static let hashedCollections = Scenario.make(
+        "dictionary-and-set", expected: "hits 1000, bytes 9886, members 3/3",
+        { () -> (() -> String) in
+            var table: [Int: String] = [:]
+            for i in 0..<10_000 { table[i &* 2_654_435_761 % (1 << 32)] = "value-\(i)" }
+            let members: Set<String> = ["red", "green", "a colour name longer than fifteen bytes"]
+            return {
+                var hits = 0, bytes = 0
+                for j in 0..<1000 {
+                    let i = j &* 7919 % 10_000
+                    if let value = table[i &* 2_654_435_761 % (1 << 32)] {
+                        bytes += value.utf8.count
+                        if value == "value-\(i)" { hits += 1 }
+                    }
+                }
+                let found = ["red", "green", "a colour name longer than fifteen bytes"].filter(members.contains).count
+                return "hits \(hits), bytes \(bytes), members \(found)/3"
+            }
+        }, call: { $0() })
 
     /// An async closure's function word points at an AsyncFunctionPointer in static data.
     public static let asyncClosure = Scenario.make(

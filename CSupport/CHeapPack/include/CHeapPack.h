@@ -104,6 +104,8 @@ typedef enum hp_op_kind {
     HP_OP_METADATA,     ///< 8 bytes: type metadata pointer, travels as a type-table index
     HP_OP_STRING,       ///< 16 bytes: Swift.String
     HP_OP_ENUM,         ///< sub->size bytes: an enum whose payloads need walking; sub is an HP_PLAN_ENUM
+    HP_OP_REPLACE,      ///< a value that travels as a replacement (Dictionary as keys + values); sub is the
+                        ///< replacement's value plan, aux the replaced type's metadata, `width` its size
 } hp_op_kind;
 
 typedef struct hp_plan hp_plan;
@@ -137,6 +139,8 @@ struct hp_plan {
     // HP_PLAN_OBJECT
     uint32_t body_offset;       ///< first byte of the fixed body that travels (after header/count words)
     uint32_t has_tail;          ///< 1: `element` repeated `count` times from `tail_offset` (array storage)
+    uint32_t defers;            ///< value/enum: 1 if a REPLACE op sits inline somewhere inside (unpack defers it)
+    uint32_t replaced_size;     ///< replacement plans: size of the value they stand for
     uint32_t tail_offset;
     uint32_t count_offset;      ///< where the element count is stored (tail objects)
     const hp_plan *element;
@@ -166,6 +170,23 @@ void hp_enum_project(void *value, const void *metadata);
 /// object plan, or NULL after recording an error in `context` (the walk then stops with
 /// HP_ERR_PLAN).
 typedef const hp_plan *(*hp_plan_provider)(void *context, const void *metadata);
+
+/// Makes the replacement of the value at `value` (whose type is `type`) at `replacement`, which
+/// has the replacement plan's size. The walk keeps it alive and destroys it at the end.
+typedef bool (*hp_replace_fn)(void *context, const void *type, const void *value, void *replacement);
+/// Destroys a replacement made by hp_replace_fn, or decoded by the unpacker.
+typedef void (*hp_destroy_replacement_fn)(const void *type, void *replacement);
+/// Consumes the replacement at `replacement` and initializes `destination` with the rebuilt value.
+typedef void (*hp_restore_fn)(const void *type, void *replacement, void *destination);
+
+/// Work the unpacker does after every object is complete: rebuild replaced values (innermost
+/// first), then set enum tags whose payloads held them.
+typedef struct hp_fixup {
+    void *destination;
+    const void *type;           ///< replaced type, or the enum's metadata
+    void *replacement;          ///< NULL: an enum tag injection
+    uint32_t tag;
+} hp_fixup;
 
 /// Called for strings that do not keep contiguous UTF-8 (shared, foreign). Writes a pointer
 /// to UTF-8 bytes that stay valid until the walk ends. Returns false after recording an error.
@@ -204,6 +225,8 @@ typedef struct hp_packer {
     const hp_image_table *images;
     hp_plan_provider plan_for;
     hp_string_bytes_fn string_bytes;
+    hp_replace_fn replace;
+    hp_destroy_replacement_fn destroy_replacement;
     void *context;
     const uintptr_t *static_objects;   ///< objects that travel as image pointers (empty-array singleton)
     uint32_t static_object_count;
@@ -239,6 +262,10 @@ typedef struct hp_packer {
     uint32_t site_depth;
     uint32_t depth;
     bool site_recorded;
+
+    // Replacements made during the walk: alive until hp_packer_free destroys them.
+    hp_fixup *replacements;
+    uint32_t replacement_count, replacement_capacity;
 } hp_packer;
 
 /// Swift: `hp_pack(&packer, rootPlan, valuePointer)`. Walks the root value, then every object
@@ -268,6 +295,8 @@ typedef struct hp_unpacker {
     const hp_plan *const *type_plans;   ///< type-table index -> object plan (NULL if not an object type)
     uint32_t type_count;
     hp_make_string_fn make_string;
+    hp_restore_fn restore;
+    hp_destroy_replacement_fn destroy_replacement;
     hp_destroy_string_fn destroy_string;
     uint64_t max_objects;
     uint64_t expected_objects;          ///< the header's object count; the body must make exactly this many
@@ -292,6 +321,10 @@ typedef struct hp_unpacker {
     hp_site site;
     uint32_t depth;
     bool building;                      ///< false during the validation pass
+
+    // Deferred work of the build pass, in the order it was met; run last to first.
+    hp_fixup *fixups;
+    uint32_t fixup_count, fixup_capacity;
 } hp_unpacker;
 
 /// Element counts of zero-size elements cannot be bounded by the packet's length; this caps them.

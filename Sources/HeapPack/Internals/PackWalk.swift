@@ -35,6 +35,12 @@ final class _PackWalk {
         return true
     }
 
+    static let replace: hp_replace_fn = { context, type, value, replacement in
+        guard let replaceable = _replaceable(type) else { return false }
+        replaceable._makeReplacement(of: value!, at: replacement!)
+        return true
+    }
+
     func failure(_ status: hp_status, _ packer: inout hp_packer, root: Any.Type) -> PackError {
         let site = packer.site
         var error: PackError
@@ -132,6 +138,8 @@ extension _Engine {
         packer.images = UnsafePointer(images.table)
         packer.plan_for = _PackWalk.planProvider
         packer.string_bytes = _PackWalk.stringBytes
+        packer.replace = _PackWalk.replace
+        packer.destroy_replacement = _destroyReplacement
         packer.context = Unmanaged.passUnretained(walk).toOpaque()
         packer.static_objects = UnsafePointer(staticObjects)
         packer.static_object_count = UInt32(staticObjectCount)

@@ -65,6 +65,9 @@ final class _PlanBuilder {
         switch kind {
         case _MetadataKind.struct:
             if metadata.pointer == stringMetadata { return leaf(metadata, HP_OP_STRING) }
+            if let replaceable = metadata.type as? any _Replaceable.Type {
+                return try replacementLayout(metadata, replaceable, depth: depth)
+            }
             return try structLayout(metadata, depth: depth)
         case _MetadataKind.enum, _MetadataKind.optional:
             return try enumLayout(metadata, depth: depth)
@@ -165,6 +168,25 @@ final class _PlanBuilder {
                                + "(function-local types at -O can lack it)", type: owner)
         }
         return _Metadata(found)
+    }
+
+    /// One REPLACE op over the whole value; its sub-plan is the replacement's plan (a copy of
+    /// it, since that plan may also serve as an ordinary one, as `[Element]` does for Set).
+    private func replacementLayout(_ metadata: _Metadata, _ replaceable: any _Replaceable.Type,
+                                   depth: Int) throws(PackError) -> _ValueLayout {
+        let replacement = try within("as \(_typeName(replaceable._replacementType, qualified: false))") {
+            () throws(PackError) in try layout(_Metadata(replaceable._replacementType), depth: depth)
+        }
+        let shared = cPlan(for: replacement)
+        let plan = allocate(hp_plan.self)
+        plan.initialize(to: shared.pointee)
+        plan.pointee.replaced_size = UInt32(metadata.size)
+        descriptions[UnsafeRawPointer(plan)] = _PlanDescription(typeName: replacement.typeName, labels: replacement.labels)
+        return _ValueLayout(typeName: metadata.name, size: metadata.size, stride: metadata.stride,
+                            alignMask: metadata.alignMask,
+                            ops: [hp_op(kind: HP_OP_REPLACE.rawValue, offset: 0, aux: metadata.pointer,
+                                        sub: UnsafePointer(plan))],
+                            labels: [[]])
     }
 
     private func structLayout(_ metadata: _Metadata, depth: Int) throws(PackError) -> _ValueLayout {
@@ -281,6 +303,7 @@ final class _PlanBuilder {
         plan.pointee.case_count = UInt32(payloadCount + emptyCount)
         plan.pointee.payload_case_count = UInt32(payloadCount)
         plan.pointee.payloads = UnsafePointer(casePlans)
+        plan.pointee.defers = payloads.contains { Self.defers($0.ops) } ? 1 : 0
         descriptions[UnsafeRawPointer(plan)] = _PlanDescription(typeName: metadata.name, labels: [])
         return _ValueLayout(typeName: metadata.name, size: metadata.size, stride: metadata.stride,
                             alignMask: metadata.alignMask,
@@ -305,6 +328,7 @@ final class _PlanBuilder {
         plan.initialize(to: hp_plan())
         plan.pointee.kind = HP_PLAN_VALUE.rawValue
         plan.pointee.min_wire_size = UInt32(Self.minimumWireSize(layout))
+        plan.pointee.defers = Self.defers(layout.ops) ? 1 : 0
         plan.pointee.size = UInt32(layout.size)
         plan.pointee.stride = UInt32(layout.stride)
         plan.pointee.align_mask = UInt32(layout.alignMask)
@@ -373,15 +397,23 @@ final class _PlanBuilder {
         return plan
     }
 
-    /// Raw bytes travel as they are; every op takes at least one byte (a null, a tag, a length).
+    /// Raw bytes travel as they are; every op takes at least one byte (a null, a tag, a length),
+    /// a replacement at least what its own plan takes.
     private static func minimumWireSize(_ layout: _ValueLayout) -> Int {
-        layout.size - layout.ops.reduce(0) { $0 + width(of: $1) } + layout.ops.count
+        layout.size - layout.ops.reduce(0) { $0 + width(of: $1) }
+            + layout.ops.reduce(0) { $0 + ($1.kind == HP_OP_REPLACE.rawValue ? max(1, Int($1.sub.pointee.min_wire_size)) : 1) }
+    }
+
+    /// Whether unpacking these ops leaves work for after the build pass (see `hp_fixup`).
+    private static func defers(_ ops: [hp_op]) -> Bool {
+        ops.contains { $0.kind == HP_OP_REPLACE.rawValue || ($0.kind == HP_OP_ENUM.rawValue && $0.sub.pointee.defers != 0) }
     }
 
     private static func width(of op: hp_op) -> Int {
         switch op.kind {
         case HP_OP_FUNC.rawValue, HP_OP_STRING.rawValue: 16
         case HP_OP_ENUM.rawValue: Int(op.sub.pointee.size)
+        case HP_OP_REPLACE.rawValue: Int(op.sub.pointee.replaced_size)
         default: 8
         }
     }

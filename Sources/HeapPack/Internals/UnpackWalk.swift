@@ -9,6 +9,15 @@ private let destroyString: hp_destroy_string_fn = { string in
     string!.assumingMemoryBound(to: String.self).deinitialize(count: 1)
 }
 
+let _destroyReplacement: hp_destroy_replacement_fn = { type, replacement in
+    _replaceable(type)?._destroyReplacement(replacement!)
+}
+
+private let restore: hp_restore_fn = { type, replacement, destination in
+    // Plans only carry REPLACE ops for types that passed this same check.
+    _replaceable(type)?._restore(from: replacement!, into: destination!)
+}
+
 /// `Array.withUnsafeBytes` with a typed error (the stdlib's is `rethrows`).
 func _withBytes<R>(_ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) throws(PackError) -> R) throws(PackError) -> R {
     let result: Result<R, PackError> = bytes.withUnsafeBytes { raw in
@@ -61,6 +70,8 @@ extension _Engine {
                         unpacker.type_count = UInt32(metadata.count)
                         unpacker.make_string = makeString
                         unpacker.destroy_string = destroyString
+                        unpacker.restore = restore
+                        unpacker.destroy_replacement = _destroyReplacement
                         unpacker.static_objects = UnsafePointer(staticObjects)
                         unpacker.static_object_count = UInt32(staticObjectCount)
                         unpacker.max_objects = UInt64(max(0, min(maxObjects, Int(UInt32.max - 1))))

@@ -1,0 +1,71 @@
+/// Types whose bits mean nothing in another process travel as a replacement value and are
+/// rebuilt from it. Dictionary and Set are the reason: their storage is laid out by hash
+/// values seeded per process (and per storage address), so a raw copy finds nothing.
+///
+/// The replacement is an ordinary value the engine walks with its usual plans; the walker
+/// hands raw pointers to these static hooks, which the plan builder finds by a conformance
+/// check on the replaced type's metadata.
+protocol _Replaceable {
+    /// The type of the replacement value.
+    static var _replacementType: Any.Type { get }
+    /// Initializes `replacement` from the value at `value` (which stays as it is).
+    static func _makeReplacement(of value: UnsafeRawPointer, at replacement: UnsafeMutableRawPointer)
+    /// Consumes the replacement and initializes `destination` with the rebuilt value. Must not
+    /// trap on any replacement the packet can hold (duplicate keys, for one).
+    static func _restore(from replacement: UnsafeMutableRawPointer, into destination: UnsafeMutableRawPointer)
+    static func _destroyReplacement(_ replacement: UnsafeMutableRawPointer)
+}
+
+/// What a dictionary travels as: its keys and values, in matching order.
+struct _DictionaryEntries<Key, Value> {
+    var keys: [Key]
+    var values: [Value]
+}
+
+extension Dictionary: _Replaceable {
+    static var _replacementType: Any.Type { _DictionaryEntries<Key, Value>.self }
+
+    static func _makeReplacement(of value: UnsafeRawPointer, at replacement: UnsafeMutableRawPointer) {
+        let dictionary = value.load(as: Self.self)
+        replacement.initializeMemory(as: _DictionaryEntries<Key, Value>.self,
+                                     repeating: _DictionaryEntries(keys: Array(dictionary.keys),
+                                                                   values: Array(dictionary.values)),
+                                     count: 1)
+    }
+
+    static func _restore(from replacement: UnsafeMutableRawPointer, into destination: UnsafeMutableRawPointer) {
+        let entries = replacement.assumingMemoryBound(to: _DictionaryEntries<Key, Value>.self).move()
+        var dictionary = Self(minimumCapacity: entries.keys.count)
+        // Subscript assignment, not init(uniqueKeysWithValues:): a forged packet with
+        // duplicate keys must not trap. Extra values (count mismatch) are ignored.
+        for (key, value) in zip(entries.keys, entries.values) { dictionary[key] = value }
+        destination.initializeMemory(as: Self.self, repeating: dictionary, count: 1)
+    }
+
+    static func _destroyReplacement(_ replacement: UnsafeMutableRawPointer) {
+        replacement.assumingMemoryBound(to: _DictionaryEntries<Key, Value>.self).deinitialize(count: 1)
+    }
+}
+
+extension Set: _Replaceable {
+    static var _replacementType: Any.Type { [Element].self }
+
+    static func _makeReplacement(of value: UnsafeRawPointer, at replacement: UnsafeMutableRawPointer) {
+        replacement.initializeMemory(as: [Element].self, repeating: Array(value.load(as: Self.self)), count: 1)
+    }
+
+    static func _restore(from replacement: UnsafeMutableRawPointer, into destination: UnsafeMutableRawPointer) {
+        let elements = replacement.assumingMemoryBound(to: [Element].self).move()
+        var set = Self(minimumCapacity: elements.count)
+        for element in elements { set.insert(element) }
+        destination.initializeMemory(as: Self.self, repeating: set, count: 1)
+    }
+
+    static func _destroyReplacement(_ replacement: UnsafeMutableRawPointer) {
+        replacement.assumingMemoryBound(to: [Element].self).deinitialize(count: 1)
+    }
+}
+
+func _replaceable(_ type: UnsafeRawPointer?) -> (any _Replaceable.Type)? {
+    type.flatMap { unsafeBitCast($0, to: Any.Type.self) as? any _Replaceable.Type }
+}
