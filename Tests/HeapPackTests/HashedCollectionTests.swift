@@ -96,6 +96,18 @@ struct HashedCollectionTests {
         #expect(copy("plum") == -1)
     }
 
+    @Test func duplicateKeysInAForgedPacketDoNotTrap() throws {
+        var packet = try pack([1: "one", 2: "two"])
+        let start = Int(packet[8]) | Int(packet[9]) << 8 | Int(packet[10]) << 16 | Int(packet[11]) << 24
+        // Body: keys array (new, type, count 2), values array (new, type, count 2), then the
+        // keys' 16 raw bytes. Make the second key a copy of the first.
+        #expect(packet[start] == 1 && packet[start + 2] == 2 && packet[start + 3] == 1 && packet[start + 5] == 2)
+        let keys = start + 6
+        for i in 0..<8 { packet[keys + 8 + i] = packet[keys + i] }
+        let copy = try unpack(packet, as: [Int: String].self, options: UnpackOptions(verifyChecksum: false))
+        #expect(copy.count == 1)
+    }
+
     @Test func valuesAreReleasedExactlyOnce() throws {
         // Unpacked objects are rebuilt, not initialized: count deinits only.
         final class Token {

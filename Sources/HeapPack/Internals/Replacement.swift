@@ -35,10 +35,9 @@ extension Dictionary: _Replaceable {
 
     static func _restore(from replacement: UnsafeMutableRawPointer, into destination: UnsafeMutableRawPointer) {
         let entries = replacement.assumingMemoryBound(to: _DictionaryEntries<Key, Value>.self).move()
-        var dictionary = Self(minimumCapacity: entries.keys.count)
-        // Subscript assignment, not init(uniqueKeysWithValues:): a forged packet with
-        // duplicate keys must not trap. Extra values (count mismatch) are ignored.
-        for (key, value) in zip(entries.keys, entries.values) { dictionary[key] = value }
+        // Not init(uniqueKeysWithValues:): a forged packet with duplicate keys must not trap.
+        // Extra values (a count mismatch) are ignored by zip.
+        let dictionary = Self(zip(entries.keys, entries.values), uniquingKeysWith: { _, later in later })
         destination.initializeMemory(as: Self.self, repeating: dictionary, count: 1)
     }
 
