@@ -89,6 +89,13 @@ static inline bool hp_map_find(const hp_map *map, uintptr_t key, uint32_t *value
 
 void hp_enum_inject(void *value, uint32_t tag, const void *metadata);
 void hp_retain_n(void *object, uint32_t n);
+/// swift_allocBox: a heap box for one value of `type` (how existentials hold large values).
+void *hp_alloc_box(const void *type, void **buffer_out);
+
+/// Where an existential's out-of-line box keeps its value: after the heap-object header, aligned.
+static inline uint32_t hp_box_value_offset(const hp_plan *plan) {
+    return (16 + plan->align_mask) & ~plan->align_mask;
+}
 
 /// Memory for a replacement value of `plan` (at least 1 byte, aligned as the plan needs).
 static inline void *hp_alloc_value(const hp_plan *plan) {

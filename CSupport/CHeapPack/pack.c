@@ -39,10 +39,12 @@ static hp_status type_index(hp_packer *p, const void *metadata, uint32_t *index_
     if (hp_map_find(&p->type_index, (uintptr_t)metadata, index_out)) return HP_OK;
     hp_status s = hp_grow((void **)&p->types, &p->type_capacity, sizeof(void *), p->type_count + 1);
     if (s == HP_OK) s = hp_grow((void **)&p->type_plans, &p->type_plan_capacity, sizeof(void *), p->type_count + 1);
+    if (s == HP_OK) s = hp_grow((void **)&p->type_value_plans, &p->type_value_plan_capacity, sizeof(void *), p->type_count + 1);
     if (s == HP_OK) s = hp_map_insert(&p->type_index, (uintptr_t)metadata, p->type_count);
     if (s != HP_OK) return s;
     p->types[p->type_count] = metadata;
     p->type_plans[p->type_count] = NULL;
+    p->type_value_plans[p->type_count] = NULL;
     *index_out = p->type_count++;
     return HP_OK;
 }
@@ -144,6 +146,51 @@ static hp_status put_enum(hp_packer *p, const uint8_t *at, const hp_plan *plan, 
     return s;
 }
 
+/// The receiver will look the witness tables up again; make sure that finds what this value has
+/// (it checks the assumption that table i belongs to protocol i of the existential type).
+static bool witnesses_match(const hp_existential *e, const void *type, const uint8_t *tables) {
+    for (uint32_t i = 0; i < e->witness_count; i++) {
+        const void *table;
+        memcpy(&table, tables + 8 * i, 8);
+        if (hp_conformance(type, e->protocols[i]) != table) return false;
+    }
+    return true;
+}
+
+static hp_status put_existential(hp_packer *p, const uint8_t *at, const hp_plan *plan, const hp_op *op, uint32_t index) {
+    const hp_existential *e = op->aux;
+    uintptr_t word;
+    memcpy(&word, at, 8);
+    if (e->class_bound) {
+        if (word && !witnesses_match(e, *(const void *const *)word, at + 8))
+            return fail_at(p, HP_ERR_UNSUPPORTED, plan, index, word);
+        return put_ref(p, word, plan, index);
+    }
+    const void *type;
+    memcpy(&type, at + 24, 8);
+    if (!witnesses_match(e, type, at + 32)) return fail_at(p, HP_ERR_UNSUPPORTED, plan, index, (uintptr_t)type);
+    uint32_t type_number;
+    hp_status s = type_index(p, type, &type_number);
+    if (s != HP_OK) return s;
+    const hp_plan *value_plan = p->type_value_plans[type_number];
+    if (!value_plan) {
+        value_plan = p->value_plan_for(p->context, type);
+        if (!value_plan) return fail_at(p, HP_ERR_PLAN, plan, index, (uintptr_t)type);
+        p->type_value_plans[type_number] = value_plan;
+    }
+    s = hp_put_varint(&p->out, (uint64_t)type_number + 1);
+    if (s != HP_OK) return s;
+    const uint8_t *value = value_plan->boxed_in_existential
+        ? (const uint8_t *)word + hp_box_value_offset(value_plan) : at;
+    if (p->depth >= HP_MAX_INLINE_DEPTH) return fail_at(p, HP_ERR_LIMIT, plan, index, 0);
+    p->site_path[p->depth] = plan;
+    p->site_path_ops[p->depth] = index;
+    p->depth++;
+    s = put_fields(p, value, value_plan, 0, value_plan->size);
+    p->depth--;
+    return s;
+}
+
 static hp_status put_replacement(hp_packer *p, const uint8_t *at, const hp_plan *plan, const hp_op *op, uint32_t index) {
     // The replacement lives until the walk ends: its objects are in the sharing table by
     // address, and freeing it early would let a later one reuse those addresses.
@@ -212,6 +259,10 @@ static hp_status put_fields(hp_packer *p, const uint8_t *base, const hp_plan *pl
         case HP_OP_ENUM:
             s = put_enum(p, at, plan, op->sub, i);
             position = op->offset + op->sub->size;
+            break;
+        case HP_OP_EXISTENTIAL:
+            s = put_existential(p, at, plan, op, i);
+            position = op->offset + ((const hp_existential *)op->aux)->size;
             break;
         case HP_OP_REPLACE:
             s = put_replacement(p, at, plan, op, i);
@@ -286,10 +337,12 @@ void hp_packer_free(hp_packer *p) {
     hp_map_free(&p->object_index);
     free(p->types);
     free(p->type_plans);
+    free(p->type_value_plans);
     hp_map_free(&p->type_index);
     free(p->image_slot);
     free(p->images_used);
     p->objects = NULL; p->object_plans = NULL; p->origins = NULL; p->types = NULL;
-    p->type_plans = NULL; p->image_slot = NULL; p->images_used = NULL;
+    p->type_plans = NULL; p->type_value_plans = NULL; p->image_slot = NULL; p->images_used = NULL;
     p->object_count = p->object_capacity = p->type_count = p->type_capacity = p->type_plan_capacity = 0;
+    p->type_value_plan_capacity = 0;
 }

@@ -75,3 +75,27 @@ const void *hp_metadata_for_descriptor(const void *descriptor, const void *const
     hp_accessor_fn accessor = (hp_accessor_fn)(uintptr_t)((const uint8_t *)descriptor + 12 + relative);
     return accessor(0).metadata;
 }
+
+extern const void *swift_conformsToProtocol(const void *type, const void *protocol);
+
+const void *hp_conformance(const void *type, const void *protocol) {
+    return swift_conformsToProtocol(type, protocol);
+}
+
+typedef struct hp_box_pair { void *object; void *buffer; } hp_box_pair;
+extern hp_box_pair swift_allocBox(const void *type) SWIFTCC;
+
+void *hp_alloc_box(const void *type, void **buffer_out) {
+    hp_box_pair pair = swift_allocBox(type);
+    *buffer_out = pair.buffer;
+    return pair.object;
+}
+
+extern const void *swift_getExistentialTypeMetadata(uint8_t class_constraint, const void *superclass,
+                                                    size_t count, const void *const *protocols) SWIFTCC;
+
+const void *hp_existential_metadata(bool class_bound, const void *superclass, size_t count,
+                                    const void *const *protocols) {
+    // ProtocolClassConstraint: 0 = class, 1 = any.
+    return swift_getExistentialTypeMetadata(class_bound ? 0 : 1, superclass, count, protocols);
+}

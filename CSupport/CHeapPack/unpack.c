@@ -69,7 +69,8 @@ static hp_status add_object(hp_unpacker *u, const hp_plan *plan, uint64_t count,
     return HP_OK;
 }
 
-static hp_status get_ref(hp_unpacker *u, uint8_t *at, const void *expected) {
+static hp_status get_ref(hp_unpacker *u, uint8_t *at, const void *expected, const void **metadata_out) {
+    const void *metadata = NULL;
     uint64_t code;
     NEED(hp_get_varint(&u->cursor, u->end, &code));
     void *object = NULL;
@@ -97,6 +98,7 @@ static hp_status get_ref(hp_unpacker *u, uint8_t *at, const void *expected) {
         }
         hp_status s = add_object(u, plan, count, &object);
         if (s != HP_OK) return s;
+        metadata = plan->metadata;
     } else if (code == HP_REF_STATIC) {
         uintptr_t address;
         hp_status s = get_static(u, &address);
@@ -105,17 +107,20 @@ static hp_status get_ref(hp_unpacker *u, uint8_t *at, const void *expected) {
         for (uint32_t i = 0; i < u->static_object_count; i++) known |= u->static_objects[i] == address;
         NEED(known && address != 0);
         object = (void *)address;
+        metadata = *(const void *const *)address;
     } else {
         uint64_t index = code - HP_REF_BACK;
         NEED(index < u->object_count);
         if (expected && !is_kind_of(u->object_plans[index]->metadata, expected)) return HP_ERR_TYPE_MISMATCH;
         object = u->objects[index];
+        metadata = u->object_plans[index]->metadata;
         if (u->building) {
             NEED(u->extra_refs[index] < UINT32_MAX);
             u->extra_refs[index]++;
         }
     }
     if (u->building) memcpy(at, &object, 8);
+    if (metadata_out) *metadata_out = metadata;
     return HP_OK;
 }
 
@@ -170,6 +175,50 @@ static hp_status get_replacement(hp_unpacker *u, uint8_t *at, const hp_op *op) {
     return s;
 }
 
+/// Witness tables are looked up again here, for the type the packet names: the same answer
+/// the sender had, also for conformances the runtime instantiates.
+static hp_status put_witnesses(hp_unpacker *u, uint8_t *tables, const hp_existential *e, const void *type) {
+    for (uint32_t i = 0; i < e->witness_count; i++) {
+        const void *table = hp_conformance(type, e->protocols[i]);
+        if (!table) return HP_ERR_TYPE_MISMATCH;
+        if (u->building) memcpy(tables + 8 * i, &table, 8);
+    }
+    return HP_OK;
+}
+
+static hp_status get_existential(hp_unpacker *u, uint8_t *at, const hp_existential *e) {
+    if (e->class_bound) {
+        const void *type = NULL;
+        hp_status s = get_ref(u, at, NULL, &type);
+        if (s != HP_OK) return s;
+        NEED(type != NULL);
+        return put_witnesses(u, at ? at + 8 : NULL, e, type);
+    }
+    uint64_t number;
+    NEED(hp_get_varint(&u->cursor, u->end, &number));
+    NEED(number >= 1 && number <= u->type_count);
+    const void *type = u->types[number - 1];
+    const hp_plan *plan = u->value_plans[number - 1];
+    NEED(plan != NULL && type != NULL);
+    hp_status s = put_witnesses(u, at ? at + 32 : NULL, e, type);
+    if (s != HP_OK) return s;
+    uint8_t *value = at;
+    if (u->building) {
+        if (plan->boxed_in_existential) {
+            void *buffer;
+            void *box = hp_alloc_box(type, &buffer);
+            memcpy(at, &box, 8);
+            value = buffer;
+        }
+        memcpy(at + 24, &type, 8);
+    }
+    if (u->depth >= HP_MAX_INLINE_DEPTH) return HP_ERR_LIMIT;
+    u->depth++;
+    s = get_fields(u, value, plan, 0, plan->size);
+    u->depth--;
+    return s;
+}
+
 static hp_status get_enum(hp_unpacker *u, uint8_t *at, const hp_plan *enum_plan) {
     uint64_t tag;
     NEED(hp_get_varint(&u->cursor, u->end, &tag));
@@ -209,13 +258,13 @@ static hp_status get_fields(hp_unpacker *u, uint8_t *base, const hp_plan *plan, 
         uintptr_t word;
         switch ((hp_op_kind)op->kind) {
         case HP_OP_REF:
-            s = get_ref(u, at, op->aux);
+            s = get_ref(u, at, op->aux, NULL);
             position = op->offset + 8;
             break;
         case HP_OP_FUNC:
             s = get_static(u, &word);
             if (s == HP_OK && u->building) memcpy(at, &word, 8);
-            if (s == HP_OK) s = get_ref(u, at ? at + 8 : NULL, NULL);
+            if (s == HP_OK) s = get_ref(u, at ? at + 8 : NULL, NULL, NULL);
             position = op->offset + 16;
             break;
         case HP_OP_STATIC:
@@ -240,6 +289,10 @@ static hp_status get_fields(hp_unpacker *u, uint8_t *base, const hp_plan *plan, 
         case HP_OP_ENUM:
             s = get_enum(u, at, op->sub);
             position = op->offset + op->sub->size;
+            break;
+        case HP_OP_EXISTENTIAL:
+            s = get_existential(u, at, op->aux);
+            position = op->offset + ((const hp_existential *)op->aux)->size;
             break;
         case HP_OP_REPLACE:
             s = get_replacement(u, at, op);

@@ -6,7 +6,7 @@ import Glibc
 public enum Scenarios {
     public static let all: [Scenario] = [
         closureWithMixedCaptures, linkedList, arrayOfClosures, indirectEnum, sharedVar, strings,
-        structGraph, throwingClosure, cFunctionPointer, metatypes, asyncClosure, hashedCollections,
+        structGraph, throwingClosure, cFunctionPointer, metatypes, asyncClosure, hashedCollections, existentials,
     ]
 
     public static func named(_ name: String) -> Scenario? { all.first { $0.name == name } }
@@ -122,6 +122,22 @@ public enum Scenarios {
                 return "hits \(hits), bytes \(bytes), members \(found)/3"
             }
         }, call: { $0() })
+
+    /// Witness tables are found again by the reader, including the run-time-made one of
+    /// `[Int]: Hashable`; a large value sits in an existential box.
+    public static let existentials = Scenario.make(
+        "existentials", expected: "42|text beyond the small-string limit|[1, 2, 3]|6|true",
+        { () -> [Any] in
+            let shared = Account(balance: 6)
+            return [42, "text beyond the small-string limit", [1, 2, 3] as any Hashable,
+                    LargeValue(a: 1, b: 2, c: 3, d: 0), shared, shared]
+        }, call: { values in
+            let large = values[3] as? LargeValue
+            let same = (values[4] as AnyObject) === (values[5] as AnyObject)
+            return "\(values[0] as? Int ?? -1)|\(values[1] as? String ?? "?")|"
+                + "\((values[2] as? any Hashable).map { "\($0)" } ?? "?")|"
+                + "\(large.map { $0.a + $0.b + $0.c + $0.d } ?? -1)|\(same)"
+        })
 
     /// An async closure's function word points at an AsyncFunctionPointer in static data.
     public static let asyncClosure = Scenario.make(
@@ -255,6 +271,11 @@ public struct Team {
 }
 
 public enum LimitError: Error { case tooBig }
+
+/// 32 bytes: too large for an existential's inline buffer.
+public struct LargeValue {
+    public var a, b, c, d: Int
+}
 
 public struct Formula {
     public var function: @convention(c) (Double) -> Double

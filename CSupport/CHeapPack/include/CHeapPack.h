@@ -104,11 +104,22 @@ typedef enum hp_op_kind {
     HP_OP_METADATA,     ///< 8 bytes: type metadata pointer, travels as a type-table index
     HP_OP_STRING,       ///< 16 bytes: Swift.String
     HP_OP_ENUM,         ///< sub->size bytes: an enum whose payloads need walking; sub is an HP_PLAN_ENUM
+    HP_OP_EXISTENTIAL,  ///< an existential container; aux is an hp_existential
     HP_OP_REPLACE,      ///< a value that travels as a replacement (Dictionary as keys + values); sub is the
                         ///< replacement's value plan, aux the replaced type's metadata, `width` its size
 } hp_op_kind;
 
 typedef struct hp_plan hp_plan;
+
+/// What an existential container holds besides its value. Witness tables never travel: the
+/// receiver asks the runtime again (swift_conformsToProtocol), which also finds conformances
+/// instantiated at run time.
+typedef struct hp_existential {
+    uint32_t class_bound;       ///< 1: {reference, witness tables...}; 0: {3-word buffer, type, witness tables...}
+    uint32_t witness_count;
+    const void *const *protocols;   ///< one protocol descriptor per witness table, in order
+    uint32_t size;              ///< the container's size
+} hp_existential;
 
 typedef struct hp_op {
     uint32_t kind;              ///< hp_op_kind
@@ -140,6 +151,7 @@ struct hp_plan {
     uint32_t body_offset;       ///< first byte of the fixed body that travels (after header/count words)
     uint32_t has_tail;          ///< 1: `element` repeated `count` times from `tail_offset` (array storage)
     uint32_t defers;            ///< value/enum: 1 if a REPLACE op sits inline somewhere inside (unpack defers it)
+    uint32_t boxed_in_existential; ///< value: 1 if an existential keeps this type in a heap box, not inline
     uint32_t replaced_size;     ///< replacement plans: size of the value they stand for
     uint32_t tail_offset;
     uint32_t count_offset;      ///< where the element count is stored (tail objects)
@@ -161,6 +173,11 @@ const void *hp_type_by_mangled_name(const char *name, size_t length, const void 
 /// Metadata of a nominal type from its descriptor: the access function for a non-generic type
 /// (`arguments` NULL), `swift_getGenericMetadata` with the key arguments otherwise.
 const void *hp_metadata_for_descriptor(const void *descriptor, const void *const *arguments);
+/// Existential type metadata for a protocol composition (swift_getExistentialTypeMetadata).
+const void *hp_existential_metadata(bool class_bound, const void *superclass, size_t count,
+                                    const void *const *protocols);
+/// The witness table of `type`'s conformance to `protocol`, or NULL.
+const void *hp_conformance(const void *type, const void *protocol);
 /// Copies `size` bytes of an enum value and strips its tag bits, leaving the payload at offset 0.
 void hp_enum_project(void *value, const void *metadata);
 
@@ -224,6 +241,7 @@ typedef struct hp_packer {
     // Inputs (set by the caller, not changed by the walk).
     const hp_image_table *images;
     hp_plan_provider plan_for;
+    hp_plan_provider value_plan_for;   ///< value plans of the dynamic types inside existentials
     hp_string_bytes_fn string_bytes;
     hp_replace_fn replace;
     hp_destroy_replacement_fn destroy_replacement;
@@ -246,9 +264,11 @@ typedef struct hp_packer {
     // Types used, in type-table order, with the object plan of each (NULL until asked for).
     const void **types;
     const hp_plan **type_plans;
+    const hp_plan **type_value_plans;
     uint32_t type_count;
     uint32_t type_capacity;
     uint32_t type_plan_capacity;
+    uint32_t type_value_plan_capacity;
     hp_map type_index;
 
     // Images used: table index -> packet index + 1 (0 = unused), and packet order.
@@ -293,6 +313,7 @@ typedef struct hp_unpacker {
     uint32_t image_map_count;
     const void *const *types;           ///< type-table index -> metadata
     const hp_plan *const *type_plans;   ///< type-table index -> object plan (NULL if not an object type)
+    const hp_plan *const *value_plans;  ///< type-table index -> value plan (NULL if it has none)
     uint32_t type_count;
     hp_make_string_fn make_string;
     hp_restore_fn restore;

@@ -38,6 +38,10 @@ final class _Engine: @unchecked Sendable {
         try builder.withLock { (b: inout _PlanBuilder) throws(PackError) in _PlanRef(plan: try b.objectPlan(metadata)) }
     }
 
+    func valuePlan(_ metadata: _Metadata) throws(PackError) -> _PlanRef {
+        try builder.withLock { (b: inout _PlanBuilder) throws(PackError) in _PlanRef(plan: try b.valuePlan(metadata)) }
+    }
+
     func rootPlan(_ type: Any.Type) throws(PackError) -> _PlanRef {
         try builder.withLock { (b: inout _PlanBuilder) throws(PackError) in _PlanRef(plan: try b.rootPlan(type)) }
     }

@@ -48,6 +48,8 @@ struct _Metadata: Hashable, @unchecked Sendable {
     private var witnessFlags: UInt32 { valueWitnesses.load(fromByteOffset: 80, as: UInt32.self) }
     var alignMask: Int { Int(witnessFlags & 0xFF) }
     var isTrivial: Bool { witnessFlags & 0x1_0000 == 0 }
+    /// An existential container keeps values of this type in a heap box (IsNonInline).
+    var isBoxedInExistential: Bool { witnessFlags & 0x2_0000 != 0 }
 
     /// Nominal type descriptor (struct, enum, class).
     var descriptor: UnsafeRawPointer? {

@@ -24,6 +24,18 @@ final class _PackWalk {
         }
     }
 
+    static let valuePlanProvider: hp_plan_provider = { context, metadata in
+        let walk = Unmanaged<_PackWalk>.fromOpaque(context!).takeUnretainedValue()
+        do throws(PackError) {
+            return UnsafePointer(try walk.engine.valuePlan(_Metadata(metadata!)).plan)
+        } catch {
+            var refused = error
+            if refused.typeName == nil { refused.typeName = _Metadata(metadata!).name }
+            walk.error = refused
+            return nil
+        }
+    }
+
     static let stringBytes: hp_string_bytes_fn = { context, string, bytesOut, lengthOut in
         let walk = Unmanaged<_PackWalk>.fromOpaque(context!).takeUnretainedValue()
         let utf8 = string!.load(as: String.self).utf8
@@ -63,6 +75,9 @@ final class _PackWalk {
                 : "a value nests enum payloads deeper than the walker allows")
         case HP_ERR_NO_MEMORY:
             error = .limit("out of memory while packing")
+        case HP_ERR_UNSUPPORTED where op(at: site)?.kind == HP_OP_EXISTENTIAL.rawValue:
+            error = .unsupported("the existential's witness tables are not the ones the runtime finds for its type "
+                                 + "(a retroactive or overlapping conformance?)")
         default:
             error = .unsupported("the walker met a representation it does not handle (status \(status.rawValue))")
         }
@@ -137,6 +152,7 @@ extension _Engine {
         var packer = hp_packer()
         packer.images = UnsafePointer(images.table)
         packer.plan_for = _PackWalk.planProvider
+        packer.value_plan_for = _PackWalk.valuePlanProvider
         packer.string_bytes = _PackWalk.stringBytes
         packer.replace = _PackWalk.replace
         packer.destroy_replacement = _destroyReplacement
@@ -174,6 +190,29 @@ extension _Engine {
                                       body: UnsafeRawBufferPointer(start: packer.out.bytes, count: packer.out.count))
     }
 
+    /// A protocol composition as its parts: the receiver asks the runtime for the same type.
+    private func existentialEntry(_ metadata: _Metadata, _ packer: inout hp_packer, _ images: _ImageTable,
+                                  index: (_Metadata) -> Int) throws(PackError) -> _PacketFormat.TypeEntry {
+        let flags = metadata.pointer.load(fromByteOffset: 8, as: UInt32.self)
+        let protocolCount = Int(metadata.pointer.load(fromByteOffset: 12, as: UInt32.self))
+        let hasSuperclass = flags & 0x4000_0000 != 0
+        var superclass: Int?
+        if hasSuperclass {
+            superclass = index(_Metadata(metadata.pointer.load(fromByteOffset: 16, as: UnsafeRawPointer.self)))
+        }
+        let list = metadata.pointer + 16 + (hasSuperclass ? 8 : 0)
+        var protocols: [(image: Int, offset: UInt64)] = []
+        for position in 0..<protocolCount {
+            let reference = list.load(fromByteOffset: position * 8, as: UInt.self)
+            guard reference & 1 == 0, let descriptor = UnsafeRawPointer(bitPattern: reference),
+                  let (image, offset) = images.locate(descriptor) else {
+                throw .unsupported("a protocol descriptor outside every image's static data", type: metadata.name)
+            }
+            protocols.append((Int(hp_packer_image_slot(&packer, UInt32(image))), offset))
+        }
+        return .existential(classBound: flags & 0x8000_0000 == 0, superclass: superclass, protocols: protocols)
+    }
+
     /// How a type travels: by mangled name when the runtime finds it again by that name; else
     /// closure contexts and boxes by static address, and nominal types (private, local) as
     /// descriptor + generic arguments.
@@ -195,6 +234,9 @@ extension _Engine {
                 typeNames.withLock { $0[metadata.pointer] = .mangledName(bytes) }
                 return .mangledName(bytes)
             }
+        }
+        if metadata.kind == _MetadataKind.existential {
+            return try existentialEntry(metadata, &packer, images, index: index)
         }
         guard metadata.isNominal, let descriptor = metadata.descriptor, let (image, offset) = images.locate(descriptor) else {
             throw .unsupported("the type cannot be named for the receiver: no mangled name resolves to it and it "

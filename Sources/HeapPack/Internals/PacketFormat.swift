@@ -27,6 +27,10 @@ enum _PacketFormat {
         /// image + varint offset, varint n + n type-table indices (generic arguments), varint m +
         /// m static pointers (witness tables of the generic requirements)
         case nominal = 2
+        /// a protocol composition whose name does not resolve (private protocols): byte class
+        /// bound (1) or not (0), varint superclass type index + 1 (0: none), varint n, then n
+        /// protocol descriptors as varint image, varint offset
+        case existential = 3
     }
 
     struct ImageEntry {
@@ -38,6 +42,7 @@ enum _PacketFormat {
         case mangledName([UInt8])
         case staticAddress(image: Int, offset: UInt64)
         case nominal(image: Int, offset: UInt64, arguments: [Int], witnessTables: [(image: Int, offset: UInt64)])
+        case existential(classBound: Bool, superclass: Int?, protocols: [(image: Int, offset: UInt64)])
     }
 
     struct Header {
@@ -93,6 +98,15 @@ enum _PacketFormat {
                 for table in witnessTables {
                     appendVarint(&sections, UInt64(table.image))
                     appendVarint(&sections, table.offset)
+                }
+            case .existential(let classBound, let superclass, let protocols):
+                sections.append(TypeEntryKind.existential.rawValue)
+                sections.append(classBound ? 1 : 0)
+                appendVarint(&sections, superclass.map { UInt64($0) + 1 } ?? 0)
+                appendVarint(&sections, UInt64(protocols.count))
+                for descriptor in protocols {
+                    appendVarint(&sections, UInt64(descriptor.image))
+                    appendVarint(&sections, descriptor.offset)
                 }
             }
         }
@@ -181,6 +195,17 @@ enum _PacketFormat {
                     tables.append((try reader.count(atMost: imageCount - 1, what: "witness table image"), try reader.varint()))
                 }
                 types.append(.nominal(image: image, offset: offset, arguments: arguments, witnessTables: tables))
+            case .existential:
+                let bound = try reader.byte()
+                guard bound <= 1 else { throw .malformed("bad class-constraint byte", at: reader.offset - 1) }
+                let superclass = try reader.count(atMost: typeCount, what: "superclass index")
+                let count = try reader.count(atMost: 256, what: "protocol count")
+                var protocols: [(image: Int, offset: UInt64)] = []
+                for _ in 0..<count {
+                    protocols.append((try reader.count(atMost: imageCount - 1, what: "protocol image"), try reader.varint()))
+                }
+                types.append(.existential(classBound: bound == 1, superclass: superclass == 0 ? nil : superclass - 1,
+                                          protocols: protocols))
             case nil: throw .malformed("unknown type-table entry kind", at: kindOffset)
             }
         }

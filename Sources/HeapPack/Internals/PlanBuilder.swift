@@ -10,6 +10,9 @@ final class _ValueLayout {
     /// One path per op, e.g. `[".owner", ".sink"]`; joined with " > " in error paths.
     let labels: [[String]]
     var cPlan: UnsafeMutablePointer<hp_plan>?
+    /// Set from the value witnesses once the layout is made (layouts made without metadata
+    /// never sit in an existential).
+    var boxedInExistential = false
 
     init(typeName: String, size: Int, stride: Int, alignMask: Int, ops: [hp_op] = [], labels: [[String]] = []) {
         self.typeName = typeName
@@ -56,6 +59,7 @@ final class _PlanBuilder {
             throw .unsupported("the type nests more than \(Self.maxDepth) levels deep", type: metadata.name)
         }
         let made = try makeLayout(metadata, depth: depth + 1)
+        made.boxedInExistential = metadata.isBoxedInExistential
         layouts[metadata.pointer] = made
         return made
     }
@@ -80,13 +84,7 @@ final class _PlanBuilder {
         case _MetadataKind.opaque:
             return try builtinLayout(metadata)
         case _MetadataKind.existential:
-            // AnyObject: one strong reference, no witness tables. Other existentials carry a
-            // dynamic type and witness tables (not handled yet).
-            let flags = metadata.pointer.load(fromByteOffset: 8, as: UInt32.self)
-            if flags & 0x00FF_FFFF == 0 && flags & 0x8000_0000 == 0 && flags & 0x4000_0000 == 0 && metadata.size == 8 {
-                return leaf(metadata, HP_OP_REF)
-            }
-            throw .unsupported("existentials other than AnyObject are not supported yet", type: metadata.name)
+            return try existentialLayout(metadata)
         case _MetadataKind.metatype:
             if metadata.size == 0 { return trivial(metadata) }
             return leaf(metadata, HP_OP_METADATA)
@@ -116,6 +114,48 @@ final class _PlanBuilder {
 
     private func trivial(_ metadata: _Metadata) -> _ValueLayout {
         _ValueLayout(typeName: metadata.name, size: metadata.size, stride: metadata.stride, alignMask: metadata.alignMask)
+    }
+
+    /// ExistentialTypeMetadata: flags at +8, protocol count at +12, then the superclass
+    /// constraint (if flagged) and one ProtocolDescriptorRef per protocol.
+    private func existentialLayout(_ metadata: _Metadata) throws(PackError) -> _ValueLayout {
+        let flags = metadata.pointer.load(fromByteOffset: 8, as: UInt32.self)
+        let protocolCount = Int(metadata.pointer.load(fromByteOffset: 12, as: UInt32.self))
+        let witnessCount = Int(flags & 0x00FF_FFFF)
+        let classBound = flags & 0x8000_0000 == 0
+        let hasSuperclass = flags & 0x4000_0000 != 0
+        if (flags >> 24) & 0x3F == 1 {
+            throw .unsupported("`any Error` values (boxed errors) are not supported yet", type: metadata.name)
+        }
+        if classBound && witnessCount == 0 && !hasSuperclass && metadata.size == 8 {
+            return leaf(metadata, HP_OP_REF)  // AnyObject
+        }
+        guard witnessCount == protocolCount,
+              metadata.size == (classBound ? 8 : 32) + 8 * witnessCount else {
+            throw .unsupported("an existential whose witness tables do not match its protocols", type: metadata.name)
+        }
+        let list = metadata.pointer + 16 + (hasSuperclass ? 8 : 0)
+        let protocols = allocate(UnsafeRawPointer?.self, count: protocolCount)
+        for index in 0..<protocolCount {
+            let reference = list.load(fromByteOffset: index * 8, as: UInt.self)
+            guard reference & 1 == 0, let descriptor = UnsafeRawPointer(bitPattern: reference) else {
+                throw .unsupported("Objective-C protocols are not supported", type: metadata.name)
+            }
+            protocols[index] = descriptor
+        }
+        let container = allocate(hp_existential.self)
+        container.initialize(to: hp_existential(class_bound: classBound ? 1 : 0, witness_count: UInt32(witnessCount),
+                                                protocols: UnsafePointer(protocols), size: UInt32(metadata.size)))
+        return _ValueLayout(typeName: metadata.name, size: metadata.size, stride: metadata.stride,
+                            alignMask: metadata.alignMask,
+                            ops: [hp_op(kind: HP_OP_EXISTENTIAL.rawValue, offset: 0, aux: UnsafeRawPointer(container),
+                                        sub: nil)],
+                            labels: [["as " + metadata.name]])
+    }
+
+    /// The plan of a value whose dynamic type an existential holds.
+    func valuePlan(_ metadata: _Metadata) throws(PackError) -> UnsafeMutablePointer<hp_plan> {
+        cPlan(for: try layout(metadata))
     }
 
     private func builtinLayout(_ metadata: _Metadata) throws(PackError) -> _ValueLayout {
@@ -329,6 +369,7 @@ final class _PlanBuilder {
         plan.pointee.kind = HP_PLAN_VALUE.rawValue
         plan.pointee.min_wire_size = UInt32(Self.minimumWireSize(layout))
         plan.pointee.defers = Self.defers(layout.ops) ? 1 : 0
+        plan.pointee.boxed_in_existential = layout.boxedInExistential ? 1 : 0
         plan.pointee.size = UInt32(layout.size)
         plan.pointee.stride = UInt32(layout.stride)
         plan.pointee.align_mask = UInt32(layout.alignMask)
@@ -358,7 +399,7 @@ final class _PlanBuilder {
         case _MetadataKind.heapGenericLocalVariable:
             throw .unsupported("a generic box (from unspecialized generic code) is not supported yet")
         case _MetadataKind.errorObject:
-            throw .unsupported("boxed `any Error` values are not supported yet")
+            throw .unsupported("boxed `any Error` values are not supported yet", type: "any Error")
         case _MetadataKind.task, _MetadataKind.job:
             throw .nonTransferable("a task or job belongs to this process's executor")
         default:
@@ -413,6 +454,7 @@ final class _PlanBuilder {
         switch op.kind {
         case HP_OP_FUNC.rawValue, HP_OP_STRING.rawValue: 16
         case HP_OP_ENUM.rawValue: Int(op.sub.pointee.size)
+        case HP_OP_EXISTENTIAL.rawValue: Int(op.aux.assumingMemoryBound(to: hp_existential.self).pointee.size)
         case HP_OP_REPLACE.rawValue: Int(op.sub.pointee.replaced_size)
         default: 8
         }

@@ -41,6 +41,7 @@ extension _Engine {
             }
             var metadata: [UnsafeRawPointer?] = []
             var plans: [UnsafePointer<hp_plan>?] = []
+            var valuePlans: [UnsafePointer<hp_plan>?] = []
             for resolved in try resolveTypes(header.types, imageMap, images) {
                 metadata.append(resolved.pointer)
                 // Types that only appear as metatype values may have no object plan; a reference
@@ -52,6 +53,9 @@ extension _Engine {
                 } else {
                     plans.append(nil)
                 }
+                // Any type may be the dynamic type of an existential; one without a plan
+                // (say, a refused class seen only as a metatype value) cannot be.
+                valuePlans.append((try? valuePlan(resolved)).map { UnsafePointer($0.plan) })
             }
             let root = try rootPlan(T.self)
             let body = packet.baseAddress!.assumingMemoryBound(to: UInt8.self) + header.headerLength
@@ -61,12 +65,13 @@ extension _Engine {
             defer { destination.deallocate() }
             let status: hp_status = imageMap.withUnsafeBufferPointer { imageMap in
                 metadata.withUnsafeBufferPointer { metadata in
-                    plans.withUnsafeBufferPointer { plans in
+                    plans.withUnsafeBufferPointer { plans in valuePlans.withUnsafeBufferPointer { valuePlans in
                         unpacker.images = UnsafePointer(images.table)
                         unpacker.image_map = imageMap.baseAddress
                         unpacker.image_map_count = UInt32(imageMap.count)
                         unpacker.types = metadata.baseAddress
                         unpacker.type_plans = plans.baseAddress
+                        unpacker.value_plans = valuePlans.baseAddress
                         unpacker.type_count = UInt32(metadata.count)
                         unpacker.make_string = makeString
                         unpacker.destroy_string = destroyString
@@ -79,7 +84,7 @@ extension _Engine {
                         unpacker.cursor = body
                         unpacker.end = body + header.bodyLength
                         return hp_unpack(&unpacker, root.plan, destination)
-                    }
+                    } }
                 }
             }
             guard status == HP_OK else {
@@ -217,6 +222,26 @@ extension _Engine {
             guard let found, _Metadata(found).descriptor == descriptor else {
                 throw .malformed("a type-table entry did not resolve to its own descriptor")
             }
+            return _Metadata(found)
+        case .existential(let classBound, let superclass, let protocols):
+            var descriptors: [UnsafeRawPointer?] = []
+            for entry in protocols {
+                // A protocol descriptor: context-descriptor kind 3, in the image's static data.
+                guard let descriptor = images.resolve(image: Int(imageMap[entry.image]), offset: entry.offset, span: 8),
+                      descriptor.load(as: UInt32.self) & 0x1F == 3 else {
+                    throw .malformed("a type-table entry does not point at a protocol descriptor")
+                }
+                descriptors.append(descriptor)
+            }
+            let superclassType = try superclass.map { (index: Int) throws(PackError) -> UnsafeRawPointer in
+                let type = try argument(index)
+                guard type.kind == _MetadataKind.class else { throw .malformed("a superclass constraint is not a class") }
+                return type.pointer
+            }
+            let found = descriptors.withUnsafeBufferPointer {
+                hp_existential_metadata(classBound, superclassType, $0.count, $0.baseAddress)
+            }
+            guard let found else { throw .malformed("the runtime made no existential type for a type-table entry") }
             return _Metadata(found)
         }
     }

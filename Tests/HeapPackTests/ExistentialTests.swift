@@ -1,0 +1,99 @@
+import HeapPack
+import HeapPackTestSupport
+import Testing
+
+// Existentials carry their dynamic type through the type table; the receiver finds every
+// witness table again with the runtime's conformance lookup.
+
+private protocol Shape { func area() -> Double }
+private protocol Named { var name: String { get } }
+private protocol Owner: AnyObject { var items: [Int] { get } }
+
+private struct Square: Shape, Named {
+    var side: Double
+    var name: String { "square" }
+    func area() -> Double { side * side }
+}
+
+/// Larger than the 3-word inline buffer: existentials keep it in a heap box.
+private struct Polygon: Shape, Named {
+    var points: [Double]
+    var label: String
+    var scale: Double
+    var rotation: Double
+    var name: String { label }
+    func area() -> Double { points.reduce(0, +) * scale }
+}
+
+private final class Circle: Shape, Owner {
+    var radius: Double
+    var items: [Int]
+    init(radius: Double, items: [Int]) { self.radius = radius; self.items = items }
+    func area() -> Double { 3 * radius * radius }
+}
+
+private struct Drawing {
+    var shapes: [any Shape]
+    var named: [any Shape & Named]
+    var owner: any Owner
+    var anything: [Any]
+    var hashables: [any Hashable]
+}
+
+@Suite("Existentials")
+struct ExistentialTests {
+    @Test func anyHoldsInlineBoxedAndReferenceValues() throws {
+        let circle = Circle(radius: 2, items: [1])
+        let values: [Any] = [42, "a string longer than the small-string limit", 2.5,
+                             Polygon(points: [1, 2, 3], label: "boxed polygon", scale: 2, rotation: 0),
+                             circle, [1, 2, 3], circle, Optional<Int>.none as Any]
+        let copy = try unpack(try pack(values), as: [Any].self)
+        #expect(copy.count == 8)
+        #expect(copy[0] as? Int == 42)
+        #expect(copy[1] as? String == "a string longer than the small-string limit")
+        #expect(copy[2] as? Double == 2.5)
+        #expect((copy[3] as? Polygon)?.label == "boxed polygon")
+        #expect((copy[3] as? Polygon)?.points == [1, 2, 3])
+        let first = try #require(copy[4] as? Circle)
+        #expect(first.radius == 2)
+        #expect(first === copy[6] as? Circle, "one object before, one after")
+        #expect(first !== circle)
+        #expect(copy[5] as? [Int] == [1, 2, 3])
+        #expect((copy[7] as? Int?) == .some(nil))
+    }
+
+    @Test func protocolExistentialsCallThroughFoundWitnessTables() throws {
+        let drawing = Drawing(
+            shapes: [Square(side: 3), Circle(radius: 1, items: []),
+                     Polygon(points: [4, 5], label: "p", scale: 1, rotation: 1)],
+            named: [Square(side: 1), Polygon(points: [], label: "named polygon", scale: 1, rotation: 0)],
+            owner: Circle(radius: 5, items: [7, 8, 9]),
+            anything: [],
+            hashables: [[1, 2, 3] as [Int], "text", 7])
+        let copy = try unpack(try pack(drawing), as: Drawing.self)
+        #expect(copy.shapes.map { $0.area() } == [9, 3, 9])
+        #expect(copy.named.map { $0.name } == ["square", "named polygon"])
+        #expect(copy.named.map { $0.area() } == [1, 0])
+        #expect(copy.owner.items == [7, 8, 9])
+        // `[Int]: Hashable` is a conditional conformance: its witness table is made at run time.
+        #expect(copy.hashables.count == 3)
+        #expect(copy.hashables[0] as? [Int] == [1, 2, 3])
+        #expect(AnyHashable(copy.hashables[0]) == AnyHashable([1, 2, 3]))
+        #expect(copy.hashables[1] as? String == "text")
+    }
+
+    @Test func closureCapturingExistentials() throws {
+        let shape: any Shape = Polygon(points: [1, 1], label: "captured", scale: 3, rotation: 0)
+        let anything: Any = ["k": 1]
+        let report: () -> String = { "\(shape.area()) \((anything as? [String: Int])?["k"] ?? -1)" }
+        #expect(try unpack(try pack(report), as: (() -> String).self)() == "6.0 1")
+    }
+
+    @Test func anyErrorIsRefusedForNow() {
+        // In an array the value stays an `any Error` (passed alone, the generic parameter would
+        // open the existential and pack the concrete error).
+        let errors: [any Error] = [LimitError.tooBig]
+        let error = #expect(throws: PackError.self) { _ = try pack(errors) }
+        #expect(error?.code == .unsupported)
+    }
+}
