@@ -245,6 +245,31 @@ static hp_status put_fields(hp_packer *p, const uint8_t *base, const hp_plan *pl
             if (s != HP_OK) return fail_at(p, s, plan, i, word);
             position = op->offset + 8;
             break;
+        case HP_OP_STATIC_STRING:
+            // 0 then the scalar, or a static pointer (whose first varint is never 0 when set).
+            if (word <= HP_MAX_UNICODE_SCALAR) {
+                s = hp_put_varint(&p->out, 0);
+                if (s == HP_OK) s = hp_put_varint(&p->out, word);
+            } else {
+                s = put_static(p, word);
+                if (s != HP_OK) return fail_at(p, s, plan, i, word);
+            }
+            position = op->offset + 8;
+            break;
+        case HP_OP_INTERIOR: {
+            // Offset + 1 from the owner (0: null); the owner was walked by an earlier op.
+            uintptr_t owner;
+            memcpy(&owner, at + (intptr_t)op->aux, 8);
+            if (word == 0) {
+                s = hp_put_varint(&p->out, 0);
+            } else if (owner == 0 || word < owner || word - owner >= ((uintptr_t)1 << 40)) {
+                return fail_at(p, HP_ERR_POINTER_NOT_STATIC, plan, i, word);
+            } else {
+                s = hp_put_varint(&p->out, (uint64_t)(word - owner) + 1);
+            }
+            position = op->offset + 8;
+            break;
+        }
         case HP_OP_METADATA: {
             uint32_t type = 0;
             if (word) s = type_index(p, (const void *)word, &type);

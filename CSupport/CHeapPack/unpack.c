@@ -69,6 +69,17 @@ static hp_status add_object(hp_unpacker *u, const hp_plan *plan, uint64_t count,
     return HP_OK;
 }
 
+#define HP_LAST_REF_STATIC UINT64_MAX
+
+/// How far an interior pointer may reach into the object the last reference named: a packet
+/// object's whole allocation, or the header and array body of a static singleton.
+static uint64_t object_extent(const hp_unpacker *u, uint64_t last_ref) {
+    if (last_ref == HP_LAST_REF_STATIC) return 32;
+    const hp_plan *plan = u->object_plans[last_ref - 1];
+    if (!plan->has_tail) return plan->size;
+    return plan->tail_offset + u->object_counts[last_ref - 1] * plan->element->stride;
+}
+
 static hp_status get_ref(hp_unpacker *u, uint8_t *at, const void *expected, const void **metadata_out) {
     const void *metadata = NULL;
     uint64_t code;
@@ -76,6 +87,7 @@ static hp_status get_ref(hp_unpacker *u, uint8_t *at, const void *expected, cons
     void *object = NULL;
     if (code == HP_REF_NULL) {
         object = NULL;
+        u->last_ref = 0;
     } else if (code == HP_REF_NEW) {
         uint64_t type, count = 0;
         NEED(hp_get_varint(&u->cursor, u->end, &type));
@@ -99,6 +111,7 @@ static hp_status get_ref(hp_unpacker *u, uint8_t *at, const void *expected, cons
         hp_status s = add_object(u, plan, count, &object);
         if (s != HP_OK) return s;
         metadata = plan->metadata;
+        u->last_ref = u->object_count;
     } else if (code == HP_REF_STATIC) {
         uintptr_t address;
         hp_status s = get_static(u, &address);
@@ -108,12 +121,14 @@ static hp_status get_ref(hp_unpacker *u, uint8_t *at, const void *expected, cons
         NEED(known && address != 0);
         object = (void *)address;
         metadata = *(const void *const *)address;
+        u->last_ref = HP_LAST_REF_STATIC;
     } else {
         uint64_t index = code - HP_REF_BACK;
         NEED(index < u->object_count);
         if (expected && !is_kind_of(u->object_plans[index]->metadata, expected)) return HP_ERR_TYPE_MISMATCH;
         object = u->objects[index];
         metadata = u->object_plans[index]->metadata;
+        u->last_ref = index + 1;
         if (u->building) {
             NEED(u->extra_refs[index] < UINT32_MAX);
             u->extra_refs[index]++;
@@ -273,6 +288,43 @@ static hp_status get_fields(hp_unpacker *u, uint8_t *base, const hp_plan *plan, 
             if (s == HP_OK && u->building) memcpy(at, &word, 8);
             position = op->offset + 8;
             break;
+        case HP_OP_STATIC_STRING: {
+            const uint8_t *mark = u->cursor;
+            uint64_t first;
+            if (!hp_get_varint(&u->cursor, u->end, &first)) return fail_at(u, HP_ERR_MALFORMED, plan, i);
+            if (first == 0) {
+                uint64_t scalar;
+                if (!hp_get_varint(&u->cursor, u->end, &scalar) || scalar > HP_MAX_UNICODE_SCALAR)
+                    return fail_at(u, HP_ERR_MALFORMED, plan, i);
+                word = (uintptr_t)scalar;
+            } else {
+                u->cursor = mark;
+                s = get_static(u, &word);
+                if (s != HP_OK) return fail_at(u, s, plan, i);
+            }
+            if (u->building) memcpy(at, &word, 8);
+            position = op->offset + 8;
+            break;
+        }
+        case HP_OP_INTERIOR: {
+            // The owner is the REF op at offset + aux of this value, read just before (plans
+            // put it first): the last reference read, which the plan builder guarantees.
+            uint64_t code;
+            if (!hp_get_varint(&u->cursor, u->end, &code)) return fail_at(u, HP_ERR_MALFORMED, plan, i);
+            word = 0;
+            if (code != 0) {
+                if (u->last_ref == 0 || code - 1 > object_extent(u, u->last_ref))
+                    return fail_at(u, HP_ERR_MALFORMED, plan, i);
+                if (u->building) {
+                    uintptr_t owner;
+                    memcpy(&owner, at + (intptr_t)op->aux, 8);
+                    word = owner + (uintptr_t)(code - 1);
+                }
+            }
+            if (u->building) memcpy(at, &word, 8);
+            position = op->offset + 8;
+            break;
+        }
         case HP_OP_METADATA: {
             uint64_t type;
             if (!hp_get_varint(&u->cursor, u->end, &type)) return fail_at(u, HP_ERR_MALFORMED, plan, i);

@@ -6,7 +6,7 @@ import Glibc
 public enum Scenarios {
     public static let all: [Scenario] = [
         closureWithMixedCaptures, linkedList, arrayOfClosures, indirectEnum, sharedVar, strings,
-        structGraph, throwingClosure, cFunctionPointer, metatypes, asyncClosure, hashedCollections, existentials,
+        structGraph, throwingClosure, cFunctionPointer, metatypes, asyncClosure, hashedCollections, existentials, libraryTypes,
     ]
 
     public static func named(_ name: String) -> Scenario? { all.first { $0.name == name } }
@@ -137,6 +137,25 @@ public enum Scenarios {
             return "\(values[0] as? Int ?? -1)|\(values[1] as? String ?? "?")|"
                 + "\((values[2] as? any Hashable).map { "\($0)" } ?? "?")|"
                 + "\(large.map { $0.a + $0.b + $0.c + $0.d } ?? -1)|\(same)"
+        })
+
+    /// Standard-library types made of known parts, ArraySlice's interior pointer among them.
+    public static let libraryTypes = Scenario.make(
+        "library-types",
+        expected: "[\"b\", \"c\"]|3|-5..<5|ok 6|SIMD4<Float>(1.0, 2.0, 3.0, 4.0)|-9223372036854775808000|3.25 seconds|of t|👩‍💻|static|11",
+        { () -> LibraryValues in
+            var total = 0
+            let line = "a line of text from which a substring is taken"
+            return LibraryValues(
+                slice: ["a", "b", "c", "d"][1...2], contiguous: [1, 2, 3], range: -5..<5, result: .success([1, 2, 3]),
+                vector: SIMD4(1, 2, 3, 4), wide: Int128(Int64.min) * 1000, duration: .seconds(3) + .milliseconds(250),
+                substring: line.dropFirst(7).prefix(4), character: "👩‍💻", text: "static",
+                counter: ({ total += $0 }, { total }))
+        }, call: { v in
+            v.counter.0(5); v.counter.0(6)
+            let sum = (try? v.result.get())?.reduce(0, +) ?? -1
+            return "\(Array(v.slice))|\(v.contiguous.count)|\(v.range)|ok \(sum)|\(v.vector)|\(v.wide)|\(v.duration)|"
+                + "\(v.substring)|\(v.character)|\(v.text)|\(v.counter.1())"
         })
 
     /// An async closure's function word points at an AsyncFunctionPointer in static data.
@@ -271,6 +290,20 @@ public struct Team {
 }
 
 public enum LimitError: Error { case tooBig }
+
+public struct LibraryValues {
+    public var slice: ArraySlice<String>
+    public var contiguous: ContiguousArray<Int>
+    public var range: Range<Int>
+    public var result: Result<[Int], LimitError>
+    public var vector: SIMD4<Float>
+    public var wide: Int128
+    public var duration: Duration
+    public var substring: Substring
+    public var character: Character
+    public var text: StaticString
+    public var counter: ((Int) -> Void, () -> Int)
+}
 
 /// 32 bytes: too large for an existential's inline buffer.
 public struct LargeValue {

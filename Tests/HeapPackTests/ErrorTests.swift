@@ -203,6 +203,7 @@ private func unpackForScenario(_ name: String, _ bytes: [UInt8], options: Unpack
     case Scenarios.structGraph.name: return try unpack(bytes, as: Team.self, options: options)
     case Scenarios.cFunctionPointer.name: return try unpack(bytes, as: Formula.self, options: options)
     case Scenarios.metatypes.name: return try unpack(bytes, as: [Any.Type].self, options: options)
+    case Scenarios.libraryTypes.name: return try unpack(bytes, as: LibraryValues.self, options: options)
     case Scenarios.existentials.name: return try unpack(bytes, as: [Any].self, options: options)
     case Scenarios.hashedCollections.name: return try unpack(bytes, as: (() -> String).self, options: options)
     case Scenarios.asyncClosure.name: return try unpack(bytes, as: (@Sendable () async -> String).self, options: options)

@@ -105,6 +105,9 @@ typedef enum hp_op_kind {
     HP_OP_STRING,       ///< 16 bytes: Swift.String
     HP_OP_ENUM,         ///< sub->size bytes: an enum whose payloads need walking; sub is an HP_PLAN_ENUM
     HP_OP_EXISTENTIAL,  ///< an existential container; aux is an hp_existential
+    HP_OP_STATIC_STRING,///< 8 bytes: StaticString's word: a pointer into static data, or a Unicode scalar
+    HP_OP_INTERIOR,     ///< 8 bytes: a pointer into the object referenced by the REF op at this op's offset
+                        ///< + (intptr_t)aux in the same value (ArraySlice's base address); travels as an offset
     HP_OP_REPLACE,      ///< a value that travels as a replacement (Dictionary as keys + values); sub is the
                         ///< replacement's value plan, aux the replaced type's metadata, `width` its size
 } hp_op_kind;
@@ -236,6 +239,8 @@ typedef struct hp_origin {
 } hp_origin;
 
 #define HP_SITE_PATH_MAX 64
+/// StaticString's word holds a Unicode scalar (at most this) or a pointer; no image maps there.
+#define HP_MAX_UNICODE_SCALAR 0x10FFFF
 
 typedef struct hp_packer {
     // Inputs (set by the caller, not changed by the walk).
@@ -342,6 +347,7 @@ typedef struct hp_unpacker {
     hp_site site;
     uint32_t depth;
     bool building;                      ///< false during the validation pass
+    uint64_t last_ref;                  ///< index + 1 of the object the last reference named (0: none/static)
 
     // Deferred work of the build pass, in the order it was met; run last to first.
     hp_fixup *fixups;

@@ -40,6 +40,7 @@ final class _PlanBuilder {
     private(set) var descriptions: [UnsafeRawPointer: _PlanDescription] = [:]
     private var allocations: [UnsafeMutableRawPointer] = []
     private let stringMetadata = _Metadata(String.self).pointer
+    private let staticStringMetadata = _Metadata(StaticString.self).pointer
     private let nativeObject = hp_type_by_mangled_name("Bo", 2, nil, nil)
     private let unknownObject = hp_type_by_mangled_name("BO", 2, nil, nil)
     private let rawPointer = hp_type_by_mangled_name("Bp", 2, nil, nil)
@@ -69,6 +70,9 @@ final class _PlanBuilder {
         switch kind {
         case _MetadataKind.struct:
             if metadata.pointer == stringMetadata { return leaf(metadata, HP_OP_STRING) }
+            // `_startPtrOrData` is a Builtin.Word, which looks like an integer: without this the
+            // pointer into the binary's text would travel as a raw address.
+            if metadata.pointer == staticStringMetadata { return leaf(metadata, HP_OP_STATIC_STRING) }
             if let replaceable = metadata.type as? any _Replaceable.Type {
                 return try replacementLayout(metadata, replaceable, depth: depth)
             }
@@ -254,8 +258,23 @@ final class _PlanBuilder {
             let offset = Int(offsets.load(fromByteOffset: index * 4, as: UInt32.self))
             try append(child, at: offset, label: "." + record.name, to: &ops, labels: &labels)
         }
+        if metadata.name.hasPrefix("Swift._SliceBuffer<") { try pointIntoOwner(&ops, labels: labels, type: metadata.name) }
         return _ValueLayout(typeName: metadata.name, size: metadata.size, stride: metadata.stride,
                             alignMask: metadata.alignMask, ops: ops, labels: labels)
+    }
+
+    /// ArraySlice's buffer keeps `subscriptBaseAddress`, a raw pointer into the elements of its
+    /// `owner`. It travels as an offset from the owner, which the reader reads just before.
+    private func pointIntoOwner(_ ops: inout [hp_op], labels: [[String]], type: String) throws(PackError) {
+        guard let owner = labels.firstIndex(of: [".owner"]),
+              let pointer = labels.firstIndex(of: [".subscriptBaseAddress", "._rawValue"]),
+              pointer == owner + 1, ops[owner].kind == HP_OP_REF.rawValue,
+              ops[pointer].kind == HP_OP_RAW_POINTER.rawValue else {
+            throw .unsupported("an ArraySlice buffer with an unexpected layout", type: type)
+        }
+        let distance = Int(ops[owner].offset) - Int(ops[pointer].offset)
+        ops[pointer].kind = HP_OP_INTERIOR.rawValue
+        ops[pointer].aux = UnsafeRawPointer(bitPattern: UInt(bitPattern: distance))
     }
 
     private func tupleLayout(_ metadata: _Metadata, depth: Int) throws(PackError) -> _ValueLayout {
