@@ -89,6 +89,10 @@ static inline bool hp_map_find(const hp_map *map, uintptr_t key, uint32_t *value
 
 void hp_enum_inject(void *value, uint32_t tag, const void *metadata);
 void hp_retain_n(void *object, uint32_t n);
+void *hp_weak_load_strong(const void *reference);
+void hp_weak_init(void *reference, void *object);
+void hp_unowned_retain(void *object);
+void hp_release(void *object);
 /// swift_allocBox: a heap box for one value of `type` (how existentials hold large values).
 void *hp_alloc_box(const void *type, void **buffer_out);
 

@@ -245,6 +245,18 @@ static hp_status put_fields(hp_packer *p, const uint8_t *base, const hp_plan *pl
             if (s != HP_OK) return fail_at(p, s, plan, i, word);
             position = op->offset + 8;
             break;
+        case HP_OP_WEAK:
+        case HP_OP_UNOWNED:
+        case HP_OP_UNOWNED_UNSAFE: {
+            // Nothing inline: the trailer says, once the walk is over, whether the target was packed.
+            s = hp_grow((void **)&p->links, &p->link_capacity, sizeof(hp_link), p->link_count + 1);
+            if (s != HP_OK) return s;
+            uintptr_t target = op->kind == HP_OP_WEAK ? (uintptr_t)hp_weak_load_strong(at) : word;
+            p->links[p->link_count++] = (hp_link){ target, op->kind, op->aux != NULL, p->site.object, plan, i,
+                                                   p->site.element };
+            position = op->offset + 8;
+            break;
+        }
         case HP_OP_STATIC_STRING:
             // 0 then the scalar, or a static pointer (whose first varint is never 0 when set).
             if (word <= HP_MAX_UNICODE_SCALAR) {
@@ -326,6 +338,25 @@ static hp_status put_object(hp_packer *p, uint32_t index) {
     return HP_OK;
 }
 
+/// The body's trailer: one varint per weak or unowned slot, object index + 1, or 0 for nil.
+static hp_status put_links(hp_packer *p) {
+    hp_status s = hp_put_varint(&p->out, p->link_count);
+    for (uint32_t i = 0; s == HP_OK && i < p->link_count; i++) {
+        hp_link *link = &p->links[i];
+        uint32_t index = UINT32_MAX;
+        bool packed = link->target && hp_map_find(&p->object_index, link->target, &index) && index != UINT32_MAX;
+        if (!packed && link->kind != HP_OP_WEAK && link->target) {
+            // An unowned reference must not dangle: its target has to travel too.
+            p->site = (hp_site){ link->object, link->plan, link->op, link->element, link->target };
+            p->site_recorded = true;
+            p->site_depth = 0;
+            return HP_ERR_POINTER_NOT_STATIC;
+        }
+        s = hp_put_varint(&p->out, packed ? (uint64_t)index + 1 : 0);
+    }
+    return s;
+}
+
 hp_status hp_pack(hp_packer *p, const hp_plan *root, const void *value) {
     p->site = (hp_site){ UINT32_MAX, NULL, UINT32_MAX, UINT64_MAX, 0 };
     p->site_recorded = false;
@@ -344,10 +375,16 @@ hp_status hp_pack(hp_packer *p, const hp_plan *root, const void *value) {
     if (s != HP_OK) return s;
     s = put_fields(p, value, root, 0, root->size);
     for (uint32_t k = 0; s == HP_OK && k < p->object_count; k++) s = put_object(p, k);
+    if (s == HP_OK) s = put_links(p);
     return s;
 }
 
 void hp_packer_free(hp_packer *p) {
+    for (uint32_t i = 0; i < p->link_count; i++)
+        if (p->links[i].kind == HP_OP_WEAK && p->links[i].target) hp_release((void *)p->links[i].target);
+    free(p->links);
+    p->links = NULL;
+    p->link_count = p->link_capacity = 0;
     for (uint32_t i = 0; i < p->replacement_count; i++) {
         p->destroy_replacement(p->replacements[i].type, p->replacements[i].replacement);
         free(p->replacements[i].replacement);

@@ -99,3 +99,13 @@ const void *hp_existential_metadata(bool class_bound, const void *superclass, si
     // ProtocolClassConstraint: 0 = class, 1 = any.
     return swift_getExistentialTypeMetadata(class_bound ? 0 : 1, superclass, count, protocols);
 }
+
+extern void *swift_weakLoadStrong(void *reference);
+extern void *swift_weakInit(void *reference, void *object);
+extern void *swift_unownedRetain(void *object);
+extern void swift_release(void *object);
+
+void *hp_weak_load_strong(const void *reference) { return swift_weakLoadStrong((void *)reference); }
+void hp_weak_init(void *reference, void *object) { swift_weakInit(reference, object); }
+void hp_unowned_retain(void *object) { swift_unownedRetain(object); }
+void hp_release(void *object) { swift_release(object); }

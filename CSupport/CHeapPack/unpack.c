@@ -288,6 +288,17 @@ static hp_status get_fields(hp_unpacker *u, uint8_t *base, const hp_plan *plan, 
             if (s == HP_OK && u->building) memcpy(at, &word, 8);
             position = op->offset + 8;
             break;
+        case HP_OP_WEAK:
+        case HP_OP_UNOWNED:
+        case HP_OP_UNOWNED_UNSAFE: {
+            // A zeroed slot is a valid nil reference until the trailer is applied.
+            s = hp_grow((void **)&u->links, &u->link_capacity, sizeof(hp_link), u->link_count + 1);
+            if (s != HP_OK) return s;
+            if (u->building) memset(at, 0, 8);
+            u->links[u->link_count++] = (hp_link){ (uintptr_t)at, op->kind, op->kind == HP_OP_WEAK || op->aux, 0, plan, i, 0 };
+            position = op->offset + 8;
+            break;
+        }
         case HP_OP_STATIC_STRING: {
             const uint8_t *mark = u->cursor;
             uint64_t first;
@@ -391,13 +402,45 @@ static hp_status get_object(hp_unpacker *u, uint32_t index) {
     return HP_OK;
 }
 
+/// The trailer: a target (object index + 1, or 0) for each weak or unowned slot met. Unowned
+/// slots must name an object; the targets are stored in each slot by apply_links.
+static hp_status get_links(hp_unpacker *u) {
+    uint64_t count;
+    NEED(hp_get_varint(&u->cursor, u->end, &count));
+    NEED(count == u->link_count);
+    for (uint32_t i = 0; i < u->link_count; i++) {
+        uint64_t target;
+        NEED(hp_get_varint(&u->cursor, u->end, &target));
+        NEED(target <= u->object_count);
+        NEED(target != 0 || u->links[i].nullable);
+        u->links[i].object = (uint32_t)target;
+    }
+    return HP_OK;
+}
+
+static void apply_links(hp_unpacker *u) {
+    for (uint32_t i = 0; i < u->link_count; i++) {
+        hp_link *link = &u->links[i];
+        void *slot = (void *)link->target;
+        void *object = link->object ? u->objects[link->object - 1] : NULL;
+        if (link->kind == HP_OP_WEAK) {
+            hp_weak_init(slot, object);
+        } else {
+            if (link->kind == HP_OP_UNOWNED) hp_unowned_retain(object);
+            memcpy(slot, &object, 8);
+        }
+    }
+}
+
 static hp_status run_pass(hp_unpacker *u, const hp_plan *root, void *destination, const uint8_t *start) {
     u->cursor = start;
     u->object_count = 0;
+    u->link_count = 0;
     u->depth = 0;
     u->site = (hp_site){ UINT32_MAX, NULL, UINT32_MAX, UINT64_MAX, 0 };
     hp_status s = get_fields(u, destination, root, 0, root->size);
     for (uint32_t k = 0; s == HP_OK && k < u->object_count; k++) s = get_object(u, k);
+    if (s == HP_OK) s = get_links(u);
     if (s == HP_OK && u->cursor != u->end) s = HP_ERR_MALFORMED;
     return s;
 }
@@ -435,6 +478,8 @@ hp_status hp_unpack(hp_unpacker *u, const hp_plan *root, void *destination) {
     for (uint32_t k = 0; k < u->object_count; k++)
         if (u->extra_refs[k]) hp_retain_n(u->objects[k], u->extra_refs[k]);
     u->string_count = 0;
+    // Before the fixups: a replacement being consumed may hold one of these slots.
+    apply_links(u);
     // Every object is complete and holds its references: rebuild replaced values (they may
     // hash keys that live in those objects) and set deferred enum tags, innermost first.
     for (uint32_t i = u->fixup_count; i-- > 0;) {
@@ -451,6 +496,9 @@ hp_status hp_unpack(hp_unpacker *u, const hp_plan *root, void *destination) {
 }
 
 void hp_unpacker_free(hp_unpacker *u) {
+    free(u->links);
+    u->links = NULL;
+    u->link_count = u->link_capacity = 0;
     discard_fixups(u);
     free(u->fixups);
     u->fixups = NULL;

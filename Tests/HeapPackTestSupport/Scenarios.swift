@@ -6,7 +6,7 @@ import Glibc
 public enum Scenarios {
     public static let all: [Scenario] = [
         closureWithMixedCaptures, linkedList, arrayOfClosures, indirectEnum, sharedVar, strings,
-        structGraph, throwingClosure, cFunctionPointer, metatypes, asyncClosure, hashedCollections, existentials, libraryTypes,
+        structGraph, throwingClosure, cFunctionPointer, metatypes, asyncClosure, hashedCollections, existentials, libraryTypes, weakAndUnowned,
     ]
 
     public static func named(_ name: String) -> Scenario? { all.first { $0.name == name } }
@@ -158,6 +158,27 @@ public enum Scenarios {
                 + "\(v.substring)|\(v.character)|\(v.text)|\(v.counter.1())"
         })
 
+    /// Kept alive by this process only: weak references to it do not make it travel.
+    nonisolated(unsafe) public static let strayAnchor = Person(name: "stray")  // never mutated
+
+    /// Weak parent pointers find their parents' copies; a weak reference to something left
+    /// behind comes back nil; unowned references point into the copy.
+    public static let weakAndUnowned = Scenario.make(
+        "weak-and-unowned", expected: "parents ok: true, stray: nil, unowned: same",
+        { () -> Family in
+            let parent = Person(name: "parent")
+            let child = Person(name: "child")
+            child.parent = parent
+            parent.children = [child]
+            child.stray = strayAnchor  // alive in the writer, but not in the packet
+            return Family(head: parent, favourite: child)
+        }, call: { family in
+            let child = family.head.children[0]
+            let parentsOK = child.parent === family.head
+            return "parents ok: \(parentsOK), stray: \(child.stray.map { $0.name } ?? "nil"), "
+                + "unowned: \(family.favourite === child ? "same" : "different")"
+        })
+
     /// An async closure's function word points at an AsyncFunctionPointer in static data.
     public static let asyncClosure = Scenario.make(
         "async-closure", expected: "awaited 6 from a long enough label",
@@ -290,6 +311,20 @@ public struct Team {
 }
 
 public enum LimitError: Error { case tooBig }
+
+public final class Person {
+    public let name: String
+    public weak var parent: Person?
+    public weak var stray: Person?
+    public var children: [Person] = []
+    public init(name: String) { self.name = name }
+}
+
+public final class Family {
+    public let head: Person
+    public unowned let favourite: Person
+    public init(head: Person, favourite: Person) { self.head = head; self.favourite = favourite }
+}
 
 public struct LibraryValues {
     public var slice: ArraySlice<String>

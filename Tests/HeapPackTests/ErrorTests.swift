@@ -129,16 +129,18 @@ struct BadInputTests {
         // Body: new object (1), type 0, count 2, then 16 bytes of Ints.
         let body = Array(packet[headerLength(packet)...])
         #expect(Array(body.prefix(3)) == [1, 0, 2])
+        // The body ends with the trailer: the count of weak and unowned slots, here 0.
+        #expect(body.last == 0)
         let huge = withBody(packet, [1, 0] + varint(1 << 40) + Array(body.dropFirst(3)))
         #expect(packError { _ = try unpack(huge, as: [Int].self, options: unchecked) }?.code == .malformed)
 
         struct Empty {}
         let empties = try pack([Empty(), Empty()])
         let emptyBody = Array(empties[headerLength(empties)...])
-        #expect(emptyBody == [1, 0, 2])
-        let many = withBody(empties, [1, 0] + varint(1 << 40))
+        #expect(emptyBody == [1, 0, 2, 0])
+        let many = withBody(empties, [1, 0] + varint(1 << 40) + [0])
         #expect(packError { _ = try unpack(many, as: [Empty].self, options: unchecked) }?.code == .limitExceeded)
-        let fine = try unpack(withBody(empties, [1, 0, 5]), as: [Empty].self, options: unchecked)
+        let fine = try unpack(withBody(empties, [1, 0, 5, 0]), as: [Empty].self, options: unchecked)
         #expect(fine.count == 5)
     }
 
@@ -203,6 +205,7 @@ private func unpackForScenario(_ name: String, _ bytes: [UInt8], options: Unpack
     case Scenarios.structGraph.name: return try unpack(bytes, as: Team.self, options: options)
     case Scenarios.cFunctionPointer.name: return try unpack(bytes, as: Formula.self, options: options)
     case Scenarios.metatypes.name: return try unpack(bytes, as: [Any.Type].self, options: options)
+    case Scenarios.weakAndUnowned.name: return try unpack(bytes, as: Family.self, options: options)
     case Scenarios.libraryTypes.name: return try unpack(bytes, as: LibraryValues.self, options: options)
     case Scenarios.existentials.name: return try unpack(bytes, as: [Any].self, options: options)
     case Scenarios.hashedCollections.name: return try unpack(bytes, as: (() -> String).self, options: options)
@@ -224,6 +227,11 @@ struct NodeAndJob {
 
 final class WeakLink {
     weak var other: WeakLink?
+}
+
+final class UnownedLink {
+    unowned let target: WeakLink
+    init(target: WeakLink) { self.target = target }
 }
 
 final class Guarded {
@@ -274,11 +282,14 @@ struct RefusalTests {
         #expect(back.description == literal.description)
     }
 
-    @Test("a weak field is refused for now, and the path names it")
-    func weakField() {
-        let error = packError { _ = try pack([WeakLink()]) }
-        #expect(error?.code == .unsupported)
-        #expect(error?.path.hasSuffix("[0] > .other > HeapPackTests.WeakLink") == true, "\(String(describing: error?.path))")
+    @Test("an unowned reference to an object outside the packet is refused, with its path")
+    func unownedOutside() {
+        let outside = WeakLink()
+        let holder = UnownedLink(target: outside)
+        let error = packError { _ = try pack(Optional(holder)) }
+        #expect(error?.code == .nonTransferable)
+        #expect(error?.path == "root: Optional<UnownedLink> > .target", "\(String(describing: error?.path))")
+        #expect(error?.message.contains("dangle") == true)
     }
 
     @Test("what is not supported yet says so, with its path")

@@ -105,6 +105,9 @@ typedef enum hp_op_kind {
     HP_OP_STRING,       ///< 16 bytes: Swift.String
     HP_OP_ENUM,         ///< sub->size bytes: an enum whose payloads need walking; sub is an HP_PLAN_ENUM
     HP_OP_EXISTENTIAL,  ///< an existential container; aux is an hp_existential
+    HP_OP_WEAK,         ///< 8 bytes: a weak reference; travels in the body's trailer (nil if its target is not packed)
+    HP_OP_UNOWNED,      ///< 8 bytes: an unowned reference; its target must be packed (aux non-NULL: it may be nil)
+    HP_OP_UNOWNED_UNSAFE, ///< 8 bytes: unowned(unsafe); like HP_OP_UNOWNED, without a refcount
     HP_OP_STATIC_STRING,///< 8 bytes: StaticString's word: a pointer into static data, or a Unicode scalar
     HP_OP_INTERIOR,     ///< 8 bytes: a pointer into the object referenced by the REF op at this op's offset
                         ///< + (intptr_t)aux in the same value (ArraySlice's base address); travels as an offset
@@ -213,6 +216,18 @@ typedef struct hp_fixup {
 typedef bool (*hp_string_bytes_fn)(void *context, const void *string,
                                    const uint8_t **bytes_out, size_t *length_out);
 
+/// A weak or unowned slot met by the walk. Its target is resolved when the walk ends, once it
+/// is known whether the target is in the packet.
+typedef struct hp_link {
+    uintptr_t target;           ///< pack: the referent (weak: retained until the walk ends); unpack: the slot
+    uint32_t kind;              ///< HP_OP_WEAK, HP_OP_UNOWNED or HP_OP_UNOWNED_UNSAFE
+    uint32_t nullable;          ///< the slot's type is Optional (weak ones always are)
+    uint32_t object;            ///< pack: the object holding the slot (for error paths); unpack: target index + 1
+    const void *plan;
+    uint32_t op;
+    uint64_t element;
+} hp_link;
+
 typedef struct hp_map {
     uintptr_t *keys;            ///< 0 = empty slot
     uint32_t *values;
@@ -288,6 +303,10 @@ typedef struct hp_packer {
     uint32_t depth;
     bool site_recorded;
 
+    // Weak and unowned slots, in the order met: the body's trailer.
+    hp_link *links;
+    uint32_t link_count, link_capacity;
+
     // Replacements made during the walk: alive until hp_packer_free destroys them.
     hp_fixup *replacements;
     uint32_t replacement_count, replacement_capacity;
@@ -348,6 +367,10 @@ typedef struct hp_unpacker {
     uint32_t depth;
     bool building;                      ///< false during the validation pass
     uint64_t last_ref;                  ///< index + 1 of the object the last reference named (0: none/static)
+
+    // Weak and unowned slots, in the order met (the build pass records their addresses).
+    hp_link *links;
+    uint32_t link_count, link_capacity;
 
     // Deferred work of the build pass, in the order it was met; run last to first.
     hp_fixup *fixups;

@@ -62,7 +62,10 @@ final class _PackWalk {
         case HP_ERR_POINTER_NOT_STATIC:
             let address = "0x" + String(UInt(site.pointer), radix: 16)
             let kind = op(at: site)?.kind
-            if kind == HP_OP_RAW_POINTER.rawValue {
+            if kind == HP_OP_UNOWNED.rawValue || kind == HP_OP_UNOWNED_UNSAFE.rawValue {
+                error = .nonTransferable("an unowned reference to an object that is not in the packet: it would "
+                                         + "dangle in the receiver (make it weak, or pack its target too)")
+            } else if kind == HP_OP_RAW_POINTER.rawValue {
                 error = .nonTransferable("a raw pointer to \(address), which is not in any binary's static data; "
                                          + "it would point at nothing in another process")
             } else {

@@ -200,12 +200,29 @@ final class _PlanBuilder {
         }
     }
 
+    /// The layout of a field, case payload or capture named by `name`. Weak and unowned
+    /// storage resolves to its referent type at run time, so the name itself says which it is.
+    private func fieldLayout(_ name: _MangledName, context: UnsafeRawPointer?, arguments: UnsafeRawPointer?,
+                             owner: String, what: String, depth: Int) throws(PackError) -> _ValueLayout {
+        let referent = try resolve(name, context: context, arguments: arguments, owner: owner, what: what)
+        if let storage = name.referenceStorage { return referenceLayout(storage, referent: referent) }
+        return try layout(referent, depth: depth)
+    }
+
+    private func referenceLayout(_ storage: String, referent: _Metadata) -> _ValueLayout {
+        let kind: hp_op_kind = switch storage {
+        case "weak": HP_OP_WEAK
+        case "unowned": HP_OP_UNOWNED
+        default: HP_OP_UNOWNED_UNSAFE
+        }
+        // aux marks a slot whose type is Optional: nil is a value it may hold.
+        let nullable = referent.kind == _MetadataKind.optional ? UnsafeRawPointer(bitPattern: 1) : nil
+        return _ValueLayout(typeName: "\(storage) \(referent.name)", size: 8, stride: 8, alignMask: 7,
+                            ops: [hp_op(kind: kind.rawValue, offset: 0, aux: nullable, sub: nil)], labels: [[]])
+    }
+
     private func resolve(_ name: _MangledName, context: UnsafeRawPointer?, arguments: UnsafeRawPointer?,
                          owner: String, what: String) throws(PackError) -> _Metadata {
-        if let storage = name.referenceStorage {
-            throw .unsupported("\(what) is a \(storage) reference; weak and unowned references are not supported yet",
-                               type: owner)
-        }
         guard let found = hp_type_by_mangled_name(name.start, name.length, context,
                                                   arguments?.assumingMemoryBound(to: UnsafeRawPointer?.self)) else {
             throw .unsupported("\(what) has type '\(name.plainText)', which has no runtime metadata in this binary "
@@ -252,8 +269,8 @@ final class _PlanBuilder {
                 throw .unsupported("field .\(record.name) has no type name", type: metadata.name)
             }
             let child = try within("." + record.name) { () throws(PackError) in
-                try layout(try resolve(typeName, context: descriptor, arguments: metadata.pointer + 16,
-                                       owner: metadata.name, what: "field .\(record.name)"), depth: depth)
+                try fieldLayout(typeName, context: descriptor, arguments: metadata.pointer + 16,
+                                owner: metadata.name, what: "field .\(record.name)", depth: depth)
             }
             let offset = Int(offsets.load(fromByteOffset: index * 4, as: UInt32.self))
             try append(child, at: offset, label: "." + record.name, to: &ops, labels: &labels)
@@ -328,8 +345,8 @@ final class _PlanBuilder {
                 throw .unsupported("case .\(record.name) has no payload type name", type: metadata.name)
             }
             payloads.append(try within("case .\(record.name)") { () throws(PackError) in
-                try layout(try resolve(typeName, context: descriptor, arguments: metadata.pointer + 16,
-                                       owner: metadata.name, what: "case .\(record.name)"), depth: depth)
+                try fieldLayout(typeName, context: descriptor, arguments: metadata.pointer + 16,
+                                owner: metadata.name, what: "case .\(record.name)", depth: depth)
             })
         }
         if payloads.allSatisfy({ $0.ops.isEmpty }) { return trivial(metadata) }
@@ -461,12 +478,25 @@ final class _PlanBuilder {
     /// a replacement at least what its own plan takes.
     private static func minimumWireSize(_ layout: _ValueLayout) -> Int {
         layout.size - layout.ops.reduce(0) { $0 + width(of: $1) }
-            + layout.ops.reduce(0) { $0 + ($1.kind == HP_OP_REPLACE.rawValue ? max(1, Int($1.sub.pointee.min_wire_size)) : 1) }
+            + layout.ops.reduce(0) { $0 + minimumWireSize(of: $1) }
     }
 
-    /// Whether unpacking these ops leaves work for after the build pass (see `hp_fixup`).
+    private static func minimumWireSize(of op: hp_op) -> Int {
+        switch op.kind {
+        case HP_OP_REPLACE.rawValue: max(1, Int(op.sub.pointee.min_wire_size))
+        // Weak and unowned slots travel in the trailer, not inline.
+        case HP_OP_WEAK.rawValue, HP_OP_UNOWNED.rawValue, HP_OP_UNOWNED_UNSAFE.rawValue: 0
+        default: 1
+        }
+    }
+
+    /// Whether unpacking these ops leaves work for after the build pass (see `hp_fixup`): the
+    /// enum tags around them wait for it.
     private static func defers(_ ops: [hp_op]) -> Bool {
-        ops.contains { $0.kind == HP_OP_REPLACE.rawValue || ($0.kind == HP_OP_ENUM.rawValue && $0.sub.pointee.defers != 0) }
+        ops.contains {
+            [HP_OP_REPLACE.rawValue, HP_OP_WEAK.rawValue, HP_OP_UNOWNED.rawValue, HP_OP_UNOWNED_UNSAFE.rawValue].contains($0.kind)
+                || ($0.kind == HP_OP_ENUM.rawValue && $0.sub.pointee.defers != 0)
+        }
     }
 
     private static func width(of op: hp_op) -> Int {
@@ -537,8 +567,8 @@ final class _PlanBuilder {
                     throw .unsupported("field .\(record.name) has no type name", type: ancestor.name)
                 }
                 let child = try within("." + record.name) { () throws(PackError) in
-                    try layout(try resolve(typeName, context: descriptor, arguments: genericArguments,
-                                           owner: ancestor.name, what: "field .\(record.name)"))
+                    try fieldLayout(typeName, context: descriptor, arguments: genericArguments,
+                                    owner: ancestor.name, what: "field .\(record.name)", depth: 0)
                 }
                 let offset = vector.load(fromByteOffset: index * 8, as: Int.self)
                 try append(child, at: offset, label: "." + record.name, to: &ops, labels: &labels)
@@ -590,9 +620,10 @@ final class _PlanBuilder {
             let child: _ValueLayout
             if let found = hp_type_by_mangled_name(fieldName.start, fieldName.length, descriptor, nil) {
                 if let storage = fieldName.referenceStorage {
-                    throw .unsupported("field .\(record.name) is a \(storage) reference; not supported yet", type: typeName)
+                    child = referenceLayout(storage, referent: _Metadata(found))
+                } else {
+                    child = try layout(_Metadata(found))
                 }
-                child = try layout(_Metadata(found))
             } else if let nested = try metadataFreeStructLayout(fieldName, depth: depth + 1) {
                 child = nested
             } else {
@@ -638,11 +669,11 @@ final class _PlanBuilder {
             let child: _ValueLayout
             let label: String
             if let found = hp_type_by_mangled_name(name.start, name.length, nil, nil) {
-                if let storage = name.referenceStorage {
-                    throw .unsupported("capture \(index) is a \(storage) reference; not supported yet")
-                }
                 let captured = _Metadata(found)
-                child = try within("capture \(index): \(captured.name)") { () throws(PackError) in try layout(captured) }
+                child = try within("capture \(index): \(captured.name)") { () throws(PackError) -> _ValueLayout in
+                    if let storage = name.referenceStorage { return referenceLayout(storage, referent: captured) }
+                    return try layout(captured)
+                }
                 label = "capture \(index): \(child.typeName)"
             } else if let local = try metadataFreeStructLayout(name) {
                 child = local
