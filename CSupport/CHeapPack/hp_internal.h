@@ -96,6 +96,16 @@ void hp_release(void *object);
 /// swift_allocBox: a heap box for one value of `type` (how existentials hold large values).
 void *hp_alloc_box(const void *type, void **buffer_out);
 
+/// swift_allocError with no value yet: the box of an `any Error`, and where its value goes.
+void *hp_alloc_error(const void *type, const void *conformance, void **buffer_out);
+
+/// SwiftError (non-ObjC): heap-object header, type, conformance, then the value, aligned.
+#define HP_ERROR_TYPE_OFFSET 16
+#define HP_ERROR_CONFORMANCE_OFFSET 24
+static inline uint32_t hp_error_value_offset(const hp_plan *plan) {
+    return (32 + plan->align_mask) & ~plan->align_mask;
+}
+
 /// Where an existential's out-of-line box keeps its value: after the heap-object header, aligned.
 static inline uint32_t hp_box_value_offset(const hp_plan *plan) {
     return (16 + plan->align_mask) & ~plan->align_mask;

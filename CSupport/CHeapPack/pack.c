@@ -161,14 +161,29 @@ static hp_status put_existential(hp_packer *p, const uint8_t *at, const hp_plan 
     const hp_existential *e = op->aux;
     uintptr_t word;
     memcpy(&word, at, 8);
-    if (e->class_bound) {
+    const void *type;
+    const uint8_t *value = at;
+    switch ((hp_container)e->container) {
+    case HP_CONTAINER_CLASS:
         if (word && !witnesses_match(e, *(const void *const *)word, at + 8))
             return fail_at(p, HP_ERR_UNSUPPORTED, plan, index, word);
         return put_ref(p, word, plan, index);
+    case HP_CONTAINER_METATYPE: {
+        type = (const void *)word;
+        if (!witnesses_match(e, type, at + 8)) return fail_at(p, HP_ERR_UNSUPPORTED, plan, index, word);
+        uint32_t number;
+        hp_status s = type_index(p, type, &number);
+        return s == HP_OK ? hp_put_varint(&p->out, (uint64_t)number + 1) : s;
     }
-    const void *type;
-    memcpy(&type, at + 24, 8);
-    if (!witnesses_match(e, type, at + 32)) return fail_at(p, HP_ERR_UNSUPPORTED, plan, index, (uintptr_t)type);
+    case HP_CONTAINER_ERROR:
+        memcpy(&type, (const uint8_t *)word + HP_ERROR_TYPE_OFFSET, 8);
+        break;
+    case HP_CONTAINER_OPAQUE:
+    default:
+        memcpy(&type, at + 24, 8);
+        if (!witnesses_match(e, type, at + 32)) return fail_at(p, HP_ERR_UNSUPPORTED, plan, index, (uintptr_t)type);
+        break;
+    }
     uint32_t type_number;
     hp_status s = type_index(p, type, &type_number);
     if (s != HP_OK) return s;
@@ -180,8 +195,8 @@ static hp_status put_existential(hp_packer *p, const uint8_t *at, const hp_plan 
     }
     s = hp_put_varint(&p->out, (uint64_t)type_number + 1);
     if (s != HP_OK) return s;
-    const uint8_t *value = value_plan->boxed_in_existential
-        ? (const uint8_t *)word + hp_box_value_offset(value_plan) : at;
+    if (e->container == HP_CONTAINER_ERROR) value = (const uint8_t *)word + hp_error_value_offset(value_plan);
+    else if (value_plan->boxed_in_existential) value = (const uint8_t *)word + hp_box_value_offset(value_plan);
     if (p->depth >= HP_MAX_INLINE_DEPTH) return fail_at(p, HP_ERR_LIMIT, plan, index, 0);
     p->site_path[p->depth] = plan;
     p->site_path_ops[p->depth] = index;

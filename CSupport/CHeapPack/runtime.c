@@ -109,3 +109,18 @@ void *hp_weak_load_strong(const void *reference) { return swift_weakLoadStrong((
 void hp_weak_init(void *reference, void *object) { swift_weakInit(reference, object); }
 void hp_unowned_retain(void *object) { swift_unownedRetain(object); }
 void hp_release(void *object) { swift_release(object); }
+
+extern hp_box_pair swift_allocError(const void *type, const void *conformance, void *value, bool take) SWIFTCC;
+
+void *hp_alloc_error(const void *type, const void *conformance, void **buffer_out) {
+    hp_box_pair pair = swift_allocError(type, conformance, NULL, false);
+    *buffer_out = pair.buffer;
+    return pair.object;
+}
+
+extern const void *swift_getExistentialMetatypeMetadata(const void *instance) SWIFTCC;
+extern const void *swift_getMetatypeMetadata(const void *instance) SWIFTCC;
+
+const void *hp_metatype_metadata(const void *instance, bool existential) {
+    return existential ? swift_getExistentialMetatypeMetadata(instance) : swift_getMetatypeMetadata(instance);
+}

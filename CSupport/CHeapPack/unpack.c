@@ -202,7 +202,7 @@ static hp_status put_witnesses(hp_unpacker *u, uint8_t *tables, const hp_existen
 }
 
 static hp_status get_existential(hp_unpacker *u, uint8_t *at, const hp_existential *e) {
-    if (e->class_bound) {
+    if (e->container == HP_CONTAINER_CLASS) {
         const void *type = NULL;
         hp_status s = get_ref(u, at, NULL, &type);
         if (s != HP_OK) return s;
@@ -213,8 +213,30 @@ static hp_status get_existential(hp_unpacker *u, uint8_t *at, const hp_existenti
     NEED(hp_get_varint(&u->cursor, u->end, &number));
     NEED(number >= 1 && number <= u->type_count);
     const void *type = u->types[number - 1];
+    NEED(type != NULL);
+    if (e->container == HP_CONTAINER_METATYPE) {
+        if (u->building) memcpy(at, &type, 8);
+        return put_witnesses(u, at ? at + 8 : NULL, e, type);
+    }
     const hp_plan *plan = u->value_plans[number - 1];
-    NEED(plan != NULL && type != NULL);
+    NEED(plan != NULL);
+    if (e->container == HP_CONTAINER_ERROR) {
+        // The Error conformance, looked up again; swift_allocError lays the box out.
+        const void *conformance = hp_conformance(type, e->protocols[0]);
+        if (!conformance) return HP_ERR_TYPE_MISMATCH;
+        uint8_t *value = NULL;
+        if (u->building) {
+            void *buffer;
+            void *box = hp_alloc_error(type, conformance, &buffer);
+            memcpy(at, &box, 8);
+            value = buffer;
+        }
+        if (u->depth >= HP_MAX_INLINE_DEPTH) return HP_ERR_LIMIT;
+        u->depth++;
+        hp_status s = get_fields(u, value, plan, 0, plan->size);
+        u->depth--;
+        return s;
+    }
     hp_status s = put_witnesses(u, at ? at + 32 : NULL, e, type);
     if (s != HP_OK) return s;
     uint8_t *value = at;

@@ -6,7 +6,7 @@ import Glibc
 public enum Scenarios {
     public static let all: [Scenario] = [
         closureWithMixedCaptures, linkedList, arrayOfClosures, indirectEnum, sharedVar, strings,
-        structGraph, throwingClosure, cFunctionPointer, metatypes, asyncClosure, hashedCollections, existentials, libraryTypes, weakAndUnowned,
+        structGraph, throwingClosure, cFunctionPointer, metatypes, asyncClosure, hashedCollections, existentials, libraryTypes, weakAndUnowned, errorsAndMetatypes,
     ]
 
     public static func named(_ name: String) -> Scenario? { all.first { $0.name == name } }
@@ -156,6 +156,19 @@ public enum Scenarios {
             let sum = (try? v.result.get())?.reduce(0, +) ?? -1
             return "\(Array(v.slice))|\(v.contiguous.count)|\(v.range)|ok \(sum)|\(v.vector)|\(v.wide)|\(v.duration)|"
                 + "\(v.substring)|\(v.character)|\(v.text)|\(v.counter.1())"
+        })
+
+    /// `any Error` boxes are rebuilt with swift_allocError; protocol metatypes find their
+    /// witness tables again.
+    public static let errorsAndMetatypes = Scenario.make(
+        "errors-and-metatypes", expected: "tooBig|retry after 30 s: a long enough reason|3,4",
+        { () -> ErrorsAndKinds in
+            ErrorsAndKinds(errors: [LimitError.tooBig, RetryError(seconds: 30, reason: "a long enough reason")],
+                           kinds: [Three.self, Four.self])
+        }, call: { value in
+            let first = (value.errors[0] as? LimitError).map { "\($0)" } ?? "?"
+            let second = (value.errors[1] as? RetryError).map { "retry after \($0.seconds) s: \($0.reason)" } ?? "?"
+            return "\(first)|\(second)|\(value.kinds.map { String($0.count) }.joined(separator: ","))"
         })
 
     /// Kept alive by this process only: weak references to it do not make it travel.
@@ -311,6 +324,20 @@ public struct Team {
 }
 
 public enum LimitError: Error { case tooBig }
+
+public struct RetryError: Error {
+    public var seconds: Int
+    public var reason: String
+}
+
+public protocol Counted { static var count: Int { get } }
+public struct Three: Counted { public static var count: Int { 3 } }
+public struct Four: Counted { public static var count: Int { 4 } }
+
+public struct ErrorsAndKinds {
+    public var errors: [any Error]
+    public var kinds: [any Counted.Type]
+}
 
 public final class Person {
     public let name: String

@@ -40,6 +40,20 @@ private struct Drawing {
     var hashables: [any Hashable]
 }
 
+private struct DetailedError: Error, Equatable {
+    var code: Int
+    var detail: String
+}
+
+private final class ClassError: Error {
+    let reason: String
+    init(reason: String) { self.reason = reason }
+}
+
+private protocol Polygonal { static var sides: Int { get } }
+private struct Triangle: Polygonal { static var sides: Int { 3 } }
+private struct Hexagon: Polygonal { static var sides: Int { 6 } }
+
 @Suite("Existentials")
 struct ExistentialTests {
     @Test func anyHoldsInlineBoxedAndReferenceValues() throws {
@@ -89,11 +103,23 @@ struct ExistentialTests {
         #expect(try unpack(try pack(report), as: (() -> String).self)() == "6.0 1")
     }
 
-    @Test func anyErrorIsRefusedForNow() {
-        // In an array the value stays an `any Error` (passed alone, the generic parameter would
-        // open the existential and pack the concrete error).
-        let errors: [any Error] = [LimitError.tooBig]
-        let error = #expect(throws: PackError.self) { _ = try pack(errors) }
-        #expect(error?.code == .unsupported)
+    @Test func errorsTravelInTheirBoxes() throws {
+        let errors: [any Error] = [LimitError.tooBig, DetailedError(code: 7, detail: "a detail longer than the inline buffer"),
+                                   ClassError(reason: "class-based")]
+        let copy = try unpack(try pack(errors), as: [any Error].self)
+        #expect(copy.count == 3)
+        #expect(copy[0] as? LimitError == .tooBig)
+        #expect((copy[1] as? DetailedError)?.detail == "a detail longer than the inline buffer")
+        #expect((copy[2] as? ClassError)?.reason == "class-based")
+        let result: Result<Int, any Error> = .failure(DetailedError(code: 1, detail: "r"))
+        let back = try unpack(try pack(result), as: Result<Int, any Error>.self)
+        #expect(throws: DetailedError.self) { try back.get() }
+    }
+
+    @Test func protocolMetatypesCallStaticRequirements() throws {
+        let kinds: [any Polygonal.Type] = [Triangle.self, Hexagon.self]
+        let copy = try unpack(try pack(kinds), as: [any Polygonal.Type].self)
+        #expect(copy.map { $0.sides } == [3, 6])
+        #expect(ObjectIdentifier(copy[1]) == ObjectIdentifier(Hexagon.self))
     }
 }

@@ -120,8 +120,15 @@ typedef struct hp_plan hp_plan;
 /// What an existential container holds besides its value. Witness tables never travel: the
 /// receiver asks the runtime again (swift_conformsToProtocol), which also finds conformances
 /// instantiated at run time.
+typedef enum hp_container {
+    HP_CONTAINER_OPAQUE = 0,    ///< {3-word buffer, type, witness tables...}
+    HP_CONTAINER_CLASS,         ///< {reference, witness tables...}
+    HP_CONTAINER_METATYPE,      ///< {type, witness tables...}: a protocol metatype (any P.Type)
+    HP_CONTAINER_ERROR,         ///< {SwiftError box}: `any Error`; the box holds type, conformance, value
+} hp_container;
+
 typedef struct hp_existential {
-    uint32_t class_bound;       ///< 1: {reference, witness tables...}; 0: {3-word buffer, type, witness tables...}
+    uint32_t container;         ///< an hp_container
     uint32_t witness_count;
     const void *const *protocols;   ///< one protocol descriptor per witness table, in order
     uint32_t size;              ///< the container's size
@@ -182,6 +189,8 @@ const void *hp_metadata_for_descriptor(const void *descriptor, const void *const
 /// Existential type metadata for a protocol composition (swift_getExistentialTypeMetadata).
 const void *hp_existential_metadata(bool class_bound, const void *superclass, size_t count,
                                     const void *const *protocols);
+/// `instance.Type` (existential: `any P.Type` for instance `any P`).
+const void *hp_metatype_metadata(const void *instance, bool existential);
 /// The witness table of `type`'s conformance to `protocol`, or NULL.
 const void *hp_conformance(const void *type, const void *protocol);
 /// Copies `size` bytes of an enum value and strips its tag bits, leaving the payload at offset 0.

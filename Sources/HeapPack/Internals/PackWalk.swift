@@ -241,6 +241,11 @@ extension _Engine {
         if metadata.kind == _MetadataKind.existential {
             return try existentialEntry(metadata, &packer, images, index: index)
         }
+        if metadata.kind == _MetadataKind.metatype || metadata.kind == _MetadataKind.existentialMetatype {
+            // Both keep their instance type at +8.
+            let instance = _Metadata(metadata.pointer.load(fromByteOffset: 8, as: UnsafeRawPointer.self))
+            return .metatype(existential: metadata.kind == _MetadataKind.existentialMetatype, instance: index(instance))
+        }
         guard metadata.isNominal, let descriptor = metadata.descriptor, let (image, offset) = images.locate(descriptor) else {
             throw .unsupported("the type cannot be named for the receiver: no mangled name resolves to it and it "
                                + "is not a nominal type", type: metadata.name)

@@ -31,6 +31,9 @@ enum _PacketFormat {
         /// bound (1) or not (0), varint superclass type index + 1 (0: none), varint n, then n
         /// protocol descriptors as varint image, varint offset
         case existential = 3
+        /// the metatype of another entry whose own name does not resolve: byte existential
+        /// metatype (1) or plain (0), varint instance type index
+        case metatype = 4
     }
 
     struct ImageEntry {
@@ -43,6 +46,7 @@ enum _PacketFormat {
         case staticAddress(image: Int, offset: UInt64)
         case nominal(image: Int, offset: UInt64, arguments: [Int], witnessTables: [(image: Int, offset: UInt64)])
         case existential(classBound: Bool, superclass: Int?, protocols: [(image: Int, offset: UInt64)])
+        case metatype(existential: Bool, instance: Int)
     }
 
     struct Header {
@@ -108,6 +112,10 @@ enum _PacketFormat {
                     appendVarint(&sections, UInt64(descriptor.image))
                     appendVarint(&sections, descriptor.offset)
                 }
+            case .metatype(let existential, let instance):
+                sections.append(TypeEntryKind.metatype.rawValue)
+                sections.append(existential ? 1 : 0)
+                appendVarint(&sections, UInt64(instance))
             }
         }
         let headerLength = fixedSize + sections.count
@@ -206,6 +214,11 @@ enum _PacketFormat {
                 }
                 types.append(.existential(classBound: bound == 1, superclass: superclass == 0 ? nil : superclass - 1,
                                           protocols: protocols))
+            case .metatype:
+                let existential = try reader.byte()
+                guard existential <= 1 else { throw .malformed("bad metatype kind byte", at: reader.offset - 1) }
+                types.append(.metatype(existential: existential == 1,
+                                       instance: try reader.count(atMost: typeCount - 1, what: "metatype instance")))
             case nil: throw .malformed("unknown type-table entry kind", at: kindOffset)
             }
         }

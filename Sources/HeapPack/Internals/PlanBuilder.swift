@@ -95,8 +95,14 @@ final class _PlanBuilder {
         case _MetadataKind.existentialMetatype:
             // ExistentialMetatypeMetadata: InstanceType at +8, then the existential flags.
             let flags = metadata.pointer.load(fromByteOffset: 16, as: UInt32.self)
-            if flags & 0x00FF_FFFF == 0 && metadata.size == 8 { return leaf(metadata, HP_OP_METADATA) }
-            throw .unsupported("protocol metatypes with witness tables are not supported yet", type: metadata.name)
+            let witnessCount = Int(flags & 0x00FF_FFFF)
+            if witnessCount == 0 && metadata.size == 8 { return leaf(metadata, HP_OP_METADATA) }
+            let instance = _Metadata(metadata.pointer.load(fromByteOffset: 8, as: UnsafeRawPointer.self))
+            guard instance.kind == _MetadataKind.existential, metadata.size == 8 + 8 * witnessCount,
+                  Int(instance.pointer.load(fromByteOffset: 12, as: UInt32.self)) == witnessCount else {
+                throw .unsupported("a metatype of a nested or unusual existential", type: metadata.name)
+            }
+            return try containerLayout(metadata, HP_CONTAINER_METATYPE, witnessCount: witnessCount, protocolsOf: instance)
         case _MetadataKind.foreignClass, _MetadataKind.foreignReferenceType, _MetadataKind.objcClassWrapper:
             throw .unsupported("foreign (C/C++/ObjC) reference types are not supported", type: metadata.name)
         case _MetadataKind.extendedExistential:
@@ -129,7 +135,11 @@ final class _PlanBuilder {
         let classBound = flags & 0x8000_0000 == 0
         let hasSuperclass = flags & 0x4000_0000 != 0
         if (flags >> 24) & 0x3F == 1 {
-            throw .unsupported("`any Error` values (boxed errors) are not supported yet", type: metadata.name)
+            // `any Error`: one reference to a SwiftError box holding type, conformance and value.
+            guard metadata.size == 8, protocolCount == 1 else {
+                throw .unsupported("an Error existential of an unexpected shape", type: metadata.name)
+            }
+            return try containerLayout(metadata, HP_CONTAINER_ERROR, witnessCount: 0, protocolsOf: metadata)
         }
         if classBound && witnessCount == 0 && !hasSuperclass && metadata.size == 8 {
             return leaf(metadata, HP_OP_REF)  // AnyObject
@@ -138,7 +148,17 @@ final class _PlanBuilder {
               metadata.size == (classBound ? 8 : 32) + 8 * witnessCount else {
             throw .unsupported("an existential whose witness tables do not match its protocols", type: metadata.name)
         }
-        let list = metadata.pointer + 16 + (hasSuperclass ? 8 : 0)
+        return try containerLayout(metadata, classBound ? HP_CONTAINER_CLASS : HP_CONTAINER_OPAQUE,
+                                   witnessCount: witnessCount, protocolsOf: metadata)
+    }
+
+    /// The existential op over a container of `metadata`'s size; the protocols are those of the
+    /// existential type `existential` (for a protocol metatype, its instance type).
+    private func containerLayout(_ metadata: _Metadata, _ kind: hp_container, witnessCount: Int,
+                                 protocolsOf existential: _Metadata) throws(PackError) -> _ValueLayout {
+        let flags = existential.pointer.load(fromByteOffset: 8, as: UInt32.self)
+        let protocolCount = Int(existential.pointer.load(fromByteOffset: 12, as: UInt32.self))
+        let list = existential.pointer + 16 + (flags & 0x4000_0000 != 0 ? 8 : 0)
         let protocols = allocate(UnsafeRawPointer?.self, count: protocolCount)
         for index in 0..<protocolCount {
             let reference = list.load(fromByteOffset: index * 8, as: UInt.self)
@@ -148,7 +168,7 @@ final class _PlanBuilder {
             protocols[index] = descriptor
         }
         let container = allocate(hp_existential.self)
-        container.initialize(to: hp_existential(class_bound: classBound ? 1 : 0, witness_count: UInt32(witnessCount),
+        container.initialize(to: hp_existential(container: kind.rawValue, witness_count: UInt32(witnessCount),
                                                 protocols: UnsafePointer(protocols), size: UInt32(metadata.size)))
         return _ValueLayout(typeName: metadata.name, size: metadata.size, stride: metadata.stride,
                             alignMask: metadata.alignMask,

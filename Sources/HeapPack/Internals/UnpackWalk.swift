@@ -243,6 +243,16 @@ extension _Engine {
             }
             guard let found else { throw .malformed("the runtime made no existential type for a type-table entry") }
             return _Metadata(found)
+        case .metatype(let existential, let instance):
+            let instanceType = try argument(instance)
+            guard !existential || instanceType.kind == _MetadataKind.existential
+                    || instanceType.kind == _MetadataKind.existentialMetatype else {
+                throw .malformed("an existential metatype entry names a non-existential type")
+            }
+            guard let found = hp_metatype_metadata(instanceType.pointer, existential) else {
+                throw .malformed("the runtime made no metatype for a type-table entry")
+            }
+            return _Metadata(found)
         }
     }
 }
