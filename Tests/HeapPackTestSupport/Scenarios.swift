@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import HeapPack
 import Glibc
 
@@ -6,7 +7,7 @@ import Glibc
 public enum Scenarios {
     public static let all: [Scenario] = [
         closureWithMixedCaptures, linkedList, arrayOfClosures, indirectEnum, sharedVar, strings,
-        structGraph, throwingClosure, cFunctionPointer, metatypes, asyncClosure, hashedCollections, existentials, libraryTypes, weakAndUnowned, errorsAndMetatypes,
+        structGraph, throwingClosure, cFunctionPointer, metatypes, asyncClosure, hashedCollections, existentials, libraryTypes, weakAndUnowned, errorsAndMetatypes, foundationValues,
     ]
 
     public static func named(_ name: String) -> Scenario? { all.first { $0.name == name } }
@@ -171,6 +172,15 @@ public enum Scenarios {
             return "\(first)|\(second)|\(value.kinds.map { String($0.count) }.joined(separator: ","))"
         })
 
+    /// Foundation value types; Data's bytes travel, never its storage pointer.
+    public static let foundationValues = Scenario.make(
+        "foundation-values", expected: "equal: true, bytes 100000, sum 12742320",
+        { FoundationValues.sample },
+        call: { value in
+            "equal: \(value == FoundationValues.sample), bytes \(value.large.count), "
+                + "sum \(value.large.reduce(0) { $0 + Int($1) })"
+        })
+
     /// Kept alive by this process only: weak references to it do not make it travel.
     nonisolated(unsafe) public static let strayAnchor = Person(name: "stray")  // never mutated
 
@@ -324,6 +334,23 @@ public struct Team {
 }
 
 public enum LimitError: Error { case tooBig }
+
+public struct FoundationValues: Equatable, Sendable {
+    public var small: Data
+    public var large: Data
+    public var date: Date
+    public var id: UUID
+    public var url: URL
+    public var file: URL
+    public var amount: Decimal
+    public var indexes: IndexSet
+
+    public static var sample: FoundationValues { FoundationValues(
+        small: Data([1, 2, 3]), large: Data((0..<100_000).map { UInt8(truncatingIfNeeded: $0 % 256) }),
+        date: Date(timeIntervalSince1970: 1_800_000_000.25), id: UUID(uuidString: "E621E1F8-C36C-495A-93FC-0C247A3E6E5F")!,
+        url: URL(string: "https://example.com/path?query=1#frag")!, file: URL(fileURLWithPath: "/tmp/heappack"),
+        amount: Decimal(string: "1234.5678")!, indexes: IndexSet([1, 2, 3, 10, 11, 500])) }
+}
 
 public struct RetryError: Error {
     public var seconds: Int
