@@ -64,9 +64,19 @@ static hp_status put_ref(hp_packer *p, uintptr_t object, const hp_plan *plan, ui
     if (s != HP_OK) return s;
     const hp_plan *object_plan = p->type_plans[type];
     if (!object_plan) {
-        // Ask before recording the object, so a refusal names the slot that led here.
-        object_plan = p->plan_for(p->context, metadata);
+        // Ask before recording the object, so a refusal names the slot that led here. No
+        // object: this is the plan (or template) of the type.
+        object_plan = p->plan_for(p->context, metadata, NULL);
         if (!object_plan) return fail_at(p, HP_ERR_PLAN, plan, op, (uintptr_t)metadata);
+        p->type_plans[type] = object_plan;
+    }
+    if (object_plan->per_instance) {
+        // A generic closure context: its layout depends on the bindings it carries, so the
+        // plan made for them is the type-table key.
+        object_plan = p->plan_for(p->context, metadata, (const void *)object);
+        if (!object_plan) return fail_at(p, HP_ERR_PLAN, plan, op, (uintptr_t)metadata);
+        s = type_index(p, object_plan, &type);
+        if (s != HP_OK) return s;
         p->type_plans[type] = object_plan;
     }
     if (p->object_count >= p->max_objects) return fail_at(p, HP_ERR_LIMIT, plan, op, object);
@@ -189,7 +199,7 @@ static hp_status put_existential(hp_packer *p, const uint8_t *at, const hp_plan 
     if (s != HP_OK) return s;
     const hp_plan *value_plan = p->type_value_plans[type_number];
     if (!value_plan) {
-        value_plan = p->value_plan_for(p->context, type);
+        value_plan = p->value_plan_for(p->context, type, NULL);
         if (!value_plan) return fail_at(p, HP_ERR_PLAN, plan, index, (uintptr_t)type);
         p->type_value_plans[type_number] = value_plan;
     }

@@ -124,3 +124,30 @@ extern const void *swift_getMetatypeMetadata(const void *instance) SWIFTCC;
 const void *hp_metatype_metadata(const void *instance, bool existential) {
     return existential ? swift_getExistentialMetatypeMetadata(instance) : swift_getMetatypeMetadata(instance);
 }
+
+extern const void *swift_getTypeByMangledNameInEnvironment(const char *name, size_t length, const void *environment,
+                                                           const void *const *arguments) SWIFTCC;
+
+const void *hp_type_by_mangled_name_with_parameters(const char *name, size_t length, uint32_t count,
+                                                    const void *const *parameters) {
+    // A TargetGenericEnvironment with one level of `count` key type parameters and no
+    // requirements: flags (levels | requirements << 12), parameter counts per level, then one
+    // GenericParamDescriptor per parameter (0x80: has a key argument, kind type).
+    if (count == 0 || count > 64) return NULL;
+    struct { uint32_t flags; uint16_t counts[1]; uint8_t parameters[64]; } __attribute__((aligned(4))) environment;
+    environment.flags = 1;
+    environment.counts[0] = (uint16_t)count;
+    memset(environment.parameters, 0x80, count);
+    return swift_getTypeByMangledNameInEnvironment(name, length, &environment, parameters);
+}
+
+extern void swift_deallocBox(void *object);
+
+const void *hp_box_metadata(const void *type) {
+    // The runtime makes (and caches) box metadata per boxed type; a box made and freed at
+    // once is the way to get it. swift_deallocBox frees without destroying the (unset) value.
+    hp_box_pair pair = swift_allocBox(type);
+    const void *metadata = *(const void *const *)pair.object;
+    swift_deallocBox(pair.object);
+    return metadata;
+}

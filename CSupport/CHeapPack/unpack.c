@@ -53,6 +53,8 @@ static hp_status add_object(hp_unpacker *u, const hp_plan *plan, uint64_t count,
         uint64_t size = plan->size;
         if (plan->has_tail) size = plan->tail_offset + count * plan->element->stride;
         object = hp_alloc_object(plan->metadata, (size_t)size, plan->align_mask);
+        if (plan->prefix_count)
+            memcpy((uint8_t *)object + plan->prefix_offset, plan->prefix, (size_t)plan->prefix_count * 8);
         if (plan->has_tail) {
             // _ArrayBody: count, then capacity << 1 (the low bit is ObjC-only and stays clear).
             uint64_t capacity_and_flags = count << 1;
@@ -93,7 +95,7 @@ static hp_status get_ref(hp_unpacker *u, uint8_t *at, const void *expected, cons
         NEED(hp_get_varint(&u->cursor, u->end, &type));
         NEED(type < u->type_count);
         const hp_plan *plan = u->type_plans[type];
-        NEED(plan != NULL && plan->kind == HP_PLAN_OBJECT);
+        NEED(plan != NULL && plan->kind == HP_PLAN_OBJECT && !plan->per_instance);
         if (expected && !is_kind_of(plan->metadata, expected)) return HP_ERR_TYPE_MISMATCH;
         if (plan->has_tail) {
             NEED(hp_get_varint(&u->cursor, u->end, &count));

@@ -7,7 +7,7 @@ import Glibc
 public enum Scenarios {
     public static let all: [Scenario] = [
         closureWithMixedCaptures, linkedList, arrayOfClosures, indirectEnum, sharedVar, strings,
-        structGraph, throwingClosure, cFunctionPointer, metatypes, asyncClosure, hashedCollections, existentials, libraryTypes, weakAndUnowned, errorsAndMetatypes, foundationValues,
+        structGraph, throwingClosure, cFunctionPointer, metatypes, asyncClosure, hashedCollections, existentials, libraryTypes, weakAndUnowned, errorsAndMetatypes, foundationValues, genericClosures,
     ]
 
     public static func named(_ name: String) -> Scenario? { all.first { $0.name == name } }
@@ -181,6 +181,22 @@ public enum Scenarios {
                 + "sum \(value.large.reduce(0) { $0 + Int($1) })"
         })
 
+    /// Closures of unspecialized generic code: bindings rebuilt in the reader.
+    public static let genericClosures = Scenario.make(
+        "generic-closures", expected: "1 -2 4|hello+2|box(7, seven)|14",
+        { () -> GenericJobs in
+            GenericJobs(checks: [makeHashCheck(42, matching: 42, bonus: 1),
+                                 makeHashCheck("a long string, not a small one", matching: "x", bonus: 2),
+                                 makeHashCheck([1, 2], matching: [1, 2], bonus: 4)],
+                        sizer: makeSizer("hello", [1.5, 2.5]), reader: makeBoxReader(GenericBox(7, tag: "seven")),
+                        accumulator: makeAccumulator(10, step: 2))
+        }, call: { jobs in
+            _ = jobs.accumulator.add()
+            _ = jobs.accumulator.add()
+            return "\(jobs.checks.map { String($0()) }.joined(separator: " "))|\(jobs.sizer())|\(jobs.reader())|"
+                + "\(jobs.accumulator.read())"
+        })
+
     /// Kept alive by this process only: weak references to it do not make it travel.
     nonisolated(unsafe) public static let strayAnchor = Person(name: "stray")  // never mutated
 
@@ -350,6 +366,13 @@ public struct FoundationValues: Equatable, Sendable {
         date: Date(timeIntervalSince1970: 1_800_000_000.25), id: UUID(uuidString: "E621E1F8-C36C-495A-93FC-0C247A3E6E5F")!,
         url: URL(string: "https://example.com/path?query=1#frag")!, file: URL(fileURLWithPath: "/tmp/heappack"),
         amount: Decimal(string: "1234.5678")!, indexes: IndexSet([1, 2, 3, 10, 11, 500])) }
+}
+
+public struct GenericJobs {
+    public var checks: [() -> Int]
+    public var sizer: () -> String
+    public var reader: () -> String
+    public var accumulator: (add: () -> Int, read: () -> Int)
 }
 
 public struct RetryError: Error {

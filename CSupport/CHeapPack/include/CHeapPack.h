@@ -165,6 +165,10 @@ struct hp_plan {
     uint32_t has_tail;          ///< 1: `element` repeated `count` times from `tail_offset` (array storage)
     uint32_t defers;            ///< value/enum: 1 if a REPLACE op sits inline somewhere inside (unpack defers it)
     uint32_t boxed_in_existential; ///< value: 1 if an existential keeps this type in a heap box, not inline
+    uint32_t per_instance;      ///< object: a template; each object's own plan comes from the provider (generic contexts)
+    uint32_t prefix_offset;     ///< object: where `prefix` words go in a new object (a generic context's bindings)
+    uint32_t prefix_count;
+    const void *const *prefix;
     uint32_t replaced_size;     ///< replacement plans: size of the value they stand for
     uint32_t tail_offset;
     uint32_t count_offset;      ///< where the element count is stored (tail objects)
@@ -179,6 +183,9 @@ uint32_t hp_enum_tag(const void *value, const void *metadata);
 void *hp_alloc_object(const void *metadata, size_t size, size_t align_mask);
 /// Frees an object made by hp_alloc_object that was never handed to Swift (no deinit runs).
 void hp_dealloc_uninitialized_object(void *object, size_t size, size_t align_mask);
+/// Resolves a mangled name that mentions generic parameters of depth 0, given their metadata.
+const void *hp_type_by_mangled_name_with_parameters(const char *name, size_t length, uint32_t count,
+                                                    const void *const *parameters);
 /// Resolves a mangled type name (symbolic references allowed when `name` points into the image).
 /// `context` is a nominal type descriptor (or NULL) and `arguments` its generic arguments.
 const void *hp_type_by_mangled_name(const char *name, size_t length, const void *context,
@@ -189,6 +196,8 @@ const void *hp_metadata_for_descriptor(const void *descriptor, const void *const
 /// Existential type metadata for a protocol composition (swift_getExistentialTypeMetadata).
 const void *hp_existential_metadata(bool class_bound, const void *superclass, size_t count,
                                     const void *const *protocols);
+/// The metadata of the runtime's heap box for values of `type` (kind 0x500).
+const void *hp_box_metadata(const void *type);
 /// `instance.Type` (existential: `any P.Type` for instance `any P`).
 const void *hp_metatype_metadata(const void *instance, bool existential);
 /// The witness table of `type`'s conformance to `protocol`, or NULL.
@@ -198,10 +207,11 @@ void hp_enum_project(void *value, const void *metadata);
 
 // MARK: - Pack
 
-/// Called when the walker meets an object type it has not seen in this walk. Returns the
+/// Called when the walker meets an object type it has not seen in this walk (`object` is the
+/// object), and for every new object whose plan is a per-instance template. Returns the
 /// object plan, or NULL after recording an error in `context` (the walk then stops with
-/// HP_ERR_PLAN).
-typedef const hp_plan *(*hp_plan_provider)(void *context, const void *metadata);
+/// HP_ERR_PLAN). Per-instance plans are keys of the type table in their own right.
+typedef const hp_plan *(*hp_plan_provider)(void *context, const void *metadata, const void *object);
 
 /// Makes the replacement of the value at `value` (whose type is `type`) at `replacement`, which
 /// has the replacement plan's size. The walk keeps it alive and destroys it at the end.

@@ -38,6 +38,23 @@ final class _Engine: @unchecked Sendable {
         try builder.withLock { (b: inout _PlanBuilder) throws(PackError) in _PlanRef(plan: try b.objectPlan(metadata)) }
     }
 
+    func instancePlan(_ metadata: _Metadata, object: UnsafeRawPointer) throws(PackError) -> _PlanRef {
+        try builder.withLock { (b: inout _PlanBuilder) throws(PackError) in
+            _PlanRef(plan: try b.instancePlan(metadata, object: object))
+        }
+    }
+
+    func genericContextPlan(_ metadata: _Metadata, parameters: [_Metadata], bindingWords: [UInt]) throws(PackError) -> _PlanRef {
+        try builder.withLock { (b: inout _PlanBuilder) throws(PackError) in
+            _PlanRef(plan: try b.genericContextPlan(metadata, parameters: parameters, bindingWords: bindingWords))
+        }
+    }
+
+    /// The context metadata, parameters and bindings behind a per-instance plan, if `key` is one.
+    func instance(_ key: UnsafeRawPointer) -> (metadata: _Metadata, parameters: [_Metadata], bindings: [_Binding])? {
+        builder.withLock { $0.instances[key] }
+    }
+
     func valuePlan(_ metadata: _Metadata) throws(PackError) -> _PlanRef {
         try builder.withLock { (b: inout _PlanBuilder) throws(PackError) in _PlanRef(plan: try b.valuePlan(metadata)) }
     }

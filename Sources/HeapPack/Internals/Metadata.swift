@@ -122,8 +122,12 @@ struct _MangledName {
         directDescriptor.map(_descriptorName) ?? plainText
     }
 
-    /// SIL box types (`...Xx`) name the box of a captured `var`: one strong reference.
-    var isSILBox: Bool { plainText.hasSuffix("Xx") }
+    /// SIL box types name the box of a captured `var`: one strong reference. `...Xx` is a box
+    /// of a concrete type, `...XX` one with a generic layout.
+    var isSILBox: Bool {
+        let text = plainText
+        return text.hasSuffix("Xx") || text.hasSuffix("XX")
+    }
 
     /// SIL function types (`SiIegd_`): the capture of a reabstraction thunk. Returns whether
     /// the function is thick (function + context, 16 bytes) or nil if the name is not one.

@@ -14,9 +14,10 @@ final class _PackWalk {
         for copy in stringCopies { copy.deallocate() }
     }
 
-    static let planProvider: hp_plan_provider = { context, metadata in
+    static let planProvider: hp_plan_provider = { context, metadata, object in
         let walk = Unmanaged<_PackWalk>.fromOpaque(context!).takeUnretainedValue()
         do throws(PackError) {
+            if let object { return UnsafePointer(try walk.engine.instancePlan(_Metadata(metadata!), object: object).plan) }
             return UnsafePointer(try walk.engine.objectPlan(_Metadata(metadata!)).plan)
         } catch {
             walk.error = error
@@ -24,7 +25,7 @@ final class _PackWalk {
         }
     }
 
-    static let valuePlanProvider: hp_plan_provider = { context, metadata in
+    static let valuePlanProvider: hp_plan_provider = { context, metadata, _ in
         let walk = Unmanaged<_PackWalk>.fromOpaque(context!).takeUnretainedValue()
         do throws(PackError) {
             return UnsafePointer(try walk.engine.valuePlan(_Metadata(metadata!)).plan)
@@ -174,6 +175,16 @@ extension _Engine {
         for (index, type) in typeList.enumerated() { typeIndex[type.pointer] = index }
         var types: [_PacketFormat.TypeEntry] = []
         while types.count < typeList.count {
+            // Per-instance plans (generic closure contexts) are type keys of their own.
+            if let (metadata, parameters, bindings) = instance(typeList[types.count].pointer) {
+                types.append(try genericContextEntry(metadata, parameters, bindings, &packer, images) { argument in
+                    if let known = typeIndex[argument.pointer] { return known }
+                    typeIndex[argument.pointer] = typeList.count
+                    typeList.append(argument)
+                    return typeList.count - 1
+                })
+                continue
+            }
             types.append(try typeEntry(typeList[types.count], &packer, images) { argument in
                 if let known = typeIndex[argument.pointer] { return known }
                 typeIndex[argument.pointer] = typeList.count
@@ -191,6 +202,30 @@ extension _Engine {
         return _PacketFormat.assemble(images: imageEntries, rootTypeName: Self.rootTypeName(T.self), types: types,
                                       objectCount: Int(packer.object_count),
                                       body: UnsafeRawBufferPointer(start: packer.out.bytes, count: packer.out.count))
+    }
+
+    private func genericContextEntry(_ metadata: _Metadata, _ parameters: [_Metadata], _ bindings: [_Binding],
+                                     _ packer: inout hp_packer,
+                                     _ images: _ImageTable, index: (_Metadata) -> Int) throws(PackError) -> _PacketFormat.TypeEntry {
+        guard let (image, offset) = images.locate(metadata.pointer) else {
+            throw .unsupported("closure-context metadata outside every image's static data")
+        }
+        var wire: [_PacketFormat.Binding] = []
+        for binding in bindings {
+            switch binding {
+            case .parameter(let parameter):
+                wire.append(.parameter(parameter))
+            case .witness(let parameter, let descriptor):
+                guard let (protocolImage, protocolOffset) = images.locate(descriptor) else {
+                    throw .unsupported("a protocol descriptor outside every image's static data")
+                }
+                wire.append(.witness(parameter: parameter,
+                                     protocolImage: Int(hp_packer_image_slot(&packer, UInt32(protocolImage))),
+                                     protocolOffset: protocolOffset))
+            }
+        }
+        return .genericContext(image: Int(hp_packer_image_slot(&packer, UInt32(image))), offset: offset,
+                               parameters: parameters.map(index), bindings: wire)
     }
 
     /// A protocol composition as its parts: the receiver asks the runtime for the same type.
@@ -226,6 +261,10 @@ extension _Engine {
                 throw .unsupported("closure-context metadata outside every image's static data")
             }
             return .staticAddress(image: Int(hp_packer_image_slot(&packer, UInt32(image))), offset: offset)
+        }
+        if metadata.kind == _MetadataKind.heapGenericLocalVariable {
+            // Not a type: never ask for its name. The runtime makes the box for the boxed type.
+            return .genericBox(index(_Metadata(metadata.pointer.load(fromByteOffset: 16, as: UnsafeRawPointer.self))))
         }
         if let known = typeNames.withLock({ $0[metadata.pointer] }) { return known }
         if let name = _mangledTypeName(metadata.type) {

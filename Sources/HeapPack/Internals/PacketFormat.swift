@@ -34,6 +34,20 @@ enum _PacketFormat {
         /// the metatype of another entry whose own name does not resolve: byte existential
         /// metatype (1) or plain (0), varint instance type index
         case metatype = 4
+        /// a closure context of unspecialized generic code: varint image, varint offset of the
+        /// context metadata; varint p + p type indices (its generic parameters); varint n + n
+        /// bindings: byte 0 + varint parameter (that parameter's metadata), or byte 1 + varint
+        /// parameter + varint image + varint offset of a protocol descriptor (the parameter's
+        /// witness table for that protocol, looked up again)
+        case genericContext = 5
+        /// the runtime's box for a value of another entry's type (a captured `var` of generic
+        /// type, metadata kind 0x500): varint type index
+        case genericBox = 6
+    }
+
+    enum Binding {
+        case parameter(Int)
+        case witness(parameter: Int, protocolImage: Int, protocolOffset: UInt64)
     }
 
     struct ImageEntry {
@@ -47,6 +61,8 @@ enum _PacketFormat {
         case nominal(image: Int, offset: UInt64, arguments: [Int], witnessTables: [(image: Int, offset: UInt64)])
         case existential(classBound: Bool, superclass: Int?, protocols: [(image: Int, offset: UInt64)])
         case metatype(existential: Bool, instance: Int)
+        case genericContext(image: Int, offset: UInt64, parameters: [Int], bindings: [Binding])
+        case genericBox(Int)
     }
 
     struct Header {
@@ -116,6 +132,28 @@ enum _PacketFormat {
                 sections.append(TypeEntryKind.metatype.rawValue)
                 sections.append(existential ? 1 : 0)
                 appendVarint(&sections, UInt64(instance))
+            case .genericBox(let boxed):
+                sections.append(TypeEntryKind.genericBox.rawValue)
+                appendVarint(&sections, UInt64(boxed))
+            case .genericContext(let image, let offset, let parameters, let bindings):
+                sections.append(TypeEntryKind.genericContext.rawValue)
+                appendVarint(&sections, UInt64(image))
+                appendVarint(&sections, offset)
+                appendVarint(&sections, UInt64(parameters.count))
+                for parameter in parameters { appendVarint(&sections, UInt64(parameter)) }
+                appendVarint(&sections, UInt64(bindings.count))
+                for binding in bindings {
+                    switch binding {
+                    case .parameter(let index):
+                        sections.append(0)
+                        appendVarint(&sections, UInt64(index))
+                    case .witness(let parameter, let protocolImage, let protocolOffset):
+                        sections.append(1)
+                        appendVarint(&sections, UInt64(parameter))
+                        appendVarint(&sections, UInt64(protocolImage))
+                        appendVarint(&sections, protocolOffset)
+                    }
+                }
             }
         }
         let headerLength = fixedSize + sections.count
@@ -219,6 +257,29 @@ enum _PacketFormat {
                 guard existential <= 1 else { throw .malformed("bad metatype kind byte", at: reader.offset - 1) }
                 types.append(.metatype(existential: existential == 1,
                                        instance: try reader.count(atMost: typeCount - 1, what: "metatype instance")))
+            case .genericContext:
+                let image = try reader.count(atMost: imageCount - 1, what: "context image")
+                let offset = try reader.varint()
+                let parameterCount = try reader.count(atMost: 64, what: "generic parameter count")
+                var parameters: [Int] = []
+                for _ in 0..<parameterCount {
+                    parameters.append(try reader.count(atMost: typeCount - 1, what: "generic parameter"))
+                }
+                let count = try reader.count(atMost: 256, what: "binding count")
+                var bindings: [Binding] = []
+                for _ in 0..<count {
+                    switch try reader.byte() {
+                    case 0: bindings.append(.parameter(try reader.count(atMost: parameterCount - 1, what: "binding parameter")))
+                    case 1:
+                        bindings.append(.witness(parameter: try reader.count(atMost: parameterCount - 1, what: "binding parameter"),
+                                                 protocolImage: try reader.count(atMost: imageCount - 1, what: "protocol image"),
+                                                 protocolOffset: try reader.varint()))
+                    default: throw .malformed("unknown binding kind", at: reader.offset - 1)
+                    }
+                }
+                types.append(.genericContext(image: image, offset: offset, parameters: parameters, bindings: bindings))
+            case .genericBox:
+                types.append(.genericBox(try reader.count(atMost: typeCount - 1, what: "boxed type")))
             case nil: throw .malformed("unknown type-table entry kind", at: kindOffset)
             }
         }

@@ -24,6 +24,60 @@ final class _ValueLayout {
     }
 }
 
+/// One binding word of a generic closure context, described so another process can make it.
+enum _Binding {
+    /// The metadata of generic parameter `parameter`.
+    case parameter(Int)
+    /// A witness table: the conformance of generic parameter `parameter` to a protocol.
+    case witness(parameter: Int, protocolDescriptor: UnsafeRawPointer)
+}
+
+/// Where a generic closure context finds a generic parameter's metadata (capture-descriptor
+/// metadata sources, RemoteInspection's MetadataSource).
+indirect enum _MetadataSource {
+    case binding(Int)               // B<n>: binding word n
+    case referenceCapture(Int)      // R<n>: the isa of the object in capture n
+    case metadataCapture(Int)       // M<n>: the metatype value in capture n
+    case genericArgument(Int, _MetadataSource)  // G<n><source>_: generic argument n of that metadata
+
+    static func parse(_ text: String) -> _MetadataSource? {
+        var rest = Substring(text)
+        guard let source = parse(&rest), rest.isEmpty else { return nil }
+        return source
+    }
+
+    private static func parse(_ text: inout Substring) -> _MetadataSource? {
+        guard let kind = text.popFirst() else { return nil }
+        let digits = text.prefix { $0.isNumber }
+        guard let number = Int(digits) else { return nil }
+        text = text.dropFirst(digits.count)
+        switch kind {
+        case "B": return .binding(number)
+        case "R": return .referenceCapture(number)
+        case "M": return .metadataCapture(number)
+        case "G":
+            guard let inner = parse(&text), text.popFirst() == "_" else { return nil }
+            return .genericArgument(number, inner)
+        default: return nil
+        }
+    }
+
+    var capturesUsed: [Int] {
+        switch self {
+        case .binding: []
+        case .referenceCapture(let n), .metadataCapture(let n): [n]
+        case .genericArgument(_, let inner): inner.capturesUsed
+        }
+    }
+}
+
+/// The key of a generic closure context's plan: its metadata, parameters and binding words.
+struct _InstanceKey: Hashable {
+    let metadata: UnsafeRawPointer
+    let parameters: [UInt]
+    let bindings: [UInt]
+}
+
 /// What error paths need to know about a materialized plan.
 struct _PlanDescription {
     let typeName: String
@@ -37,6 +91,9 @@ struct _PlanDescription {
 final class _PlanBuilder {
     private var layouts: [UnsafeRawPointer: _ValueLayout] = [:]
     private var objectPlans: [UnsafeRawPointer: UnsafeMutablePointer<hp_plan>] = [:]
+    private var instancePlans: [_InstanceKey: UnsafeMutablePointer<hp_plan>] = [:]
+    /// For each per-instance plan: the context metadata and how to remake its bindings.
+    private(set) var instances: [UnsafeRawPointer: (metadata: _Metadata, parameters: [_Metadata], bindings: [_Binding])] = [:]
     private(set) var descriptions: [UnsafeRawPointer: _PlanDescription] = [:]
     private var allocations: [UnsafeMutableRawPointer] = []
     private let stringMetadata = _Metadata(String.self).pointer
@@ -453,7 +510,7 @@ final class _PlanBuilder {
         case _MetadataKind.heapLocalVariable:
             plan = try contextPlan(metadata)
         case _MetadataKind.heapGenericLocalVariable:
-            throw .unsupported("a generic box (from unspecialized generic code) is not supported yet")
+            plan = try genericBoxPlan(metadata)
         case _MetadataKind.errorObject:
             throw .unsupported("boxed `any Error` values are not supported yet", type: "any Error")
         case _MetadataKind.task, _MetadataKind.job:
@@ -620,6 +677,224 @@ final class _PlanBuilder {
         return plan
     }
 
+    /// GenericBoxHeapMetadata (kind 0x500): the boxed type at +16, the value after the header at
+    /// the type's alignment.
+    private func genericBoxPlan(_ metadata: _Metadata) throws(PackError) -> UnsafeMutablePointer<hp_plan> {
+        let boxed = _Metadata(metadata.pointer.load(fromByteOffset: 16, as: UnsafeRawPointer.self))
+        let value = try within("boxed \(boxed.name)") { () throws(PackError) in try layout(boxed) }
+        let offset = (16 + value.alignMask) & ~value.alignMask
+        var ops: [hp_op] = []
+        var labels: [[String]] = []
+        try append(value, at: offset, label: nil, to: &ops, labels: &labels)
+        return try makeObjectPlan(metadata: metadata, typeName: "box of \(boxed.name)", size: offset + value.size,
+                                  alignMask: max(7, value.alignMask), bodyOffset: 16, ops: ops, labels: labels)
+    }
+
+    /// The plan of one generic closure context, from what it carries: its parameters' metadata
+    /// (found through the metadata sources) and its binding words.
+    func instancePlan(_ metadata: _Metadata, object: UnsafeRawPointer) throws(PackError) -> UnsafeMutablePointer<hp_plan> {
+        let firstCapture = Int(metadata.pointer.load(fromByteOffset: 8, as: UInt32.self))
+        guard let captures = metadata.pointer.load(fromByteOffset: 16, as: UnsafeRawPointer?.self) else {
+            throw .unsupported("a generic closure context without a capture descriptor")
+        }
+        let bindingCount = Int(captures.load(fromByteOffset: 8, as: UInt32.self))
+        let words = (0..<bindingCount).map { object.load(fromByteOffset: firstCapture + 8 * $0, as: UInt.self) }
+        let sources = try parameterSources(captures)
+        // Captures that sources read (R<n>, M<n>) must lie before any capture whose type needs
+        // an unknown parameter: lay out the captures in order with the parameters known so far.
+        var parameters = [UnsafeRawPointer?](repeating: nil, count: sources.count)
+        for (index, source) in sources.enumerated() where source.capturesUsed.isEmpty {
+            parameters[index] = try evaluate(source, words: words, captureAt: { _ in nil })
+        }
+        if parameters.contains(where: { $0 == nil }) {
+            let known = parameters.compactMap { $0 }
+            let used = Set(sources.flatMap(\.capturesUsed))
+            let offsets = try captureOffsets(captures, start: firstCapture + 8 * bindingCount, parameters: known,
+                                             upTo: used.max() ?? 0, words: used)
+            for (index, source) in sources.enumerated() where parameters[index] == nil {
+                parameters[index] = try evaluate(source, words: words) { capture in
+                    capture < offsets.count ? object.load(fromByteOffset: offsets[capture], as: UnsafeRawPointer?.self) : nil
+                }
+            }
+        }
+        let resolved = parameters.compactMap { $0 }
+        guard resolved.count == sources.count else { throw .unsupported("a generic parameter could not be found") }
+        return try genericContextPlan(metadata, parameters: resolved.map(_Metadata.init), bindingWords: words)
+    }
+
+    private func evaluate(_ source: _MetadataSource, words: [UInt],
+                          captureAt: (Int) -> UnsafeRawPointer?) throws(PackError) -> UnsafeRawPointer {
+        switch source {
+        case .binding(let n):
+            guard n < words.count, let pointer = UnsafeRawPointer(bitPattern: words[n]) else {
+                throw .unsupported("a metadata source names a missing binding")
+            }
+            return pointer
+        case .referenceCapture(let n):
+            guard let object = captureAt(n) else { throw .unsupported("a metadata source names an unusable capture") }
+            return object.load(as: UnsafeRawPointer.self)
+        case .metadataCapture(let n):
+            guard let type = captureAt(n) else { throw .unsupported("a metadata source names an unusable capture") }
+            return type
+        case .genericArgument(let n, let inner):
+            let type = _Metadata(try evaluate(inner, words: words, captureAt: captureAt))
+            guard type.isNominal, let descriptor = type.descriptor, let shape = _GenericShape(descriptor: descriptor),
+                  n < shape.parameterCount, let vector = type.genericArguments else {
+                throw .unsupported("a metadata source names a generic argument that is not there")
+            }
+            return vector.load(fromByteOffset: n * 8, as: UnsafeRawPointer.self)
+        }
+    }
+
+    /// Sources by generic parameter position: `x` is τ_0_0, `q_` τ_0_1, `q<n>_` τ_0_(n+2).
+    private func parameterSources(_ captures: UnsafeRawPointer) throws(PackError) -> [_MetadataSource] {
+        let captureCount = Int(captures.load(as: UInt32.self))
+        let sourceCount = Int(captures.load(fromByteOffset: 4, as: UInt32.self))
+        var byPosition: [Int: _MetadataSource] = [:]
+        for index in 0..<sourceCount {
+            let entry = captures + 12 + 4 * captureCount + 8 * index
+            guard let parameterName = _relative(entry, 0), let sourceName = _relative(entry, 4) else {
+                throw .unsupported("a generic closure context with an unreadable metadata source")
+            }
+            let parameter = _MangledName(parameterName).plainText
+            let sourceText = _MangledName(sourceName).plainText
+            let position: Int?
+            if parameter == "x" { position = 0 } else if parameter == "q_" { position = 1 }
+            else if parameter.hasPrefix("q"), parameter.hasSuffix("_"), let n = Int(parameter.dropFirst().dropLast()) {
+                position = n + 2
+            } else { position = nil }
+            guard let position, let source = _MetadataSource.parse(sourceText) else {
+                throw .unsupported("a generic closure context whose parameter '\(parameter)' comes from "
+                                   + "'\(sourceText)' (nested generic contexts are not supported)")
+            }
+            byPosition[position] = source
+        }
+        let sources = (0..<byPosition.count).compactMap { byPosition[$0] }
+        guard sources.count == byPosition.count else {
+            throw .unsupported("a generic closure context that does not say where all its parameters come from")
+        }
+        return sources
+    }
+
+    /// Offsets of captures 0...last, resolving their types with the parameters known so far.
+    /// Captures that metadata sources read (`words`) are one word each, a reference or a
+    /// metatype, so they need no resolving; that is what makes parameters reachable through them.
+    private func captureOffsets(_ captures: UnsafeRawPointer, start: Int, parameters: [UnsafeRawPointer],
+                                upTo last: Int, words: Set<Int>) throws(PackError) -> [Int] {
+        var offsets: [Int] = []
+        var offset = start
+        for index in 0...last {
+            var size = 8, alignMask = 7
+            if !words.contains(index) {
+                guard let namePointer = _relative(captures, 12 + index * 4) else { throw .unsupported("a capture without a name") }
+                let child = try captureLayout(_MangledName(namePointer), index: index, parameters: parameters)
+                size = child.size
+                alignMask = child.alignMask
+            }
+            offset = (offset + alignMask) & ~alignMask
+            offsets.append(offset)
+            offset += size
+        }
+        return offsets
+    }
+
+    private func captureLayout(_ name: _MangledName, index: Int,
+                               parameters: [UnsafeRawPointer]) throws(PackError) -> _ValueLayout {
+        let found: UnsafeRawPointer?
+        if parameters.isEmpty {
+            found = hp_type_by_mangled_name(name.start, name.length, nil, nil)
+        } else {
+            found = parameters.map(Optional.some).withUnsafeBufferPointer {
+                hp_type_by_mangled_name_with_parameters(name.start, name.length, UInt32($0.count), $0.baseAddress)
+            }
+        }
+        if let found {
+            let captured = _Metadata(found)
+            return try within("capture \(index): \(captured.name)") { () throws(PackError) -> _ValueLayout in
+                if let storage = name.referenceStorage { return referenceLayout(storage, referent: captured) }
+                return try layout(captured)
+            }
+        }
+        if name.isSILBox {
+            return _ValueLayout(typeName: "var box", size: 8, stride: 8, alignMask: 7,
+                                ops: [hp_op(kind: HP_OP_REF.rawValue, offset: 0, aux: nil, sub: nil)], labels: [[]])
+        }
+        if let thick = name.silFunctionIsThick {
+            return _ValueLayout(typeName: "function", size: thick ? 16 : 8, stride: thick ? 16 : 8, alignMask: 7,
+                                ops: [hp_op(kind: (thick ? HP_OP_FUNC : HP_OP_STATIC).rawValue, offset: 0,
+                                            aux: nil, sub: nil)], labels: [[]])
+        }
+        throw .unsupported("capture \(index) of a generic closure has type '\(name.displayName)', which the "
+                           + "runtime cannot resolve from the context's generic parameters")
+    }
+
+    /// Specialises a generic closure context: capture types are resolved with the parameters'
+    /// metadata, laid out after the bindings, and the bindings become the prefix every new
+    /// object of this plan gets.
+    func genericContextPlan(_ metadata: _Metadata, parameters: [_Metadata],
+                            bindingWords: [UInt]) throws(PackError) -> UnsafeMutablePointer<hp_plan> {
+        let key = _InstanceKey(metadata: metadata.pointer, parameters: parameters.map { UInt(bitPattern: $0.pointer) },
+                               bindings: bindingWords)
+        if let known = instancePlans[key] { return known }
+        let firstCapture = Int(metadata.pointer.load(fromByteOffset: 8, as: UInt32.self))
+        guard let captures = metadata.pointer.load(fromByteOffset: 16, as: UnsafeRawPointer?.self) else {
+            throw .unsupported("a generic closure context without a capture descriptor")
+        }
+        let captureCount = Int(captures.load(as: UInt32.self))
+        guard Int(captures.load(fromByteOffset: 8, as: UInt32.self)) == bindingWords.count else {
+            throw .unsupported("a generic closure context with an unexpected number of bindings")
+        }
+        // Describe each binding word so that another process can make it: a parameter's
+        // metadata, or a parameter's witness table for a protocol.
+        var bindings: [_Binding] = []
+        for word in bindingWords {
+            if let parameter = parameters.firstIndex(where: { UInt(bitPattern: $0.pointer) == word }) {
+                bindings.append(.parameter(parameter))
+                continue
+            }
+            // A witness table's first word is its conformance descriptor, whose first field
+            // is a relative (possibly indirect) reference to the protocol.
+            guard let table = UnsafeRawPointer(bitPattern: word),
+                  let conformance = table.load(as: UnsafeRawPointer?.self) else {
+                throw .unsupported("a generic closure context with a binding that is neither metadata nor a witness table")
+            }
+            let relative = conformance.load(as: Int32.self)
+            var protocolDescriptor = conformance + Int(relative & ~1)
+            if relative & 1 != 0 { protocolDescriptor = protocolDescriptor.load(as: UnsafeRawPointer.self) }
+            guard let owner = parameters.firstIndex(where: {
+                hp_conformance($0.pointer, protocolDescriptor) == table
+            }) else {
+                throw .unsupported("a witness-table binding that belongs to none of the context's parameters")
+            }
+            bindings.append(.witness(parameter: owner, protocolDescriptor: protocolDescriptor))
+        }
+        var ops: [hp_op] = []
+        var labels: [[String]] = []
+        var offset = firstCapture + 8 * bindingWords.count
+        var alignMask = 7
+        for index in 0..<captureCount {
+            guard let namePointer = _relative(captures, 12 + index * 4) else {
+                throw .unsupported("capture \(index) has no type name")
+            }
+            let child = try captureLayout(_MangledName(namePointer), index: index, parameters: parameters.map(\.pointer))
+            offset = (offset + child.alignMask) & ~child.alignMask
+            try append(child, at: offset, label: "capture \(index): \(child.typeName)", to: &ops, labels: &labels)
+            offset += child.size
+            alignMask = max(alignMask, child.alignMask)
+        }
+        let plan = try makeObjectPlan(metadata: metadata, typeName: "generic closure context", size: offset,
+                                      alignMask: alignMask, bodyOffset: firstCapture + 8 * bindingWords.count,
+                                      ops: ops, labels: labels)
+        let prefix = allocate(UnsafeRawPointer?.self, count: bindingWords.count)
+        for (index, word) in bindingWords.enumerated() { prefix[index] = UnsafeRawPointer(bitPattern: word) }
+        plan.pointee.prefix_offset = UInt32(firstCapture)
+        plan.pointee.prefix_count = UInt32(bindingWords.count)
+        plan.pointee.prefix = UnsafePointer(prefix)
+        instancePlans[key] = plan
+        instances[UnsafeRawPointer(plan)] = (metadata, parameters, bindings)
+        return plan
+    }
+
     /// A non-generic struct the compiler emitted a descriptor but no metadata for (function-local
     /// types captured at -O). Non-resilient struct layout is fixed by the language: fields in
     /// declaration order, each at its alignment; so it can be computed from the field records.
@@ -675,7 +950,15 @@ final class _PlanBuilder {
         let sourceCount = Int(captures.load(fromByteOffset: 4, as: UInt32.self))
         let bindingCount = Int(captures.load(fromByteOffset: 8, as: UInt32.self))
         if sourceCount > 0 || bindingCount > 0 {
-            throw .unsupported("a closure of unspecialized generic code (it captures generic metadata) is not supported yet")
+            // The layout depends on the bindings each context carries: a template, specialised
+            // per object by instancePlan.
+            let template = allocate(hp_plan.self)
+            template.initialize(to: hp_plan())
+            template.pointee.kind = HP_PLAN_OBJECT.rawValue
+            template.pointee.metadata = metadata.pointer
+            template.pointee.per_instance = 1
+            descriptions[UnsafeRawPointer(template)] = _PlanDescription(typeName: "generic closure context", labels: [])
+            return template
         }
         var ops: [hp_op] = []
         var labels: [[String]] = []

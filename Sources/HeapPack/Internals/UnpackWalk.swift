@@ -42,12 +42,23 @@ extension _Engine {
             var metadata: [UnsafeRawPointer?] = []
             var plans: [UnsafePointer<hp_plan>?] = []
             var valuePlans: [UnsafePointer<hp_plan>?] = []
-            for resolved in try resolveTypes(header.types, imageMap, images) {
+            let resolvedTypes = try resolveTypes(header.types, imageMap, images)
+            for (position, resolved) in resolvedTypes.enumerated() {
                 metadata.append(resolved.pointer)
+                if case .genericContext(_, _, let parameterIndices, let bindings) = header.types[position] {
+                    // The same specialised plan the writer had, with this process's bindings.
+                    let parameters = parameterIndices.map { resolvedTypes[$0] }
+                    let words = try bindingWords(bindings, parameters, imageMap, images)
+                    plans.append(UnsafePointer(try genericContextPlan(resolved, parameters: parameters,
+                                                                      bindingWords: words).plan))
+                    valuePlans.append(nil)
+                    continue
+                }
                 // Types that only appear as metatype values may have no object plan; a reference
                 // to an object of such a type is refused by the shim as malformed.
                 let kind = resolved.kind
-                if kind == _MetadataKind.class || kind == _MetadataKind.heapLocalVariable,
+                if kind == _MetadataKind.class || kind == _MetadataKind.heapLocalVariable
+                    || kind == _MetadataKind.heapGenericLocalVariable,
                    let plan = try? objectPlan(resolved) {
                     plans.append(UnsafePointer(plan.plan))
                 } else {
@@ -147,6 +158,26 @@ extension _Engine {
         return map
     }
 
+    private func bindingWords(_ bindings: [_PacketFormat.Binding], _ parameters: [_Metadata], _ imageMap: [UInt32],
+                              _ images: _ImageTable) throws(PackError) -> [UInt] {
+        var words: [UInt] = []
+        for binding in bindings {
+            switch binding {
+            case .parameter(let index):
+                words.append(UInt(bitPattern: parameters[index].pointer))
+            case .witness(let parameter, let protocolImage, let protocolOffset):
+                guard parameter < parameters.count,
+                      let descriptor = images.resolve(image: Int(imageMap[protocolImage]), offset: protocolOffset, span: 8),
+                      descriptor.load(as: UInt32.self) & 0x1F == 3,
+                      let table = hp_conformance(parameters[parameter].pointer, descriptor) else {
+                    throw .malformed("a generic closure's witness-table binding cannot be found again")
+                }
+                words.append(UInt(bitPattern: table))
+            }
+        }
+        return words
+    }
+
     private func resolveTypes(_ entries: [_PacketFormat.TypeEntry], _ imageMap: [UInt32],
                               _ images: _ImageTable) throws(PackError) -> [_Metadata] {
         var resolved = [_Metadata?](repeating: nil, count: entries.count)
@@ -243,6 +274,19 @@ extension _Engine {
             }
             guard let found else { throw .malformed("the runtime made no existential type for a type-table entry") }
             return _Metadata(found)
+        case .genericBox(let boxed):
+            guard let found = hp_box_metadata(try argument(boxed).pointer) else {
+                throw .malformed("the runtime made no box for a type-table entry")
+            }
+            return _Metadata(found)
+        case .genericContext(let image, let offset, _, _):
+            guard let address = images.resolve(image: Int(imageMap[image]), offset: offset, span: 24),
+                  address.load(as: UInt.self) == _MetadataKind.heapLocalVariable,
+                  let captures = address.load(fromByteOffset: 16, as: UnsafeRawPointer?.self),
+                  images.locate(captures) != nil else {
+                throw .malformed("a type-table address is not closure-context metadata in this binary")
+            }
+            return _Metadata(address)
         case .metatype(let existential, let instance):
             let instanceType = try argument(instance)
             guard !existential || instanceType.kind == _MetadataKind.existential
