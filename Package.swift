@@ -43,9 +43,16 @@ let package = Package(
             path: "Tests/Peer",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        // Built without reflection metadata, to check that HeapPack refuses clearly there.
+        .executableTarget(
+            name: "heappack-noreflection",
+            dependencies: ["HeapPack"],
+            path: "Tests/NoReflection",
+            swiftSettings: [.swiftLanguageMode(.v6), .unsafeFlags(["-Xfrontend", "-disable-reflection-metadata"])]
+        ),
         .testTarget(
             name: "HeapPackTests",
-            dependencies: ["HeapPack", "HeapPackTestSupport", "heappack-peer"],
+            dependencies: ["HeapPack", "HeapPackTestSupport", "heappack-peer", "heappack-noreflection"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
     ]

@@ -104,6 +104,8 @@ final class _PlanBuilder {
     private let bridgeObject = hp_type_by_mangled_name("Bb", 2, nil, nil)
 
     static let maxDepth = 64
+    static let noReflectionAdvice = ": its module was built without reflection metadata "
+        + "(-disable-reflection-metadata or -reflection-metadata-for-debugger-only); rebuild it without that flag"
 
     deinit {
         for allocation in allocations { allocation.deallocate() }
@@ -335,8 +337,8 @@ final class _PlanBuilder {
         let vectorOffset = Int(descriptor.load(fromByteOffset: 24, as: UInt32.self))
         if fieldCount == 0 { return trivial(metadata) }
         guard let records = _fieldRecords(of: descriptor), records.count == fieldCount else {
-            throw .unsupported("the struct has no reflection metadata (was it built with -disable-reflection-metadata, "
-                               + "or imported from C?)", type: metadata.name)
+            throw .unsupported("the struct has no reflection metadata (imported from C?)" + Self.noReflectionAdvice,
+                               type: metadata.name)
         }
         var ops: [hp_op] = []
         var labels: [[String]] = []
@@ -407,7 +409,7 @@ final class _PlanBuilder {
         let emptyCount = Int(descriptor.load(fromByteOffset: 24, as: UInt32.self))
         if payloadCount == 0 { return trivial(metadata) }
         guard let records = _fieldRecords(of: descriptor), records.count == payloadCount + emptyCount else {
-            throw .unsupported("the enum has no reflection metadata", type: metadata.name)
+            throw .unsupported("the enum has no reflection metadata" + Self.noReflectionAdvice, type: metadata.name)
         }
         // Field records list payload cases first, in tag order (verified on 6.3.1).
         var payloads: [_ValueLayout] = []
@@ -620,7 +622,7 @@ final class _PlanBuilder {
             if fieldCount == 0 { continue }
             let vectorOffset = Int(descriptor.load(fromByteOffset: 40, as: UInt32.self))
             guard let records = _fieldRecords(of: descriptor), records.count == fieldCount else {
-                throw .unsupported("the class has no reflection metadata (built with -disable-reflection-metadata?)",
+                throw .unsupported("the class has no reflection metadata" + Self.noReflectionAdvice,
                                    type: ancestor.name)
             }
             var vector = metadata.pointer + vectorOffset * 8
@@ -942,9 +944,7 @@ final class _PlanBuilder {
     private func contextPlan(_ metadata: _Metadata) throws(PackError) -> UnsafeMutablePointer<hp_plan> {
         let firstCapture = Int(metadata.pointer.load(fromByteOffset: 8, as: UInt32.self))
         guard let captures = metadata.pointer.load(fromByteOffset: 16, as: UnsafeRawPointer?.self) else {
-            throw .unsupported("the closure context has no capture descriptor: the binary was built without "
-                               + "reflection metadata (-disable-reflection-metadata or "
-                               + "-reflection-metadata-for-debugger-only); rebuild without that flag")
+            throw .unsupported("the closure context has no capture descriptor" + Self.noReflectionAdvice)
         }
         let captureCount = Int(captures.load(as: UInt32.self))
         let sourceCount = Int(captures.load(fromByteOffset: 4, as: UInt32.self))
