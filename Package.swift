@@ -9,6 +9,10 @@ let package = Package(
         .library(name: "HeapPack", targets: ["HeapPack"]),
         .executable(name: "heappack-demo", targets: ["heappack-demo"]),
     ],
+    dependencies: [
+        // Property tests: seeds, case counts and reproducible failure reports.
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+    ],
     targets: [
         .target(
             name: "CHeapPack",
@@ -52,7 +56,8 @@ let package = Package(
         ),
         .testTarget(
             name: "HeapPackTests",
-            dependencies: ["HeapPack", "HeapPackTestSupport", "heappack-peer", "heappack-noreflection"],
+            dependencies: ["HeapPack", "HeapPackTestSupport", "heappack-peer", "heappack-noreflection",
+                           .product(name: "PropertyBased", package: "swift-property-based")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
     ]

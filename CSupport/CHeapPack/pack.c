@@ -49,7 +49,7 @@ static hp_status type_index(hp_packer *p, const void *metadata, uint32_t *index_
     return HP_OK;
 }
 
-static hp_status put_ref(hp_packer *p, uintptr_t object, const hp_plan *plan, uint32_t op) {
+static hp_status put_ref(hp_packer *p, uintptr_t object, const hp_plan *plan, uint32_t op, const hp_plan *box_plan) {
     if (object == 0) return hp_put_varint(&p->out, HP_REF_NULL);
     uint32_t index;
     if (hp_map_find(&p->object_index, object, &index)) {
@@ -62,7 +62,7 @@ static hp_status put_ref(hp_packer *p, uintptr_t object, const hp_plan *plan, ui
     uint32_t type;
     hp_status s = type_index(p, metadata, &type);
     if (s != HP_OK) return s;
-    const hp_plan *object_plan = p->type_plans[type];
+    const hp_plan *object_plan = box_plan ? box_plan : p->type_plans[type];
     if (!object_plan) {
         // Ask before recording the object, so a refusal names the slot that led here. No
         // object: this is the plan (or template) of the type.
@@ -70,7 +70,7 @@ static hp_status put_ref(hp_packer *p, uintptr_t object, const hp_plan *plan, ui
         if (!object_plan) return fail_at(p, HP_ERR_PLAN, plan, op, (uintptr_t)metadata);
         p->type_plans[type] = object_plan;
     }
-    if (object_plan->per_instance) {
+    if (!box_plan && object_plan->per_instance) {
         // A generic closure context: its layout depends on the bindings it carries, so the
         // plan made for them is the type-table key.
         object_plan = p->plan_for(p->context, metadata, (const void *)object);
@@ -177,7 +177,7 @@ static hp_status put_existential(hp_packer *p, const uint8_t *at, const hp_plan 
     case HP_CONTAINER_CLASS:
         if (word && !witnesses_match(e, *(const void *const *)word, at + 8))
             return fail_at(p, HP_ERR_UNSUPPORTED, plan, index, word);
-        return put_ref(p, word, plan, index);
+        return put_ref(p, word, plan, index, NULL);
     case HP_CONTAINER_METATYPE: {
         type = (const void *)word;
         if (!witnesses_match(e, type, at + 8)) return fail_at(p, HP_ERR_UNSUPPORTED, plan, index, word);
@@ -252,7 +252,7 @@ static hp_status put_fields(hp_packer *p, const uint8_t *base, const hp_plan *pl
         memcpy(&word, at, 8);
         switch ((hp_op_kind)op->kind) {
         case HP_OP_REF:
-            s = put_ref(p, word, plan, i);
+            s = put_ref(p, word, plan, i, op->sub);
             position = op->offset + 8;
             break;
         case HP_OP_FUNC: {
@@ -260,7 +260,7 @@ static hp_status put_fields(hp_packer *p, const uint8_t *base, const hp_plan *pl
             if (s != HP_OK) return fail_at(p, s, plan, i, word);
             uintptr_t context;
             memcpy(&context, at + 8, 8);
-            s = put_ref(p, context, plan, i);
+            s = put_ref(p, context, plan, i, NULL);
             position = op->offset + 16;
             break;
         }

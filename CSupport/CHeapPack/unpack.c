@@ -34,7 +34,8 @@ static hp_status get_static(hp_unpacker *u, uintptr_t *out) {
     return HP_OK;
 }
 
-static hp_status add_object(hp_unpacker *u, const hp_plan *plan, uint64_t count, void **object_out) {
+static hp_status add_object(hp_unpacker *u, const hp_plan *plan, const void *metadata, uint64_t count,
+                            void **object_out) {
     if (u->object_count >= u->max_objects) return HP_ERR_LIMIT;
     uint32_t n = u->object_count;
     if (n == u->object_capacity) {
@@ -52,7 +53,7 @@ static hp_status add_object(hp_unpacker *u, const hp_plan *plan, uint64_t count,
     if (u->building) {
         uint64_t size = plan->size;
         if (plan->has_tail) size = plan->tail_offset + count * plan->element->stride;
-        object = hp_alloc_object(plan->metadata, (size_t)size, plan->align_mask);
+        object = hp_alloc_object(metadata, (size_t)size, plan->align_mask);
         if (plan->prefix_count)
             memcpy((uint8_t *)object + plan->prefix_offset, plan->prefix, (size_t)plan->prefix_count * 8);
         if (plan->has_tail) {
@@ -82,7 +83,8 @@ static uint64_t object_extent(const hp_unpacker *u, uint64_t last_ref) {
     return plan->tail_offset + u->object_counts[last_ref - 1] * plan->element->stride;
 }
 
-static hp_status get_ref(hp_unpacker *u, uint8_t *at, const void *expected, const void **metadata_out) {
+static hp_status get_ref(hp_unpacker *u, uint8_t *at, const void *expected, const void **metadata_out,
+                         const hp_plan *box_plan) {
     const void *metadata = NULL;
     uint64_t code;
     NEED(hp_get_varint(&u->cursor, u->end, &code));
@@ -95,8 +97,14 @@ static hp_status get_ref(hp_unpacker *u, uint8_t *at, const void *expected, cons
         NEED(hp_get_varint(&u->cursor, u->end, &type));
         NEED(type < u->type_count);
         const hp_plan *plan = u->type_plans[type];
+        if (box_plan) {
+            // A box: the slot says what it holds; its (shared) metadata must be a box's.
+            uintptr_t kind = *(const uintptr_t *)u->types[type];
+            NEED(kind == 0x400 || kind == 0x500);
+            plan = box_plan;
+        }
         NEED(plan != NULL && plan->kind == HP_PLAN_OBJECT && !plan->per_instance);
-        if (expected && !is_kind_of(plan->metadata, expected)) return HP_ERR_TYPE_MISMATCH;
+        if (expected && !is_kind_of(u->types[type], expected)) return HP_ERR_TYPE_MISMATCH;
         if (plan->has_tail) {
             NEED(hp_get_varint(&u->cursor, u->end, &count));
             size_t remaining = (size_t)(u->end - u->cursor);
@@ -110,9 +118,9 @@ static hp_status get_ref(hp_unpacker *u, uint8_t *at, const void *expected, cons
             }
             NEED(count <= (UINT64_MAX - plan->tail_offset) / (element->stride ? element->stride : 1));
         }
-        hp_status s = add_object(u, plan, count, &object);
+        hp_status s = add_object(u, plan, u->types[type], count, &object);
         if (s != HP_OK) return s;
-        metadata = plan->metadata;
+        metadata = u->types[type];
         u->last_ref = u->object_count;
     } else if (code == HP_REF_STATIC) {
         uintptr_t address;
@@ -130,6 +138,12 @@ static hp_status get_ref(hp_unpacker *u, uint8_t *at, const void *expected, cons
         if (expected && !is_kind_of(u->object_plans[index]->metadata, expected)) return HP_ERR_TYPE_MISMATCH;
         object = u->objects[index];
         metadata = u->object_plans[index]->metadata;
+        // A box met again must have the same shape. The same box can be reached as a closure's
+        // context (planned from its metadata) and as a captured var (planned from the slot).
+        if (box_plan) {
+            const hp_plan *first = u->object_plans[index];
+            NEED(!first->has_tail && first->size == box_plan->size && first->body_offset == box_plan->body_offset);
+        }
         u->last_ref = index + 1;
         if (u->building) {
             NEED(u->extra_refs[index] < UINT32_MAX);
@@ -206,7 +220,7 @@ static hp_status put_witnesses(hp_unpacker *u, uint8_t *tables, const hp_existen
 static hp_status get_existential(hp_unpacker *u, uint8_t *at, const hp_existential *e) {
     if (e->container == HP_CONTAINER_CLASS) {
         const void *type = NULL;
-        hp_status s = get_ref(u, at, NULL, &type);
+        hp_status s = get_ref(u, at, NULL, &type, NULL);
         if (s != HP_OK) return s;
         NEED(type != NULL);
         return put_witnesses(u, at ? at + 8 : NULL, e, type);
@@ -297,13 +311,13 @@ static hp_status get_fields(hp_unpacker *u, uint8_t *base, const hp_plan *plan, 
         uintptr_t word;
         switch ((hp_op_kind)op->kind) {
         case HP_OP_REF:
-            s = get_ref(u, at, op->aux, NULL);
+            s = get_ref(u, at, op->aux, NULL, op->sub);
             position = op->offset + 8;
             break;
         case HP_OP_FUNC:
             s = get_static(u, &word);
             if (s == HP_OK && u->building) memcpy(at, &word, 8);
-            if (s == HP_OK) s = get_ref(u, at ? at + 8 : NULL, NULL, NULL);
+            if (s == HP_OK) s = get_ref(u, at ? at + 8 : NULL, NULL, NULL, NULL);
             position = op->offset + 16;
             break;
         case HP_OP_STATIC:

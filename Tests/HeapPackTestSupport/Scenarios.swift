@@ -7,7 +7,7 @@ import Glibc
 public enum Scenarios {
     public static let all: [Scenario] = [
         closureWithMixedCaptures, linkedList, arrayOfClosures, indirectEnum, sharedVar, strings,
-        structGraph, throwingClosure, cFunctionPointer, metatypes, asyncClosure, hashedCollections, existentials, libraryTypes, weakAndUnowned, errorsAndMetatypes, foundationValues, genericClosures,
+        structGraph, throwingClosure, cFunctionPointer, metatypes, asyncClosure, hashedCollections, existentials, libraryTypes, weakAndUnowned, errorsAndMetatypes, foundationValues, genericClosures, randomValues,
     ]
 
     public static func named(_ name: String) -> Scenario? { all.first { $0.name == name } }
@@ -196,6 +196,24 @@ public enum Scenarios {
             return "\(jobs.checks.map { String($0()) }.joined(separator: " "))|\(jobs.sizer())|\(jobs.reader())|"
                 + "\(jobs.accumulator.read())"
         })
+
+    /// 300 random nested values (fixed seeds): the reader's rendering of its copies must match
+    /// the writer's rendering of the originals.
+    public static let randomValues = Scenario.make(
+        "random-values", expected: digest(of: RandomBatch(seeds: randomSeeds)),
+        { RandomBatch(seeds: randomSeeds) }, call: { batch in digest(of: batch) })
+
+    static let randomSeeds: [UInt64] = (0..<300).map { UInt64($0) &* 0x9E37_79B9_7F4A_7C15 }
+
+    /// FNV-1a over the renderings.
+    static func digest(of batch: RandomBatch) -> String {
+        var describer = Describer()
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for value in batch.values {
+            for byte in describer.describe(value.tree).utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+        }
+        return "\(batch.values.count) values, digest \(String(hash, radix: 16))"
+    }
 
     /// Kept alive by this process only: weak references to it do not make it travel.
     nonisolated(unsafe) public static let strayAnchor = Person(name: "stray")  // never mutated

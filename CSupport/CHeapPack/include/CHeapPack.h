@@ -97,7 +97,9 @@ bool hp_image_table_resolve(const hp_image_table *table, uint32_t image, uint64_
 /// What the walker does at one offset of a value. Bytes not covered by an op are trivial
 /// and travel verbatim.
 typedef enum hp_op_kind {
-    HP_OP_REF = 1,      ///< 8 bytes: strong reference to a heap object, or null. aux: required class metadata or NULL
+    HP_OP_REF = 1,      ///< 8 bytes: strong reference to a heap object, or null. aux: required class metadata or
+                        ///< NULL; sub: the object plan to use (boxes: their metadata is shared by layout, so
+                        ///< the slot's type, not the box's capture descriptor, says what they hold)
     HP_OP_FUNC,         ///< 16 bytes: thick function {code pointer, context reference or null}
     HP_OP_STATIC,       ///< 8 bytes: pointer into an image's file-backed bytes (thin function, witness table), or null
     HP_OP_RAW_POINTER,  ///< 8 bytes: a raw pointer; travels only if null or static, else HP_ERR_POINTER_NOT_STATIC

@@ -121,6 +121,7 @@ final class _PlanBuilder {
         let made = try makeLayout(metadata, depth: depth + 1)
         made.boxedInExistential = metadata.isBoxedInExistential
         layouts[metadata.pointer] = made
+        if boxesInProgress > 0 { journal.append(.layout(metadata.pointer)) }
         return made
     }
 
@@ -414,14 +415,15 @@ final class _PlanBuilder {
         // Field records list payload cases first, in tag order (verified on 6.3.1).
         var payloads: [_ValueLayout] = []
         for record in records.prefix(payloadCount) {
-            if record.isIndirectCase {
-                payloads.append(_ValueLayout(typeName: "indirect payload", size: 8, stride: 8, alignMask: 7,
-                                             ops: [hp_op(kind: HP_OP_REF.rawValue, offset: 0, aux: nil, sub: nil)],
-                                             labels: [["box"]]))
-                continue
-            }
             guard let typeName = record.typeName else {
                 throw .unsupported("case .\(record.name) has no payload type name", type: metadata.name)
+            }
+            if record.isIndirectCase {
+                // The payload lives in a box; plan the box from the payload type (see boxPlan).
+                let payload = try resolve(typeName, context: descriptor, arguments: metadata.pointer + 16,
+                                          owner: metadata.name, what: "case .\(record.name)")
+                payloads.append(try boxReference(to: payload, label: "box", depth: depth))
+                continue
             }
             payloads.append(try within("case .\(record.name)") { () throws(PackError) in
                 try fieldLayout(typeName, context: descriptor, arguments: metadata.pointer + 16,
@@ -524,7 +526,7 @@ final class _PlanBuilder {
         return plan
     }
 
-    private func makeObjectPlan(metadata: _Metadata, typeName: String, size: Int, alignMask: Int, bodyOffset: Int,
+    private func makeObjectPlan(metadata: _Metadata?, typeName: String, size: Int, alignMask: Int, bodyOffset: Int,
                                 ops: [hp_op], labels: [[String]]) throws(PackError) -> UnsafeMutablePointer<hp_plan> {
         let order = ops.indices.sorted { ops[$0].offset < ops[$1].offset }
         var end = bodyOffset
@@ -547,7 +549,7 @@ final class _PlanBuilder {
         plan.pointee.align_mask = UInt32(alignMask)
         plan.pointee.op_count = UInt32(sortedOps.count)
         plan.pointee.ops = UnsafePointer(buffer)
-        plan.pointee.metadata = metadata.pointer
+        plan.pointee.metadata = metadata?.pointer
         plan.pointee.body_offset = UInt32(bodyOffset)
         descriptions[UnsafeRawPointer(plan)] = _PlanDescription(typeName: typeName, labels: order.map { labels[$0] })
         return plan
@@ -677,6 +679,87 @@ final class _PlanBuilder {
         plan.pointee.count_offset = 16
         plan.pointee.element = UnsafePointer(elementPlan)
         return plan
+    }
+
+    /// IRGen shares box metadata between payload types of one box layout (all boxes of a
+    /// single refcounted pointer share one; POD boxes share by size and alignment), and the
+    /// shared capture descriptor names whichever type came first. So a box is planned from the
+    /// type of the slot that refers to it: the value after the header, at its alignment. The
+    /// box's metadata only serves to allocate it.
+    private var boxPlans: [UnsafeRawPointer: UnsafeMutablePointer<hp_plan>] = [:]
+
+    /// What was memoised, in order, so a failed box plan can be rolled back.
+    private enum JournalEntry { case layout(UnsafeRawPointer), box(UnsafeRawPointer) }
+    private var journal: [JournalEntry] = []
+    private var boxesInProgress = 0
+
+    /// Recursive indirect enums reach their own box again while it is being planned: the box
+    /// plan is registered as an empty shell first (the recursion stops there) and filled after.
+    /// If planning fails, everything memoised meanwhile is rolled back, so that no cached
+    /// layout keeps pointing at a shell that was never filled.
+    private func boxReference(to payload: _Metadata, label: String, depth: Int) throws(PackError) -> _ValueLayout {
+        let plan: UnsafeMutablePointer<hp_plan>
+        if let known = boxPlans[payload.pointer] {
+            plan = known
+        } else {
+            plan = allocate(hp_plan.self)
+            plan.initialize(to: hp_plan())
+            let mark = journal.count
+            boxPlans[payload.pointer] = plan
+            journal.append(.box(payload.pointer))
+            boxesInProgress += 1
+            defer {
+                boxesInProgress -= 1
+                if boxesInProgress == 0 { journal.removeAll(keepingCapacity: true) }
+            }
+            do throws(PackError) {
+                let value = try within("box of \(payload.name)") { () throws(PackError) in try layout(payload, depth: depth) }
+                let offset = (16 + value.alignMask) & ~value.alignMask
+                var ops: [hp_op] = []
+                var labels: [[String]] = []
+                try append(value, at: offset, label: nil, to: &ops, labels: &labels)
+                let filled = try makeObjectPlan(metadata: nil, typeName: "box of \(payload.name)", size: offset + value.size,
+                                                alignMask: max(7, value.alignMask), bodyOffset: 16, ops: ops, labels: labels)
+                plan.pointee = filled.pointee
+                descriptions[UnsafeRawPointer(plan)] = descriptions[UnsafeRawPointer(filled)]
+            } catch {
+                for entry in journal[mark...] {
+                    switch entry {
+                    case .layout(let key): layouts[key] = nil
+                    case .box(let key): boxPlans[key] = nil
+                    }
+                }
+                journal.removeSubrange(mark...)
+                throw error
+            }
+        }
+        return _ValueLayout(typeName: "box of \(payload.name)", size: 8, stride: 8, alignMask: 7,
+                            ops: [hp_op(kind: HP_OP_REF.rawValue, offset: 0, aux: nil, sub: UnsafePointer(plan))],
+                            labels: [[label]])
+    }
+
+    /// A captured `var`: `<T>z_Xx` names a box of T. A box with a generic layout (`...XX`) has
+    /// runtime-made metadata per boxed type (kind 0x500), which is reliable: no override.
+    private func varBoxReference(_ name: _MangledName, parameters: [UnsafeRawPointer]) throws(PackError) -> _ValueLayout {
+        let text = name.plainText
+        if text.hasSuffix("XX") {
+            return _ValueLayout(typeName: "generic var box", size: 8, stride: 8, alignMask: 7,
+                                ops: [hp_op(kind: HP_OP_REF.rawValue, offset: 0, aux: nil, sub: nil)], labels: [[]])
+        }
+        let suffix = text.hasSuffix("z_Xx") ? 4 : 3
+        let boxedLength = name.length - suffix
+        let found: UnsafeRawPointer?
+        if parameters.isEmpty {
+            found = hp_type_by_mangled_name(name.start, boxedLength, nil, nil)
+        } else {
+            found = parameters.map(Optional.some).withUnsafeBufferPointer {
+                hp_type_by_mangled_name_with_parameters(name.start, boxedLength, UInt32($0.count), $0.baseAddress)
+            }
+        }
+        guard boxedLength > 0, let found else {
+            throw .unsupported("a captured var whose box type '\(text)' does not resolve")
+        }
+        return try boxReference(to: _Metadata(found), label: "var", depth: 0)
     }
 
     /// GenericBoxHeapMetadata (kind 0x500): the boxed type at +16, the value after the header at
@@ -817,10 +900,7 @@ final class _PlanBuilder {
                 return try layout(captured)
             }
         }
-        if name.isSILBox {
-            return _ValueLayout(typeName: "var box", size: 8, stride: 8, alignMask: 7,
-                                ops: [hp_op(kind: HP_OP_REF.rawValue, offset: 0, aux: nil, sub: nil)], labels: [[]])
-        }
+        if name.isSILBox { return try varBoxReference(name, parameters: parameters) }
         if let thick = name.silFunctionIsThick {
             return _ValueLayout(typeName: "function", size: thick ? 16 : 8, stride: thick ? 16 : 8, alignMask: 7,
                                 ops: [hp_op(kind: (thick ? HP_OP_FUNC : HP_OP_STATIC).rawValue, offset: 0,
@@ -982,9 +1062,8 @@ final class _PlanBuilder {
                 child = local
                 label = "capture \(index): \(local.typeName)"
             } else if name.isSILBox {
-                child = _ValueLayout(typeName: "var box", size: 8, stride: 8, alignMask: 7,
-                                     ops: [hp_op(kind: HP_OP_REF.rawValue, offset: 0, aux: nil, sub: nil)], labels: [[]])
-                label = "capture \(index): var box"
+                child = try varBoxReference(name, parameters: [])
+                label = "capture \(index): \(child.typeName)"
             } else if let thick = name.silFunctionIsThick {
                 child = _ValueLayout(typeName: "function", size: thick ? 16 : 8, stride: thick ? 16 : 8, alignMask: 7,
                                      ops: [hp_op(kind: (thick ? HP_OP_FUNC : HP_OP_STATIC).rawValue, offset: 0,
