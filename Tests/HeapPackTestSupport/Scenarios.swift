@@ -99,9 +99,16 @@ public enum Scenarios {
         call: { String($0.function($0.argument)) })
 
     public static let metatypes = Scenario.make(
-        "metatypes", expected: "Int,String,ListNode",
-        { () -> [Any.Type] in [Int.self, String.self, ListNode.self] },
-        call: { $0.map { _typeName($0, qualified: false) }.joined(separator: ",") })
+        "metatypes", expected: "Int,String,ListNode|Int|Account|Person",
+        { () -> Metatypes in
+            Metatypes(any: [Int.self, String.self, ListNode.self], thin: Int.self, thick: Account.self,
+                      classes: [Person.self])
+        },
+        call: { value in
+            value.any.map { _typeName($0, qualified: false) }.joined(separator: ",") + "|"
+                + _typeName(value.thin, qualified: false) + "|" + _typeName(value.thick, qualified: false) + "|"
+                + value.classes.map { _typeName($0, qualified: false) }.joined(separator: ",")
+        })
 
     /// Hash seeds differ per process: lookups only work because the reader rebuilds the tables.
     public static let hashedCollections = Scenario.make(
@@ -127,23 +134,27 @@ public enum Scenarios {
     /// Witness tables are found again by the reader, including the run-time-made one of
     /// `[Int]: Hashable`; a large value sits in an existential box.
     public static let existentials = Scenario.make(
-        "existentials", expected: "42|text beyond the small-string limit|[1, 2, 3]|6|true",
-        { () -> [Any] in
+        "existentials", expected: "42|text beyond the small-string limit|[1, 2, 3]|6|true|ledger:6|6|3",
+        { () -> Existentials in
             let shared = Account(balance: 6)
-            return [42, "text beyond the small-string limit", [1, 2, 3] as any Hashable,
-                    LargeValue(a: 1, b: 2, c: 3, d: 0), shared, shared]
-        }, call: { values in
+            return Existentials(
+                values: [42, "text beyond the small-string limit", [1, 2, 3] as any Hashable,
+                         LargeValue(a: 1, b: 2, c: 3, d: 0), shared, shared],
+                owner: shared, composed: Three())
+        }, call: { value in
+            let values = value.values
             let large = values[3] as? LargeValue
             let same = (values[4] as AnyObject) === (values[5] as AnyObject)
             return "\(values[0] as? Int ?? -1)|\(values[1] as? String ?? "?")|"
                 + "\((values[2] as? any Hashable).map { "\($0)" } ?? "?")|"
-                + "\(large.map { $0.a + $0.b + $0.c + $0.d } ?? -1)|\(same)"
+                + "\(large.map { $0.a + $0.b + $0.c + $0.d } ?? -1)|\(same)|\(value.owner.describe())|"
+                + "\((value.owner as AnyObject) === (values[4] as AnyObject) ? 6 : -1)|\(type(of: value.composed).count)"
         })
 
     /// Standard-library types made of known parts, ArraySlice's interior pointer among them.
     public static let libraryTypes = Scenario.make(
         "library-types",
-        expected: "[\"b\", \"c\"]|3|-5..<5|ok 6|SIMD4<Float>(1.0, 2.0, 3.0, 4.0)|-9223372036854775808000|3.25 seconds|of t|👩‍💻|static|11",
+        expected: "[\"b\", \"c\"]|3|-5..<5|ok 6|SIMD4<Float>(1.0, 2.0, 3.0, 4.0)|-9223372036854775808000|3.25 seconds|of t|👩‍💻|static|11|0.5...1.5|19342813113834066794250495",
         { () -> LibraryValues in
             var total = 0
             let line = "a line of text from which a substring is taken"
@@ -151,12 +162,12 @@ public enum Scenarios {
                 slice: ["a", "b", "c", "d"][1...2], contiguous: [1, 2, 3], range: -5..<5, result: .success([1, 2, 3]),
                 vector: SIMD4(1, 2, 3, 4), wide: Int128(Int64.min) * 1000, duration: .seconds(3) + .milliseconds(250),
                 substring: line.dropFirst(7).prefix(4), character: "👩‍💻", text: "static",
-                counter: ({ total += $0 }, { total }))
+                counter: ({ total += $0 }, { total }), closed: 0.5...1.5, unsignedWide: UInt128(UInt64.max) << 20 | 0xFF)
         }, call: { v in
             v.counter.0(5); v.counter.0(6)
             let sum = (try? v.result.get())?.reduce(0, +) ?? -1
             return "\(Array(v.slice))|\(v.contiguous.count)|\(v.range)|ok \(sum)|\(v.vector)|\(v.wide)|\(v.duration)|"
-                + "\(v.substring)|\(v.character)|\(v.text)|\(v.counter.1())"
+                + "\(v.substring)|\(v.character)|\(v.text)|\(v.counter.1())|\(v.closed)|\(v.unsignedWide)"
         })
 
     /// `any Error` boxes are rebuilt with swift_allocError; protocol metatypes find their
@@ -407,6 +418,18 @@ public struct ErrorsAndKinds {
     public var kinds: [any Counted.Type]
 }
 
+/// Metatypes as values inside a struct: `Int.Type` is thin (no bytes), a class metatype is a
+/// metadata pointer, `Any.Type` and `AnyClass` are existential metatypes.
+public struct Metatypes {
+    public var any: [Any.Type]
+    public var thin: Int.Type
+    public var thick: Account.Type
+    public var classes: [AnyClass]
+    public init(any: [Any.Type], thin: Int.Type, thick: Account.Type, classes: [AnyClass]) {
+        self.any = any; self.thin = thin; self.thick = thick; self.classes = classes
+    }
+}
+
 public final class Person {
     public let name: String
     public weak var parent: Person?
@@ -433,6 +456,19 @@ public struct LibraryValues {
     public var character: Character
     public var text: StaticString
     public var counter: ((Int) -> Void, () -> Int)
+    public var closed: ClosedRange<Double>
+    public var unsignedWide: UInt128
+}
+
+/// A class-bound protocol and a composition, for existentials that are not `Any`.
+public protocol Ledger: AnyObject { func describe() -> String }
+extension Account: Ledger { public func describe() -> String { "ledger:\(balance)" } }
+extension Three: CustomStringConvertible { public var description: String { "three" } }
+
+public struct Existentials {
+    public var values: [Any]
+    public var owner: any Ledger
+    public var composed: any Counted & CustomStringConvertible
 }
 
 /// 32 bytes: too large for an existential's inline buffer.

@@ -1,4 +1,5 @@
 import HeapPack
+import HeapPackTestSupport
 import Testing
 
 // Library types that are built from the parts HeapPack already knows (structs, enums, array
@@ -98,4 +99,12 @@ private enum SmallError: Error, Equatable { case bad(String) }
     #expect(error?.code == .unsupported)
     #expect(error?.path.hasPrefix("root: Array<") == true)
     #expect(error?.typeName?.contains("KeyPath") == true, "\(String(describing: error))")
+}
+
+@Test func metatypesInsideStructs() throws {
+    let value = Metatypes(any: [Int.self, [String].self], thin: Int.self, thick: Account.self, classes: [Person.self])
+    let copy = try unpack(try pack(value), as: Metatypes.self)
+    #expect(copy.any.count == 2 && copy.any[1] == [String].self)
+    #expect(copy.thick == Account.self)
+    #expect(ObjectIdentifier(copy.classes[0]) == ObjectIdentifier(Person.self))
 }

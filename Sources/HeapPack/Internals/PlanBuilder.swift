@@ -119,6 +119,7 @@ final class _PlanBuilder {
             throw .unsupported("the type nests more than \(Self.maxDepth) levels deep", type: metadata.name)
         }
         let made = try makeLayout(metadata, depth: depth + 1)
+        try Self.validate(made)
         made.boxedInExistential = metadata.isBoxedInExistential
         layouts[metadata.pointer] = made
         if boxesInProgress > 0 { journal.append(.layout(metadata.pointer)) }
@@ -266,6 +267,38 @@ final class _PlanBuilder {
         }
     }
 
+    /// A metatype's runtime metadata describes the thick representation (a metadata pointer),
+    /// but a stored metatype of a concrete non-class type is thin: no bytes at all (TypeLowering).
+    /// Generic `T.Type` storage stays thick. Without field offsets (captures), the type rule
+    /// alone decides.
+    private func stored(_ child: _ValueLayout, type: _Metadata, thin fieldIsThin: Bool? = nil) -> _ValueLayout {
+        guard type.kind == _MetadataKind.metatype, child.size > 0 else { return child }
+        let instance = _Metadata(type.pointer.load(fromByteOffset: 8, as: UnsafeRawPointer.self))
+        let mayBeThin = instance.kind != _MetadataKind.class && instance.kind != _MetadataKind.foreignClass
+        let thin = mayBeThin && (fieldIsThin ?? true)
+        return thin ? _ValueLayout(typeName: child.typeName, size: 0, stride: 1, alignMask: 0) : child
+    }
+
+    /// Places fields, making thin the metatype fields that have no bytes: those with less room
+    /// than a pointer before the next field, and those sharing their offset with a field that
+    /// has bytes (zero-size fields get offset 0, wherever they are declared).
+    private func placeFields(_ children: [_ValueLayout], types: [_Metadata?], offsets: [Int], size: Int,
+                             labels fieldLabels: [String], into ops: inout [hp_op],
+                             labels: inout [[String]]) throws(PackError) {
+        for index in children.indices {
+            var child = children[index]
+            if let type = types[index], type.kind == _MetadataKind.metatype {
+                let offset = offsets[index]
+                let next = offsets.filter { $0 > offset }.min() ?? size
+                let sharesWithData = offsets.indices.contains {
+                    $0 != index && offsets[$0] == offset && children[$0].size > 0 && types[$0]?.kind != _MetadataKind.metatype
+                }
+                child = stored(child, type: type, thin: next - offset < child.size || sharesWithData)
+            }
+            try append(child, at: offsets[index], label: fieldLabels[index], to: &ops, labels: &labels)
+        }
+    }
+
     /// Appends a child layout's ops at `offset`, prefixing each op's path with `label`.
     private func append(_ child: _ValueLayout, at offset: Int, label: String?,
                         to ops: inout [hp_op], labels: inout [[String]]) throws(PackError) {
@@ -343,18 +376,22 @@ final class _PlanBuilder {
         }
         var ops: [hp_op] = []
         var labels: [[String]] = []
-        let offsets = metadata.pointer + vectorOffset * 8
-        for (index, record) in records.enumerated() {
+        let vector = metadata.pointer + vectorOffset * 8
+        let offsets = (0..<fieldCount).map { Int(vector.load(fromByteOffset: $0 * 4, as: UInt32.self)) }
+        var children: [_ValueLayout] = []
+        var types: [_Metadata?] = []
+        for record in records {
             guard let typeName = record.typeName else {
                 throw .unsupported("field .\(record.name) has no type name", type: metadata.name)
             }
-            let child = try within("." + record.name) { () throws(PackError) in
+            children.append(try within("." + record.name) { () throws(PackError) -> _ValueLayout in
                 try fieldLayout(typeName, context: descriptor, arguments: metadata.pointer + 16,
                                 owner: metadata.name, what: "field .\(record.name)", depth: depth)
-            }
-            let offset = Int(offsets.load(fromByteOffset: index * 4, as: UInt32.self))
-            try append(child, at: offset, label: "." + record.name, to: &ops, labels: &labels)
+            })
+            types.append(try? resolve(typeName, context: descriptor, arguments: metadata.pointer + 16, owner: "", what: ""))
         }
+        try placeFields(children, types: types, offsets: offsets, size: metadata.size,
+                        labels: records.map { "." + $0.name }, into: &ops, labels: &labels)
         if metadata.name.hasPrefix("Swift._SliceBuffer<") { try pointIntoOwner(&ops, labels: labels, type: metadata.name) }
         return _ValueLayout(typeName: metadata.name, size: metadata.size, stride: metadata.stride,
                             alignMask: metadata.alignMask, ops: ops, labels: labels)
@@ -378,15 +415,18 @@ final class _PlanBuilder {
         let count = metadata.pointer.load(fromByteOffset: 8, as: Int.self)
         var ops: [hp_op] = []
         var labels: [[String]] = []
+        // TupleTypeMetadata::Element::Offset is StoredSize on Apple platforms but uint32_t
+        // elsewhere; the upper half of the word is padding with arbitrary contents.
+        let offsets = (0..<count).map { Int((metadata.pointer + 24 + $0 * 16).load(fromByteOffset: 8, as: UInt32.self)) }
+        var children: [_ValueLayout] = []
+        var types: [_Metadata?] = []
         for index in 0..<count {
-            let element = metadata.pointer + 24 + index * 16
-            let type = _Metadata(element.load(as: UnsafeRawPointer.self))
-            // TupleTypeMetadata::Element::Offset is StoredSize on Apple platforms but uint32_t
-            // elsewhere; the upper half of the word is padding with arbitrary contents.
-            let offset = Int(element.load(fromByteOffset: 8, as: UInt32.self))
-            let child = try within(".\(index)") { () throws(PackError) in try layout(type, depth: depth) }
-            try append(child, at: offset, label: ".\(index)", to: &ops, labels: &labels)
+            let type = _Metadata((metadata.pointer + 24 + index * 16).load(as: UnsafeRawPointer.self))
+            children.append(try within(".\(index)") { () throws(PackError) in try layout(type, depth: depth) })
+            types.append(type)
         }
+        try placeFields(children, types: types, offsets: offsets, size: metadata.size,
+                        labels: (0..<count).map { ".\($0)" }, into: &ops, labels: &labels)
         return _ValueLayout(typeName: metadata.name, size: metadata.size, stride: metadata.stride,
                             alignMask: metadata.alignMask, ops: ops, labels: labels)
     }
@@ -555,6 +595,19 @@ final class _PlanBuilder {
         return plan
     }
 
+    /// Ops must be in order, apart, and inside the value: the walkers rely on it, and a metadata
+    /// misread must become a refusal here rather than a bad plan.
+    private static func validate(_ layout: _ValueLayout) throws(PackError) {
+        var end = 0
+        for op in layout.ops {
+            guard Int(op.offset) >= end else {
+                throw .unsupported("overlapping fields in the layout (misread metadata?)", type: layout.typeName)
+            }
+            end = Int(op.offset) + width(of: op)
+        }
+        guard end <= layout.size else { throw .unsupported("fields extend past the value", type: layout.typeName) }
+    }
+
     /// Raw bytes travel as they are; every op takes at least one byte (a null, a tag, a length),
     /// a replacement at least what its own plan takes.
     private static func minimumWireSize(_ layout: _ValueLayout) -> Int {
@@ -609,8 +662,9 @@ final class _PlanBuilder {
             throw .unsupported("\(ancestor.name) is a standard-library class with storage HeapPack cannot size "
                                + "(ManagedBuffer and other tail-allocated classes are not supported)", type: name)
         }
-        var ops: [hp_op] = []
-        var labels: [[String]] = []
+        // Fields of the whole chain, root class first, so each field's room is known.
+        var fields: [(name: String, typeName: _MangledName, offset: Int, descriptor: UnsafeRawPointer,
+                      arguments: UnsafeRawPointer?, owner: String)] = []
         for ancestor in chain.reversed() {
             guard let descriptor = ancestor.descriptor else {
                 throw .unsupported("class metadata without a descriptor", type: ancestor.name)
@@ -647,14 +701,25 @@ final class _PlanBuilder {
                 guard let typeName = record.typeName else {
                     throw .unsupported("field .\(record.name) has no type name", type: ancestor.name)
                 }
-                let child = try within("." + record.name) { () throws(PackError) in
-                    try fieldLayout(typeName, context: descriptor, arguments: genericArguments,
-                                    owner: ancestor.name, what: "field .\(record.name)", depth: 0)
-                }
-                let offset = vector.load(fromByteOffset: index * 8, as: Int.self)
-                try append(child, at: offset, label: "." + record.name, to: &ops, labels: &labels)
+                fields.append((record.name, typeName, vector.load(fromByteOffset: index * 8, as: Int.self), descriptor,
+                               genericArguments, ancestor.name))
             }
         }
+        let instanceSize = Int(metadata.pointer.load(fromByteOffset: 24, as: UInt32.self))
+        var ops: [hp_op] = []
+        var labels: [[String]] = []
+        var children: [_ValueLayout] = []
+        var types: [_Metadata?] = []
+        for field in fields {
+            children.append(try within("." + field.name) { () throws(PackError) -> _ValueLayout in
+                try fieldLayout(field.typeName, context: field.descriptor, arguments: field.arguments,
+                                owner: field.owner, what: "field .\(field.name)", depth: 0)
+            })
+            types.append(try? resolve(field.typeName, context: field.descriptor, arguments: field.arguments,
+                                      owner: "", what: ""))
+        }
+        try placeFields(children, types: types, offsets: fields.map(\.offset), size: instanceSize,
+                        labels: fields.map { "." + $0.name }, into: &ops, labels: &labels)
         let size = Int(metadata.pointer.load(fromByteOffset: 24, as: UInt32.self))
         let alignMask = Int(metadata.pointer.load(fromByteOffset: 28, as: UInt16.self))
         return try makeObjectPlan(metadata: metadata, typeName: name, size: size, alignMask: alignMask,
@@ -895,10 +960,10 @@ final class _PlanBuilder {
         }
         if let found {
             let captured = _Metadata(found)
-            return try within("capture \(index): \(captured.name)") { () throws(PackError) -> _ValueLayout in
+            return stored(try within("capture \(index): \(captured.name)") { () throws(PackError) -> _ValueLayout in
                 if let storage = name.referenceStorage { return referenceLayout(storage, referent: captured) }
                 return try layout(captured)
-            }
+            }, type: captured)
         }
         if name.isSILBox { return try varBoxReference(name, parameters: parameters) }
         if let thick = name.silFunctionIsThick {
@@ -999,7 +1064,7 @@ final class _PlanBuilder {
                 if let storage = fieldName.referenceStorage {
                     child = referenceLayout(storage, referent: _Metadata(found))
                 } else {
-                    child = try layout(_Metadata(found))
+                    child = stored(try layout(_Metadata(found)), type: _Metadata(found))
                 }
             } else if let nested = try metadataFreeStructLayout(fieldName, depth: depth + 1) {
                 child = nested
@@ -1053,10 +1118,10 @@ final class _PlanBuilder {
             let label: String
             if let found = hp_type_by_mangled_name(name.start, name.length, nil, nil) {
                 let captured = _Metadata(found)
-                child = try within("capture \(index): \(captured.name)") { () throws(PackError) -> _ValueLayout in
+                child = stored(try within("capture \(index): \(captured.name)") { () throws(PackError) -> _ValueLayout in
                     if let storage = name.referenceStorage { return referenceLayout(storage, referent: captured) }
                     return try layout(captured)
-                }
+                }, type: captured)
                 label = "capture \(index): \(child.typeName)"
             } else if let local = try metadataFreeStructLayout(name) {
                 child = local
