@@ -134,13 +134,13 @@ public enum Scenarios {
     /// Witness tables are found again by the reader, including the run-time-made one of
     /// `[Int]: Hashable`; a large value sits in an existential box.
     public static let existentials = Scenario.make(
-        "existentials", expected: "42|text beyond the small-string limit|[1, 2, 3]|6|true|ledger:6|6|3",
+        "existentials", expected: "42|text beyond the small-string limit|[1, 2, 3]|6|true|ledger:6|6|3|same object",
         { () -> Existentials in
             let shared = Account(balance: 6)
             return Existentials(
                 values: [42, "text beyond the small-string limit", [1, 2, 3] as any Hashable,
                          LargeValue(a: 1, b: 2, c: 3, d: 0), shared, shared],
-                owner: shared, composed: Three())
+                owner: shared, composed: Three(), object: shared)
         }, call: { value in
             let values = value.values
             let large = values[3] as? LargeValue
@@ -148,7 +148,8 @@ public enum Scenarios {
             return "\(values[0] as? Int ?? -1)|\(values[1] as? String ?? "?")|"
                 + "\((values[2] as? any Hashable).map { "\($0)" } ?? "?")|"
                 + "\(large.map { $0.a + $0.b + $0.c + $0.d } ?? -1)|\(same)|\(value.owner.describe())|"
-                + "\((value.owner as AnyObject) === (values[4] as AnyObject) ? 6 : -1)|\(type(of: value.composed).count)"
+                + "\((value.owner as AnyObject) === (values[4] as AnyObject) ? 6 : -1)|\(type(of: value.composed).count)|"
+                + (value.object === (values[4] as AnyObject) ? "same object" : "different object")
         })
 
     /// Standard-library types made of known parts, ArraySlice's interior pointer among them.
@@ -469,6 +470,7 @@ public struct Existentials {
     public var values: [Any]
     public var owner: any Ledger
     public var composed: any Counted & CustomStringConvertible
+    public var object: AnyObject
 }
 
 /// 32 bytes: too large for an existential's inline buffer.
