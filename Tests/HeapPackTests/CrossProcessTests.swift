@@ -64,6 +64,14 @@ struct CrossProcessTests {
         #expect(reader.result == writer.result)
     }
 
+    @Test("key paths are refused with their path in another process too")
+    func keyPathRefusal() throws {
+        let run = try Peer.run(["refuse-keypath"])
+        #expect(run.status == 0)
+        #expect(run.output.hasPrefix("error=unsupported path=root: Array<WritableKeyPath<Member, String>>"), "\(run.output)")
+        #expect(run.output.contains("KeyPath"))
+    }
+
     @Test("a packet from another executable is refused as binaryMismatch")
     func otherExecutable() throws {
         let file = Peer.temporaryFile("mismatch")

@@ -4,6 +4,7 @@
 //   heappack-peer write SCENARIO FILE   pack the scenario's value into FILE
 //   heappack-peer read SCENARIO FILE    unpack FILE and call the value
 //   heappack-peer list                  scenario names
+//   heappack-peer refuse-keypath        try to pack a key path; print the refusal
 // Output: one line `base=0x... result=...`, or `error=...` and exit status 1.
 import HeapPack
 import HeapPackTestSupport
@@ -18,6 +19,16 @@ let arguments = CommandLine.arguments
 guard arguments.count >= 2 else {
     FileHandle.standardError.write(Data("usage: heappack-peer write|read SCENARIO FILE | list\n".utf8))
     exit(2)
+}
+if arguments[1] == "refuse-keypath" {
+    // Key paths are refused (not laid out): the error must name the code and the path.
+    do {
+        _ = try pack([\Member.name])
+        print("packed")
+    } catch {
+        print("error=\(error.code) path=\(error.path)")
+    }
+    exit(0)
 }
 if arguments[1] == "list" {
     print(Scenarios.all.map(\.name).joined(separator: "\n"))
