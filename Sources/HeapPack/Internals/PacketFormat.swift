@@ -235,21 +235,13 @@ enum _PacketFormat {
                 for _ in 0..<argumentCount {
                     arguments.append(try reader.count(atMost: typeCount - 1, what: "generic argument"))
                 }
-                let tableCount = try reader.count(atMost: 256, what: "witness table count")
-                var tables: [(image: Int, offset: UInt64)] = []
-                for _ in 0..<tableCount {
-                    tables.append((try reader.count(atMost: imageCount - 1, what: "witness table image"), try reader.varint()))
-                }
+                let tables = try reader.staticAddresses(imageCount: imageCount, what: "witness table")
                 types.append(.nominal(image: image, offset: offset, arguments: arguments, witnessTables: tables))
             case .existential:
                 let bound = try reader.byte()
                 guard bound <= 1 else { throw .malformed("bad class-constraint byte", at: reader.offset - 1) }
                 let superclass = try reader.count(atMost: typeCount, what: "superclass index")
-                let count = try reader.count(atMost: 256, what: "protocol count")
-                var protocols: [(image: Int, offset: UInt64)] = []
-                for _ in 0..<count {
-                    protocols.append((try reader.count(atMost: imageCount - 1, what: "protocol image"), try reader.varint()))
-                }
+                let protocols = try reader.staticAddresses(imageCount: imageCount, what: "protocol")
                 types.append(.existential(classBound: bound == 1, superclass: superclass == 0 ? nil : superclass - 1,
                                           protocols: protocols))
             case .metatype:
@@ -328,6 +320,16 @@ struct _ByteReader {
         let value = try varint()
         guard value <= UInt64(max(limit, 0)) else { throw .malformed("\(what) \(value) is out of range", at: start) }
         return Int(value)
+    }
+
+    /// A count (at most 256), then that many (varint image, varint offset) pairs.
+    mutating func staticAddresses(imageCount: Int, what: String) throws(PackError) -> [(image: Int, offset: UInt64)] {
+        let count = try self.count(atMost: 256, what: "\(what) count")
+        var addresses: [(image: Int, offset: UInt64)] = []
+        for _ in 0..<count {
+            addresses.append((try self.count(atMost: imageCount - 1, what: "\(what) image"), try varint()))
+        }
+        return addresses
     }
 
     mutating func bytes(atMost limit: Int, what: String) throws(PackError) -> [UInt8] {

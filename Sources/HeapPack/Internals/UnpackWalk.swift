@@ -178,6 +178,18 @@ extension _Engine {
         return words
     }
 
+    /// Closure-context metadata named by address: kind 0x400 in a file-backed segment, with a
+    /// capture descriptor inside an image.
+    private func contextMetadata(image: Int, offset: UInt64, _ images: _ImageTable) throws(PackError) -> _Metadata {
+        guard let address = images.resolve(image: image, offset: offset, span: 24),
+              address.load(as: UInt.self) == _MetadataKind.heapLocalVariable,
+              let captures = address.load(fromByteOffset: 16, as: UnsafeRawPointer?.self),
+              images.locate(captures) != nil else {
+            throw .malformed("a type-table address is not closure-context metadata in this binary")
+        }
+        return _Metadata(address)
+    }
+
     private func resolveTypes(_ entries: [_PacketFormat.TypeEntry], _ imageMap: [UInt32],
                               _ images: _ImageTable) throws(PackError) -> [_Metadata] {
         var resolved = [_Metadata?](repeating: nil, count: entries.count)
@@ -215,13 +227,7 @@ extension _Engine {
             }
             return _Metadata(found)
         case .staticAddress(let image, let offset):
-            guard let address = images.resolve(image: Int(imageMap[image]), offset: offset, span: 24),
-                  address.load(as: UInt.self) == _MetadataKind.heapLocalVariable,
-                  let captures = address.load(fromByteOffset: 16, as: UnsafeRawPointer?.self),
-                  images.locate(captures) != nil else {
-                throw .malformed("a type-table address is not closure-context metadata in this binary")
-            }
-            return _Metadata(address)
+            return try contextMetadata(image: Int(imageMap[image]), offset: offset, images)
         case .nominal(let image, let offset, let arguments, let witnessTables):
             let local = Int(imageMap[image])
             guard let descriptor = images.resolve(image: local, offset: offset, span: 52),
@@ -280,13 +286,7 @@ extension _Engine {
             }
             return _Metadata(found)
         case .genericContext(let image, let offset, _, _):
-            guard let address = images.resolve(image: Int(imageMap[image]), offset: offset, span: 24),
-                  address.load(as: UInt.self) == _MetadataKind.heapLocalVariable,
-                  let captures = address.load(fromByteOffset: 16, as: UnsafeRawPointer?.self),
-                  images.locate(captures) != nil else {
-                throw .malformed("a type-table address is not closure-context metadata in this binary")
-            }
-            return _Metadata(address)
+            return try contextMetadata(image: Int(imageMap[image]), offset: offset, images)
         case .metatype(let existential, let instance):
             let instanceType = try argument(instance)
             guard !existential || instanceType.kind == _MetadataKind.existential
