@@ -1,13 +1,14 @@
 import Dispatch
 import Foundation
 import HeapPack
+import Synchronization
 import Glibc
 
 /// The values the cross-process tests ship between two runs of `heappack-peer`.
 public enum Scenarios {
     public static let all: [Scenario] = [
         closureWithMixedCaptures, linkedList, arrayOfClosures, indirectEnum, sharedVar, strings,
-        structGraph, throwingClosure, cFunctionPointer, metatypes, asyncClosure, hashedCollections, existentials, libraryTypes, weakAndUnowned, errorsAndMetatypes, foundationValues, genericClosures, randomValues,
+        structGraph, throwingClosure, cFunctionPointer, metatypes, asyncClosure, hashedCollections, existentials, libraryTypes, weakAndUnowned, errorsAndMetatypes, foundationValues, genericClosures, randomValues, replacements,
     ]
 
     public static func named(_ name: String) -> Scenario? { all.first { $0.name == name } }
@@ -227,6 +228,16 @@ public enum Scenarios {
         return "\(batch.values.count) values, digest \(String(hash, radix: 16))"
     }
 
+    /// A user type that travels as its replacement (PackReplaceable) and is rebuilt from it.
+    public static let replacements = Scenario.make(
+        "replacements", expected: "293.15 K (a label long enough to be stored natively) x2, same: true",
+        { () -> [Reading] in
+            let reading = Reading(millikelvin: 293_150, label: "a label long enough to be stored natively")
+            return [reading, reading]
+        }, call: { values in
+            "\(Double(values[0].millikelvin) / 1000) K (\(values[0].label)) x\(values.count), same: \(values[0] == values[1])"
+        })
+
     /// Kept alive by this process only: weak references to it do not make it travel.
     nonisolated(unsafe) public static let strayAnchor = Person(name: "stray")  // never mutated
 
@@ -403,6 +414,22 @@ public struct GenericJobs {
     public var sizer: () -> String
     public var reader: () -> String
     public var accumulator: (add: () -> Int, read: () -> Int)
+}
+
+/// Travels as one string and is parsed back: a user-defined replacement.
+public struct Reading: PackReplaceable, Equatable {
+    public var millikelvin: Int
+    public var label: String
+    public init(millikelvin: Int, label: String) { self.millikelvin = millikelvin; self.label = label }
+
+    public static let unpackedCount = Mutex(0)
+    public func packedReplacement() -> String { "\(millikelvin)|\(label)" }
+    public static func unpacked(from replacement: String) -> Reading {
+        unpackedCount.withLock { $0 += 1 }
+        let parts = replacement.split(separator: "|", maxSplits: 1)
+        return Reading(millikelvin: parts.first.flatMap { Int($0) } ?? 0,
+                           label: parts.count > 1 ? String(parts[1]) : "")
+    }
 }
 
 public struct RetryError: Error {

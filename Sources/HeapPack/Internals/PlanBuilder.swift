@@ -128,15 +128,21 @@ final class _PlanBuilder {
 
     private func makeLayout(_ metadata: _Metadata, depth: Int) throws(PackError) -> _ValueLayout {
         let kind = metadata.kind
+        if kind <= _MetadataKind.fixedArray || kind == _MetadataKind.class {
+            // Real types only (not context or box metadata): the user's word comes first.
+            if let refused = metadata.type as? any NeverTransferable.Type {
+                throw .nonTransferable(refused.transferRefusal, type: metadata.name)
+            }
+            if metadata.pointer != stringMetadata, let hooks = _replacementHooks(for: metadata.type) {
+                return try replacementLayout(metadata, hooks, depth: depth)
+            }
+        }
         switch kind {
         case _MetadataKind.struct:
             if metadata.pointer == stringMetadata { return leaf(metadata, HP_OP_STRING) }
             // `_startPtrOrData` is a Builtin.Word, which looks like an integer: without this the
             // pointer into the binary's text would travel as a raw address.
             if metadata.pointer == staticStringMetadata { return leaf(metadata, HP_OP_STATIC_STRING) }
-            if let replaceable = metadata.type as? any _Replaceable.Type {
-                return try replacementLayout(metadata, replaceable, depth: depth)
-            }
             return try structLayout(metadata, depth: depth)
         case _MetadataKind.enum, _MetadataKind.optional:
             return try enumLayout(metadata, depth: depth)
@@ -358,7 +364,8 @@ final class _PlanBuilder {
         descriptions[UnsafeRawPointer(plan)] = _PlanDescription(typeName: replacement.typeName, labels: replacement.labels)
         return _ValueLayout(typeName: metadata.name, size: metadata.size, stride: metadata.stride,
                             alignMask: metadata.alignMask,
-                            ops: [hp_op(kind: HP_OP_REPLACE.rawValue, offset: 0, aux: metadata.pointer,
+                            ops: [hp_op(kind: HP_OP_REPLACE.rawValue, offset: 0,
+                                        aux: unsafeBitCast(replaceable as Any.Type, to: UnsafeRawPointer.self),
                                         sub: UnsafePointer(plan))],
                             labels: [[]])
     }
@@ -651,6 +658,9 @@ final class _PlanBuilder {
             next = current.load(fromByteOffset: 8, as: UnsafeRawPointer?.self)
         }
         let name = metadata.name
+        if let refused = metadata.type as? any NeverTransferable.Type {
+            throw .nonTransferable(refused.transferRefusal, type: name)
+        }
         for ancestor in chain {
             let ancestorName = ancestor.name
             if let reason = _TransferPolicy.refusal(forClassNamed: ancestorName) {

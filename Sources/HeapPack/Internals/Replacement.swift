@@ -65,6 +65,37 @@ extension Set: _Replaceable {
     }
 }
 
+/// The hooks a REPLACE op names: its aux is the metatype of a `_Replaceable` type.
 func _replaceable(_ type: UnsafeRawPointer?) -> (any _Replaceable.Type)? {
     type.flatMap { unsafeBitCast($0, to: Any.Type.self) as? any _Replaceable.Type }
+}
+
+/// Carries a user's PackReplaceable conformance into the engine's replacement hooks.
+enum _UserReplacement<Value: PackReplaceable>: _Replaceable {
+    static var _replacementType: Any.Type { Value.Packed.self }
+
+    static func _makeReplacement(of value: UnsafeRawPointer, at replacement: UnsafeMutableRawPointer) {
+        replacement.initializeMemory(as: Value.Packed.self, repeating: value.load(as: Value.self).packedReplacement(),
+                                     count: 1)
+    }
+
+    static func _restore(from replacement: UnsafeMutableRawPointer, into destination: UnsafeMutableRawPointer) {
+        let packed = replacement.assumingMemoryBound(to: Value.Packed.self).move()
+        destination.initializeMemory(as: Value.self, repeating: Value.unpacked(from: packed), count: 1)
+    }
+
+    static func _destroyReplacement(_ replacement: UnsafeMutableRawPointer) {
+        replacement.assumingMemoryBound(to: Value.Packed.self).deinitialize(count: 1)
+    }
+}
+
+private func _userReplacement<Value: PackReplaceable>(_: Value.Type) -> any _Replaceable.Type {
+    _UserReplacement<Value>.self
+}
+
+/// The replacement hooks for a type: its own (Dictionary, Set, Data) or a user's.
+func _replacementHooks(for type: Any.Type) -> (any _Replaceable.Type)? {
+    if let own = type as? any _Replaceable.Type { return own }
+    if let user = type as? any PackReplaceable.Type { return _userReplacement(user) }
+    return nil
 }
