@@ -57,7 +57,8 @@ static inline bool hp_get_varint(const uint8_t **cursor, const uint8_t *end, uin
 #define HP_REF_NULL 0       // null
 #define HP_REF_NEW 1        // first sight: varint type index [, varint element count]; index = next
 #define HP_REF_STATIC 2     // a runtime singleton in an image: static pointer follows
-#define HP_REF_BACK 3       // HP_REF_BACK + k: the object with index k
+#define HP_REF_NAMED 3      // a named well-known object: varint index into the packet's name list
+#define HP_REF_BACK 4       // HP_REF_BACK + k: the object with index k
 // A static pointer is varint 0 (null) or varint (packet image + 1), varint offset.
 // A String is one byte, then:
 #define HP_STRING_INLINE 0  // 16 raw bytes (small string)

@@ -58,6 +58,11 @@ static hp_status put_ref(hp_packer *p, uintptr_t object, const hp_plan *plan, ui
         if (s == HP_OK) s = put_static(p, object);
         return s == HP_OK ? s : fail_at(p, s, plan, op, object);
     }
+    if (hp_map_find(&p->named_index, object, &index)) {
+        p->named_used[index] = 1;
+        hp_status s = hp_put_varint(&p->out, HP_REF_NAMED);
+        return s == HP_OK ? hp_put_varint(&p->out, index) : s;
+    }
     const void *metadata = *(const void *const *)object;
     uint32_t type;
     hp_status s = type_index(p, metadata, &type);
@@ -363,12 +368,18 @@ static hp_status put_object(hp_packer *p, uint32_t index) {
     return HP_OK;
 }
 
-/// The body's trailer: one varint per weak or unowned slot, object index + 1, or 0 for nil.
+/// The body's trailer: one varint per weak or unowned slot: object index + 1, or object count
+/// + 1 + name number for a named object, or 0 for nil.
 static hp_status put_links(hp_packer *p) {
     hp_status s = hp_put_varint(&p->out, p->link_count);
     for (uint32_t i = 0; s == HP_OK && i < p->link_count; i++) {
         hp_link *link = &p->links[i];
         uint32_t index = UINT32_MAX;
+        if (link->target && p->named_index.count && hp_map_find(&p->named_index, link->target, &index)) {
+            p->named_used[index] = 1;
+            s = hp_put_varint(&p->out, (uint64_t)p->object_count + 1 + index);
+            continue;
+        }
         bool packed = link->target && hp_map_find(&p->object_index, link->target, &index) && index != UINT32_MAX;
         if (!packed && link->kind != HP_OP_WEAK && link->target) {
             // An unowned reference must not dangle: its target has to travel too.
@@ -397,6 +408,13 @@ hp_status hp_pack(hp_packer *p, const hp_plan *root, const void *value) {
     if (s == HP_OK) s = hp_map_init(&p->type_index, 64);
     for (uint32_t i = 0; s == HP_OK && i < p->static_object_count; i++)
         s = hp_map_insert(&p->object_index, p->static_objects[i], UINT32_MAX);
+    if (s == HP_OK && p->named_object_count) {
+        p->named_used = calloc(p->named_object_count, 1);
+        if (!p->named_used) s = HP_ERR_NO_MEMORY;
+        if (s == HP_OK) s = hp_map_init(&p->named_index, p->named_object_count * 2);
+        for (uint32_t i = 0; s == HP_OK && i < p->named_object_count; i++)
+            s = hp_map_insert(&p->named_index, p->named_objects[i], i);
+    }
     if (s != HP_OK) return s;
     s = put_fields(p, value, root, 0, root->size);
     for (uint32_t k = 0; s == HP_OK && k < p->object_count; k++) s = put_object(p, k);
@@ -409,6 +427,9 @@ void hp_packer_free(hp_packer *p) {
         if (p->links[i].kind == HP_OP_WEAK && p->links[i].target) hp_release((void *)p->links[i].target);
     free(p->links);
     p->links = NULL;
+    hp_map_free(&p->named_index);
+    free(p->named_used);
+    p->named_used = NULL;
     p->link_count = p->link_capacity = 0;
     for (uint32_t i = 0; i < p->replacement_count; i++) {
         p->destroy_replacement(p->replacements[i].type, p->replacements[i].replacement);

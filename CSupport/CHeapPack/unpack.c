@@ -132,6 +132,17 @@ static hp_status get_ref(hp_unpacker *u, uint8_t *at, const void *expected, cons
         object = (void *)address;
         metadata = *(const void *const *)address;
         u->last_ref = HP_LAST_REF_STATIC;
+    } else if (code == HP_REF_NAMED) {
+        // The receiver's own object of that name, resolved before the walk; each reference
+        // holds a retain, applied on success like the others.
+        uint64_t number;
+        NEED(hp_get_varint(&u->cursor, u->end, &number));
+        NEED(number < u->named_object_count && u->named_objects[number] != NULL);
+        object = u->named_objects[number];
+        metadata = *(const void *const *)object;
+        if (expected && !is_kind_of(metadata, expected)) return HP_ERR_TYPE_MISMATCH;
+        u->last_ref = 0;
+        if (u->building) u->named_refs[number]++;
     } else {
         uint64_t index = code - HP_REF_BACK;
         NEED(index < u->object_count);
@@ -449,7 +460,8 @@ static hp_status get_links(hp_unpacker *u) {
     for (uint32_t i = 0; i < u->link_count; i++) {
         uint64_t target;
         NEED(hp_get_varint(&u->cursor, u->end, &target));
-        NEED(target <= u->object_count);
+        NEED(target <= (uint64_t)u->object_count + u->named_object_count);
+        if (target > u->object_count) NEED(u->named_objects[target - u->object_count - 1] != NULL);
         NEED(target != 0 || u->links[i].nullable);
         u->links[i].object = (uint32_t)target;
     }
@@ -460,7 +472,9 @@ static void apply_links(hp_unpacker *u) {
     for (uint32_t i = 0; i < u->link_count; i++) {
         hp_link *link = &u->links[i];
         void *slot = (void *)link->target;
-        void *object = link->object ? u->objects[link->object - 1] : NULL;
+        void *object = NULL;
+        if (link->object > u->object_count) object = u->named_objects[link->object - u->object_count - 1];
+        else if (link->object) object = u->objects[link->object - 1];
         if (link->kind == HP_OP_WEAK) {
             hp_weak_init(slot, object);
         } else {
@@ -471,6 +485,7 @@ static void apply_links(hp_unpacker *u) {
 }
 
 static hp_status run_pass(hp_unpacker *u, const hp_plan *root, void *destination, const uint8_t *start) {
+    if (u->named_refs) memset(u->named_refs, 0, (size_t)u->named_object_count * sizeof(uint32_t));
     u->cursor = start;
     u->object_count = 0;
     u->link_count = 0;
@@ -502,6 +517,10 @@ static void discard_built(hp_unpacker *u) {
 
 hp_status hp_unpack(hp_unpacker *u, const hp_plan *root, void *destination) {
     const uint8_t *start = u->cursor;
+    if (u->named_object_count) {
+        u->named_refs = calloc(u->named_object_count, sizeof(uint32_t));
+        if (!u->named_refs) return HP_ERR_NO_MEMORY;
+    }
     u->building = false;
     hp_status s = run_pass(u, root, NULL, start);
     if (s == HP_OK && u->object_count != u->expected_objects) s = HP_ERR_MALFORMED;
@@ -515,6 +534,8 @@ hp_status hp_unpack(hp_unpacker *u, const hp_plan *root, void *destination) {
     }
     for (uint32_t k = 0; k < u->object_count; k++)
         if (u->extra_refs[k]) hp_retain_n(u->objects[k], u->extra_refs[k]);
+    for (uint32_t k = 0; k < u->named_object_count; k++)
+        if (u->named_refs[k]) hp_retain_n(u->named_objects[k], u->named_refs[k]);
     u->string_count = 0;
     // Before the fixups: a replacement being consumed may hold one of these slots.
     apply_links(u);
@@ -534,6 +555,8 @@ hp_status hp_unpack(hp_unpacker *u, const hp_plan *root, void *destination) {
 }
 
 void hp_unpacker_free(hp_unpacker *u) {
+    free(u->named_refs);
+    u->named_refs = NULL;
     free(u->links);
     u->links = NULL;
     u->link_count = u->link_capacity = 0;

@@ -13,7 +13,7 @@ public struct PackError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The kind of failure. New codes can be added without breaking clients.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         enum _Kind: Hashable, Sendable {
-            case nonTransferable, unsupported, binaryMismatch, typeMismatch, malformed, limitExceeded
+            case nonTransferable, unsupported, binaryMismatch, typeMismatch, malformed, limitExceeded, unknownName
         }
         let _kind: _Kind
 
@@ -30,6 +30,9 @@ public struct PackError: Error, CustomStringConvertible, Sendable, Equatable {
         public static let malformed = Code(_kind: .malformed)
         /// A limit from ``PackOptions`` or ``UnpackOptions`` was exceeded.
         public static let limitExceeded = Code(_kind: .limitExceeded)
+        /// The packet refers to a named object (``Packer/register(_:as:)``) that this process
+        /// has not registered.
+        public static let unknownName = Code(_kind: .unknownName)
 
         public var description: String {
             switch _kind {
@@ -39,6 +42,7 @@ public struct PackError: Error, CustomStringConvertible, Sendable, Equatable {
             case .typeMismatch: "typeMismatch"
             case .malformed: "malformed"
             case .limitExceeded: "limitExceeded"
+            case .unknownName: "unknownName"
             }
         }
     }

@@ -19,6 +19,18 @@ public final class Packer: Sendable {
         try _engine.images().images
     }
 
+    /// Registers a well-known object under `name`. References to it then travel as the name,
+    /// and the receiving process uses its own object registered under that name (a logger, a
+    /// connection pool, a cache). Registering a name again replaces the object.
+    public func register(_ object: AnyObject, as name: String) {
+        _engine.names.withLock { $0[name] = object }
+    }
+
+    /// Removes the object registered under `name`.
+    public func unregister(_ name: String) {
+        _engine.names.withLock { $0[name] = nil }
+    }
+
     /// Packs `value` and everything it references into bytes. See ``pack(_:options:)``.
     public func pack<T>(_ value: T, options: PackOptions = .init()) throws(PackError) -> [UInt8] {
         try _engine.pack(value, maxObjects: options.maxObjects)

@@ -8,6 +8,14 @@ public struct Scenario: Sendable {
     public let pack: @Sendable () throws(PackError) -> [UInt8]
     public let run: @Sendable ([UInt8]) throws(PackError) -> String
 
+    public init(name: String, expected: String, pack: @escaping @Sendable () throws(PackError) -> [UInt8],
+                run: @escaping @Sendable ([UInt8]) throws(PackError) -> String) {
+        self.name = name
+        self.expected = expected
+        self.pack = pack
+        self.run = run
+    }
+
     /// - Parameters:
     ///   - make: builds the value (in the writer; the reader never calls it).
     ///   - call: what to do with the value, on either side.

@@ -8,7 +8,7 @@ import Glibc
 public enum Scenarios {
     public static let all: [Scenario] = [
         closureWithMixedCaptures, linkedList, arrayOfClosures, indirectEnum, sharedVar, strings,
-        structGraph, throwingClosure, cFunctionPointer, metatypes, asyncClosure, hashedCollections, existentials, libraryTypes, weakAndUnowned, errorsAndMetatypes, foundationValues, genericClosures, randomValues, replacements,
+        structGraph, throwingClosure, cFunctionPointer, metatypes, asyncClosure, hashedCollections, existentials, libraryTypes, weakAndUnowned, errorsAndMetatypes, foundationValues, genericClosures, randomValues, replacements, namedObjects,
     ]
 
     public static func named(_ name: String) -> Scenario? { all.first { $0.name == name } }
@@ -236,6 +236,26 @@ public enum Scenarios {
             return [reading, reading]
         }, call: { values in
             "\(Double(values[0].millikelvin) / 1000) K (\(values[0].label)) x\(values.count), same: \(values[0] == values[1])"
+        })
+
+    /// This process's console, registered under a name: references to it travel as the name
+    /// and resolve to the receiving process's own console.
+    nonisolated(unsafe) public static let console: Person = {
+        let console = Person(name: "console of this process")
+        Packer.shared.register(console, as: "console")
+        return console
+    }()
+
+    public static let namedObjects = Scenario(
+        name: "named-objects", expected: "resolved to this process's console: true, shared: true",
+        pack: { () throws(PackError) -> [UInt8] in
+            let console = Scenarios.console
+            return try HeapPack.pack(Family(head: console, favourite: console))
+        },
+        run: { (bytes: [UInt8]) throws(PackError) -> String in
+            let local = Scenarios.console  // registers the name before anything is unpacked
+            let family = try unpack(bytes, as: Family.self)
+            return "resolved to this process's console: \(family.head === local), shared: \(family.favourite === family.head)"
         })
 
     /// Kept alive by this process only: weak references to it do not make it travel.

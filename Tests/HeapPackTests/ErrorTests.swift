@@ -205,6 +205,9 @@ private func unpackForScenario(_ name: String, _ bytes: [UInt8], options: Unpack
     case Scenarios.structGraph.name: return try unpack(bytes, as: Team.self, options: options)
     case Scenarios.cFunctionPointer.name: return try unpack(bytes, as: Formula.self, options: options)
     case Scenarios.metatypes.name: return try unpack(bytes, as: Metatypes.self, options: options)
+    case Scenarios.namedObjects.name:
+        _ = Scenarios.console
+        return try unpack(bytes, as: Family.self, options: options)
     case Scenarios.replacements.name: return try unpack(bytes, as: [Reading].self, options: options)
     case Scenarios.randomValues.name: return try unpack(bytes, as: RandomBatch.self, options: options)
     case Scenarios.genericClosures.name: return try unpack(bytes, as: GenericJobs.self, options: options)

@@ -243,7 +243,7 @@ typedef struct hp_link {
     uintptr_t target;           ///< pack: the referent (weak: retained until the walk ends); unpack: the slot
     uint32_t kind;              ///< HP_OP_WEAK, HP_OP_UNOWNED or HP_OP_UNOWNED_UNSAFE
     uint32_t nullable;          ///< the slot's type is Optional (weak ones always are)
-    uint32_t object;            ///< pack: the object holding the slot (for error paths); unpack: target index + 1
+    uint32_t object;            ///< pack: the object holding the slot (for error paths); unpack: the trailer value
     const void *plan;
     uint32_t op;
     uint64_t element;
@@ -289,6 +289,8 @@ typedef struct hp_packer {
     void *context;
     const uintptr_t *static_objects;   ///< objects that travel as image pointers (empty-array singleton)
     uint32_t static_object_count;
+    const uintptr_t *named_objects;    ///< registered objects that travel as names (index = name number)
+    uint32_t named_object_count;
     uint64_t max_objects;
 
     // Output.
@@ -327,6 +329,10 @@ typedef struct hp_packer {
     // Weak and unowned slots, in the order met: the body's trailer.
     hp_link *links;
     uint32_t link_count, link_capacity;
+
+    // Named objects: address -> name number, and which numbers the packet used.
+    hp_map named_index;
+    uint8_t *named_used;
 
     // Replacements made during the walk: alive until hp_packer_free destroys them.
     hp_fixup *replacements;
@@ -368,6 +374,9 @@ typedef struct hp_unpacker {
     uint64_t expected_objects;          ///< the header's object count; the body must make exactly this many
     const uintptr_t *static_objects;    ///< the only addresses a static-object reference may name
     uint32_t static_object_count;
+    void *const *named_objects;         ///< the receiver's objects for the packet's names, in order
+    uint32_t named_object_count;
+    uint32_t *named_refs;               ///< references to each named object (retained on success)
     const uint8_t *cursor;
     const uint8_t *end;
 

@@ -15,6 +15,8 @@ final class _Engine: @unchecked Sendable {
     let staticObjects: UnsafeMutablePointer<UInt>
     let staticObjectCount: Int
     let typeNames = _Locked([UnsafeRawPointer: _PacketFormat.TypeEntry]())
+    /// Named well-known objects (Packer.register).
+    let names = _Locked([String: AnyObject]())
 
     init() {
         do throws(PackError) { imageTable = .success(try _ImageTable()) } catch { imageTable = .failure(error) }

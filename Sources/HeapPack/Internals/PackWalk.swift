@@ -164,9 +164,18 @@ extension _Engine {
         packer.static_objects = UnsafePointer(staticObjects)
         packer.static_object_count = UInt32(staticObjectCount)
         packer.max_objects = UInt64(max(0, min(maxObjects, Int(UInt32.max - 1))))
+        // A snapshot of the registry: these objects stay alive, and keep their numbers, for the walk.
+        let registered = names.withLock { Array($0) }
+        let namedAddresses = registered.map { UInt(bitPattern: Unmanaged.passUnretained($0.value).toOpaque()) }
         defer { hp_packer_free(&packer) }
         // -O may end a value's lifetime at its last use; the walk reads it until the end.
-        let status = withExtendedLifetime(value) { withUnsafePointer(to: value) { hp_pack(&packer, root.plan, $0) } }
+        let status = withExtendedLifetime((value, registered)) {
+            namedAddresses.withUnsafeBufferPointer { named in
+                packer.named_objects = named.baseAddress
+                packer.named_object_count = UInt32(named.count)
+                return withUnsafePointer(to: value) { hp_pack(&packer, root.plan, $0) }
+            }
+        }
         guard status == HP_OK else { throw walk.failure(status, &packer, root: T.self) }
 
         // Walk types keep their indices; generic arguments of nominal entries are appended.
@@ -199,7 +208,10 @@ extension _Engine {
             let name = path.split(separator: "/").last.map(String.init) ?? path
             imageEntries.append(.init(buildID: images.buildID(image), name: name))
         }
+        // Only the names the packet uses are spelled out; the others stay empty.
+        let usedNames = registered.indices.map { packer.named_used?[$0] == 1 ? registered[$0].key : "" }
         return _PacketFormat.assemble(images: imageEntries, rootTypeName: Self.rootTypeName(T.self), types: types,
+                                      names: usedNames.contains(where: { !$0.isEmpty }) ? usedNames : [],
                                       objectCount: Int(packer.object_count),
                                       body: UnsafeRawBufferPointer(start: packer.out.bytes, count: packer.out.count))
     }

@@ -12,7 +12,7 @@ import CHeapPack
 /// | 16 | 8 | body length |
 /// | 24 | 8 | checksum of bytes 0..<24 and 32..<end |
 ///
-/// Then the sections, varint-framed: images, root type name, type table. Then the body.
+/// Then the sections, varint-framed: images, root type name, type table, names. Then the body.
 enum _PacketFormat {
     static let magic: [UInt8] = Array("HPAK".utf8)
     static let version: UInt16 = 1
@@ -75,6 +75,7 @@ enum _PacketFormat {
         var images: [ImageEntry]
         var rootTypeName: [UInt8]
         var types: [TypeEntry]
+        var names: [String]
     }
 
     static func checksum(_ packet: UnsafeRawBufferPointer) -> UInt64 {
@@ -84,8 +85,8 @@ enum _PacketFormat {
     }
 
     /// Writes header + body into one array of exactly the right size.
-    static func assemble(images: [ImageEntry], rootTypeName: [UInt8], types: [TypeEntry], objectCount: Int,
-                         body: UnsafeRawBufferPointer) -> [UInt8] {
+    static func assemble(images: [ImageEntry], rootTypeName: [UInt8], types: [TypeEntry], names: [String],
+                         objectCount: Int, body: UnsafeRawBufferPointer) -> [UInt8] {
         var sections: [UInt8] = []
         appendVarint(&sections, UInt64(images.count))
         for image in images {
@@ -155,6 +156,12 @@ enum _PacketFormat {
                     }
                 }
             }
+        }
+        appendVarint(&sections, UInt64(names.count))
+        for name in names {
+            let bytes = Array(name.utf8)
+            appendVarint(&sections, UInt64(bytes.count))
+            sections += bytes
         }
         let headerLength = fixedSize + sections.count
         let total = headerLength + body.count
@@ -275,12 +282,17 @@ enum _PacketFormat {
             case nil: throw .malformed("unknown type-table entry kind", at: kindOffset)
             }
         }
+        let nameCount = try reader.count(atMost: 1 << 20, what: "name count")
+        var names: [String] = []
+        for _ in 0..<nameCount {
+            names.append(String(decoding: try reader.bytes(atMost: 1 << 16, what: "object name"), as: UTF8.self))
+        }
         guard reader.offset == headerLength else {
             throw .malformed("the header sections end at byte \(reader.offset), not at \(headerLength)", at: reader.offset)
         }
         return Header(version: version, flags: flags, headerLength: headerLength, objectCount: objectCount,
                       bodyLength: Int(bodyLength), checksum: stored, images: images, rootTypeName: rootTypeName,
-                      types: types)
+                      types: types, names: names)
     }
 }
 

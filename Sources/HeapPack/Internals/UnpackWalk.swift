@@ -69,6 +69,21 @@ extension _Engine {
                 valuePlans.append((try? valuePlan(resolved)).map { UnsafePointer($0.plan) })
             }
             let root = try rootPlan(T.self)
+            // Named objects: this process's own, by name; all must exist before anything is built.
+            let registry = names.withLock { $0 }
+            var namedObjects: [AnyObject?] = []
+            for name in header.names {
+                if name.isEmpty { namedObjects.append(nil); continue }
+                guard let object = registry[name] else {
+                    throw PackError(code: .unknownName, path: name,
+                                    message: "the packet refers to an object named '\(name)', which this process has not "
+                                        + "registered (Packer.register(_:as:))")
+                }
+                namedObjects.append(object)
+            }
+            let namedPointers: [UnsafeMutableRawPointer?] = namedObjects.map {
+                $0.map { Unmanaged.passUnretained($0).toOpaque() }
+            }
             let body = packet.baseAddress!.assumingMemoryBound(to: UInt8.self) + header.headerLength
             var unpacker = hp_unpacker()
             defer { hp_unpacker_free(&unpacker) }
@@ -90,11 +105,17 @@ extension _Engine {
                         unpacker.destroy_replacement = _destroyReplacement
                         unpacker.static_objects = UnsafePointer(staticObjects)
                         unpacker.static_object_count = UInt32(staticObjectCount)
+                        unpacker.named_object_count = UInt32(namedPointers.count)
                         unpacker.max_objects = UInt64(max(0, min(maxObjects, Int(UInt32.max - 1))))
                         unpacker.expected_objects = UInt64(header.objectCount)
                         unpacker.cursor = body
                         unpacker.end = body + header.bodyLength
-                        return hp_unpack(&unpacker, root.plan, destination)
+                        return withExtendedLifetime(namedObjects) {
+                            namedPointers.withUnsafeBufferPointer { named in
+                                unpacker.named_objects = UnsafePointer(named.baseAddress)
+                                return hp_unpack(&unpacker, root.plan, destination)
+                            }
+                        }
                     } }
                 }
             }
