@@ -151,3 +151,9 @@ const void *hp_box_metadata(const void *type) {
     swift_deallocBox(pair.object);
     return metadata;
 }
+
+extern char *swift_demangle(const char *mangled, size_t length, char *output, size_t *output_length, uint32_t flags);
+
+char *hp_demangle(const char *name, size_t length) {
+    return swift_demangle(name, length, NULL, NULL, 0);
+}

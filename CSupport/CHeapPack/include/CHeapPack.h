@@ -92,6 +92,14 @@ bool hp_image_table_locate(const hp_image_table *table, uintptr_t address,
 bool hp_image_table_resolve(const hp_image_table *table, uint32_t image, uint64_t offset,
                             uint64_t span, uintptr_t *address_out);
 
+/// The (mangled) name of the function whose code contains `address`, from its image file's
+/// ELF symbol table. False if the image is stripped or the address is in no function. Slow:
+/// for error messages only.
+bool hp_symbol_name(const hp_image_table *table, uintptr_t address, char *name_out, size_t capacity);
+
+/// swift_demangle: a malloc'd readable name, or NULL. Free with free().
+char *hp_demangle(const char *name, size_t length);
+
 // MARK: - Layout plans
 
 /// What the walker does at one offset of a value. Bytes not covered by an op are trivial

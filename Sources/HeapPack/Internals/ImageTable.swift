@@ -1,4 +1,5 @@
 import CHeapPack
+import Glibc
 
 /// Owns a snapshot of `hp_image_table`. Immutable after init, hence shareable across threads.
 final class _ImageTable: @unchecked Sendable {
@@ -42,6 +43,22 @@ final class _ImageTable: @unchecked Sendable {
         var offset: UInt64 = 0
         guard hp_image_table_locate(table, UInt(bitPattern: address), &image, &offset) else { return nil }
         return (Int(image), offset)
+    }
+
+    /// The readable name of the function containing `address`, from the image's symbol table
+    /// (nil for stripped binaries). Forwarders and thunks are named after what they forward to.
+    func functionName(_ address: UInt) -> String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        guard hp_symbol_name(table, address, &buffer, buffer.count) else { return nil }
+        let mangled = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let demangled = hp_demangle(mangled, mangled.utf8.count) else { return mangled }
+        defer { free(demangled) }
+        var name = String(cString: demangled)
+        if name.hasPrefix("partial apply forwarder for ") { name.removeFirst("partial apply forwarder for ".count) }
+        // Reabstraction thunks only adapt a closure's calling convention: the closure inside
+        // them is the one worth naming, and the path names it on the next hop.
+        if name.hasPrefix("reabstraction thunk") || name.contains("@callee_guaranteed") { return nil }
+        return name
     }
 
     func resolve(image: Int, offset: UInt64, span: UInt64) -> UnsafeRawPointer? {

@@ -54,7 +54,8 @@ final class _PackWalk {
         return true
     }
 
-    func failure(_ status: hp_status, _ packer: inout hp_packer, root: Any.Type) -> PackError {
+    func failure(_ status: hp_status, _ packer: inout hp_packer, root: Any.Type, rootValue: UnsafeRawPointer,
+                 rootPlan: UnsafePointer<hp_plan>) -> PackError {
         let site = packer.site
         var error: PackError
         switch status {
@@ -87,7 +88,7 @@ final class _PackWalk {
         }
         // A refusal from the plan builder carries the path inside the refused type.
         let inner = status == HP_ERR_PLAN ? error.path : ""
-        error.path = path(packer, root: root)
+        error.path = path(packer, root: root, rootValue: rootValue, rootPlan: rootPlan)
         if !inner.isEmpty { error.path += " > " + inner }
         if status == HP_ERR_PLAN, let typeName = error.typeName {
             error.path += " > " + typeName
@@ -110,8 +111,31 @@ final class _PackWalk {
         (element == UInt64.max ? [] : ["[\(element)]"]) + labels(plan, op)
     }
 
+    /// For a hop through a closure (a FUNC op), the closure's name from the symbol table:
+    /// the code pointer sits at the op's offset in the value the plan describes.
+    private func closureName(_ packer: hp_packer, parent: UInt32, plan: UnsafePointer<hp_plan>?, op: UInt32,
+                             element: UInt64, rootValue: UnsafeRawPointer,
+                             rootPlan: UnsafePointer<hp_plan>) -> String? {
+        guard let plan, op != UInt32.max, op < plan.pointee.op_count,
+              plan.pointee.ops[Int(op)].kind == HP_OP_FUNC.rawValue else { return nil }
+        var base: UnsafeRawPointer?
+        if parent == UInt32.max {
+            if plan == rootPlan { base = rootValue }
+        } else if parent < packer.object_count, let object = packer.objects[Int(parent)],
+                  let objectPlan = packer.object_plans[Int(parent)] {
+            if plan == objectPlan {
+                base = object
+            } else if element != UInt64.max, objectPlan.pointee.has_tail != 0, plan == objectPlan.pointee.element {
+                base = object + Int(objectPlan.pointee.tail_offset) + Int(element) * Int(plan.pointee.stride)
+            }
+        }
+        guard let base, let images = try? engine.images() else { return nil }
+        let code = base.load(fromByteOffset: Int(plan.pointee.ops[Int(op)].offset), as: UInt.self)
+        return images.functionName(code)
+    }
+
     /// `root: T > capture 1: Logger > .sink`: the hops from the root to the failure site.
-    func path(_ packer: hp_packer, root: Any.Type) -> String {
+    func path(_ packer: hp_packer, root: Any.Type, rootValue: UnsafeRawPointer, rootPlan: UnsafePointer<hp_plan>) -> String {
         var packer = packer
         let site = packer.site
         var inner: [String] = []
@@ -126,12 +150,23 @@ final class _PackWalk {
                 }
             }
         }
-        var hops: [[String]] = [hop(nil, UInt32.max, site.element) + inner + labels(site.plan, site.op)]
+        var innermost = hop(nil, UInt32.max, site.element) + inner + labels(site.plan, site.op)
+        if packer.site_depth == 0, let name = closureName(packer, parent: site.object, plan: site.plan, op: site.op,
+                                                          element: site.element, rootValue: rootValue,
+                                                          rootPlan: rootPlan) {
+            innermost.append(name)
+        }
+        var hops: [[String]] = [innermost]
         var object = site.object
         var guardCount = 0
         while object != UInt32.max, object < packer.object_count, guardCount < 10_000 {
             let origin = packer.origins[Int(object)]
-            hops.append(hop(origin.plan, origin.op, origin.element))
+            var step = hop(origin.plan, origin.op, origin.element)
+            if let name = closureName(packer, parent: origin.parent, plan: origin.plan, op: origin.op,
+                                      element: origin.element, rootValue: rootValue, rootPlan: rootPlan) {
+                step.append(name)
+            }
+            hops.append(step)
             object = origin.parent
             guardCount += 1
         }
@@ -169,14 +204,19 @@ extension _Engine {
         let namedAddresses = registered.map { UInt(bitPattern: Unmanaged.passUnretained($0.value).toOpaque()) }
         defer { hp_packer_free(&packer) }
         // -O may end a value's lifetime at its last use; the walk reads it until the end.
-        let status = withExtendedLifetime((value, registered)) {
+        let failure: PackError? = withExtendedLifetime((value, registered)) {
             namedAddresses.withUnsafeBufferPointer { named in
                 packer.named_objects = named.baseAddress
                 packer.named_object_count = UInt32(named.count)
-                return withUnsafePointer(to: value) { hp_pack(&packer, root.plan, $0) }
+                return withUnsafePointer(to: value) { pointer in
+                    let status = hp_pack(&packer, root.plan, pointer)
+                    // The path reads the values it names, so it is made while they are alive.
+                    return status == HP_OK ? nil : walk.failure(status, &packer, root: T.self, rootValue: pointer,
+                                                                rootPlan: UnsafePointer(root.plan))
+                }
             }
         }
-        guard status == HP_OK else { throw walk.failure(status, &packer, root: T.self) }
+        if let failure { throw failure }
 
         // Walk types keep their indices; generic arguments of nominal entries are appended.
         var typeList: [_Metadata] = (0..<Int(packer.type_count)).map { _Metadata(packer.types[$0]!) }
