@@ -25,6 +25,22 @@ uint32_t hp_packer_image_slot(hp_packer *p, uint32_t image) {
     return slot - 1;
 }
 
+// An object refused in collect-all mode: later references to it write null without reporting again.
+#define HP_REFUSED_OBJECT (UINT32_MAX - 1)
+
+/// Collect-all mode: report a refusal at this site and carry on. Returns true if the caller
+/// should write its placeholder and continue, false to fail as usual.
+static bool report(hp_packer *p, hp_status status, const hp_plan *plan, uint32_t op, uintptr_t pointer) {
+    if (!p->report || !(status == HP_ERR_PLAN || status == HP_ERR_POINTER_NOT_STATIC)) return false;
+    p->site.plan = plan;
+    p->site.op = op;
+    p->site.pointer = pointer;
+    p->site_depth = p->depth;
+    bool go_on = p->report(p->context, p, status);
+    p->site_recorded = false;
+    return go_on;
+}
+
 static hp_status put_static(hp_packer *p, uintptr_t address) {
     if (address == 0) return hp_put_varint(&p->out, 0);
     uint32_t image;
@@ -53,6 +69,7 @@ static hp_status put_ref(hp_packer *p, uintptr_t object, const hp_plan *plan, ui
     if (object == 0) return hp_put_varint(&p->out, HP_REF_NULL);
     uint32_t index;
     if (hp_map_find(&p->object_index, object, &index)) {
+        if (index == HP_REFUSED_OBJECT) return hp_put_varint(&p->out, HP_REF_NULL);
         if (index != UINT32_MAX) return hp_put_varint(&p->out, (uint64_t)HP_REF_BACK + index);
         hp_status s = hp_put_varint(&p->out, HP_REF_STATIC);
         if (s == HP_OK) s = put_static(p, object);
@@ -72,7 +89,12 @@ static hp_status put_ref(hp_packer *p, uintptr_t object, const hp_plan *plan, ui
         // Ask before recording the object, so a refusal names the slot that led here. No
         // object: this is the plan (or template) of the type.
         object_plan = p->plan_for(p->context, metadata, NULL);
-        if (!object_plan) return fail_at(p, HP_ERR_PLAN, plan, op, (uintptr_t)metadata);
+        if (!object_plan) {
+            if (!report(p, HP_ERR_PLAN, plan, op, (uintptr_t)metadata))
+                return fail_at(p, HP_ERR_PLAN, plan, op, (uintptr_t)metadata);
+            s = hp_map_insert(&p->object_index, object, HP_REFUSED_OBJECT);
+            return s == HP_OK ? hp_put_varint(&p->out, HP_REF_NULL) : s;
+        }
         p->type_plans[type] = object_plan;
     }
     if (!box_plan && object_plan->per_instance) {
@@ -262,6 +284,7 @@ static hp_status put_fields(hp_packer *p, const uint8_t *base, const hp_plan *pl
             break;
         case HP_OP_FUNC: {
             s = put_static(p, word);
+            if (s != HP_OK && report(p, s, plan, i, word)) s = hp_put_varint(&p->out, 0);
             if (s != HP_OK) return fail_at(p, s, plan, i, word);
             uintptr_t context;
             memcpy(&context, at + 8, 8);
@@ -272,6 +295,7 @@ static hp_status put_fields(hp_packer *p, const uint8_t *base, const hp_plan *pl
         case HP_OP_STATIC:
         case HP_OP_RAW_POINTER:
             s = put_static(p, word);
+            if (s != HP_OK && report(p, s, plan, i, word)) s = hp_put_varint(&p->out, 0);
             if (s != HP_OK) return fail_at(p, s, plan, i, word);
             position = op->offset + 8;
             break;
@@ -384,6 +408,11 @@ static hp_status put_links(hp_packer *p) {
         if (!packed && link->kind != HP_OP_WEAK && link->target) {
             // An unowned reference must not dangle: its target has to travel too.
             p->site = (hp_site){ link->object, link->plan, link->op, link->element, link->target };
+            p->depth = 0;
+            if (report(p, HP_ERR_POINTER_NOT_STATIC, link->plan, link->op, link->target)) {
+                s = hp_put_varint(&p->out, 0);
+                continue;
+            }
             p->site_recorded = true;
             p->site_depth = 0;
             return HP_ERR_POINTER_NOT_STATIC;

@@ -63,6 +63,9 @@ public struct PackError: Error, CustomStringConvertible, Sendable, Equatable {
     /// one this process has.
     public var expectedBuildID: String?
     public var foundBuildID: String?
+    /// With ``PackOptions/collectAllProblems``: every problem found, each with its own path
+    /// (this error is the first of them). Empty otherwise.
+    public var problems: [PackError] = []
 
     public init(code: Code, path: String = "", message: String, typeName: String? = nil,
                 byteOffset: Int? = nil, expectedBuildID: String? = nil, foundBuildID: String? = nil) {
@@ -81,6 +84,9 @@ public struct PackError: Error, CustomStringConvertible, Sendable, Equatable {
         text += ": \(message)"
         if let byteOffset { text += " (byte \(byteOffset))" }
         if let expectedBuildID { text += " [packet build-id \(expectedBuildID)" + (foundBuildID.map { ", this binary \($0)" } ?? "") + "]" }
+        if problems.count > 1 {
+            text += "\n\(problems.count) problems:" + problems.map { "\n  \($0.code) at \($0.path): \($0.message)" }.joined()
+        }
         return text
     }
 }

@@ -2,9 +2,13 @@
 public struct PackOptions: Sendable {
     /// The most heap objects one packet may hold; exceeding it throws `.limitExceeded`.
     public var maxObjects: Int = Int(UInt32.max - 1)
+    /// Find every value that cannot travel in one pass instead of stopping at the first. The
+    /// error then describes the first one and lists all of them in ``PackError/problems``.
+    public var collectAllProblems: Bool = false
 
-    public init(maxObjects: Int = Int(UInt32.max - 1)) {
+    public init(maxObjects: Int = Int(UInt32.max - 1), collectAllProblems: Bool = false) {
         self.maxObjects = maxObjects
+        self.collectAllProblems = collectAllProblems
     }
 }
 

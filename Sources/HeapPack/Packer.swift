@@ -33,7 +33,7 @@ public final class Packer: Sendable {
 
     /// Packs `value` and everything it references into bytes. See ``pack(_:options:)``.
     public func pack<T>(_ value: T, options: PackOptions = .init()) throws(PackError) -> [UInt8] {
-        try _engine.pack(value, maxObjects: options.maxObjects)
+        try _engine.pack(value, maxObjects: options.maxObjects, collectAll: options.collectAllProblems)
     }
 
     /// Rebuilds a value packed by an identical binary. See ``unpack(_:as:options:)``.

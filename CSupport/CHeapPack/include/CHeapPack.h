@@ -286,9 +286,16 @@ typedef struct hp_origin {
 /// StaticString's word holds a Unicode scalar (at most this) or a pointer; no image maps there.
 #define HP_MAX_UNICODE_SCALAR 0x10FFFF
 
+struct hp_packer;
+
+/// Collect-all mode: called with `packer->site` describing a refusal; the walk then goes on
+/// with a null in place of what was refused. Returns false to stop the walk instead.
+typedef bool (*hp_report_fn)(void *context, struct hp_packer *packer, hp_status status);
+
 typedef struct hp_packer {
     // Inputs (set by the caller, not changed by the walk).
     const hp_image_table *images;
+    hp_report_fn report;               ///< NULL: stop at the first refusal
     hp_plan_provider plan_for;
     hp_plan_provider value_plan_for;   ///< value plans of the dynamic types inside existentials
     hp_string_bytes_fn string_bytes;

@@ -5,6 +5,13 @@ import CHeapPack
 final class _PackWalk {
     let engine: _Engine
     var error: PackError?
+    /// Collect-all mode: the problems found so far, and what their paths need.
+    var problems: [PackError] = []
+    var rootType: Any.Type = Void.self
+    var rootValue: UnsafeRawPointer?
+    var rootPlan: UnsafePointer<hp_plan>?
+    static let maxProblems = 1000
+
     /// UTF-8 copies of non-contiguous strings, alive until the walk ends.
     var stringCopies: [UnsafeMutableBufferPointer<UInt8>] = []
 
@@ -45,6 +52,16 @@ final class _PackWalk {
         walk.stringCopies.append(copy)
         bytesOut!.pointee = UnsafePointer(copy.baseAddress)
         lengthOut!.pointee = utf8.count
+        return true
+    }
+
+    static let report: hp_report_fn = { context, packer, status in
+        let walk = Unmanaged<_PackWalk>.fromOpaque(context!).takeUnretainedValue()
+        guard let rootValue = walk.rootValue, let rootPlan = walk.rootPlan,
+              walk.problems.count < maxProblems else { return false }
+        walk.problems.append(walk.failure(status, &packer!.pointee, root: walk.rootType, rootValue: rootValue,
+                                          rootPlan: rootPlan))
+        walk.error = nil
         return true
     }
 
@@ -176,7 +193,7 @@ final class _PackWalk {
 }
 
 extension _Engine {
-    func pack<T>(_ value: T, maxObjects: Int) throws(PackError) -> [UInt8] {
+    func pack<T>(_ value: T, maxObjects: Int, collectAll: Bool = false) throws(PackError) -> [UInt8] {
         let images = try images()
         let root: _PlanRef
         do throws(PackError) {
@@ -194,6 +211,9 @@ extension _Engine {
         packer.value_plan_for = _PackWalk.valuePlanProvider
         packer.string_bytes = _PackWalk.stringBytes
         packer.replace = _PackWalk.replace
+        if collectAll { packer.report = _PackWalk.report }
+        walk.rootType = T.self
+        walk.rootPlan = UnsafePointer(root.plan)
         packer.destroy_replacement = _destroyReplacement
         packer.context = Unmanaged.passUnretained(walk).toOpaque()
         packer.static_objects = UnsafePointer(staticObjects)
@@ -209,6 +229,8 @@ extension _Engine {
                 packer.named_objects = named.baseAddress
                 packer.named_object_count = UInt32(named.count)
                 return withUnsafePointer(to: value) { pointer in
+                    walk.rootValue = UnsafeRawPointer(pointer)
+                    defer { walk.rootValue = nil }
                     let status = hp_pack(&packer, root.plan, pointer)
                     // The path reads the values it names, so it is made while they are alive.
                     return status == HP_OK ? nil : walk.failure(status, &packer, root: T.self, rootValue: pointer,
@@ -216,7 +238,14 @@ extension _Engine {
                 }
             }
         }
-        if let failure { throw failure }
+        if var failure {
+            if !walk.problems.isEmpty { failure.problems = walk.problems + [failure] }
+            throw failure
+        }
+        if var first = walk.problems.first {
+            first.problems = walk.problems
+            throw first
+        }
 
         // Walk types keep their indices; generic arguments of nominal entries are appended.
         var typeList: [_Metadata] = (0..<Int(packer.type_count)).map { _Metadata(packer.types[$0]!) }
