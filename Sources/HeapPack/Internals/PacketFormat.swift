@@ -115,20 +115,12 @@ enum _PacketFormat {
                 appendVarint(&sections, offset)
                 appendVarint(&sections, UInt64(arguments.count))
                 for argument in arguments { appendVarint(&sections, UInt64(argument)) }
-                appendVarint(&sections, UInt64(witnessTables.count))
-                for table in witnessTables {
-                    appendVarint(&sections, UInt64(table.image))
-                    appendVarint(&sections, table.offset)
-                }
+                appendStaticAddresses(&sections, witnessTables)
             case .existential(let classBound, let superclass, let protocols):
                 sections.append(TypeEntryKind.existential.rawValue)
                 sections.append(classBound ? 1 : 0)
                 appendVarint(&sections, superclass.map { UInt64($0) + 1 } ?? 0)
-                appendVarint(&sections, UInt64(protocols.count))
-                for descriptor in protocols {
-                    appendVarint(&sections, UInt64(descriptor.image))
-                    appendVarint(&sections, descriptor.offset)
-                }
+                appendStaticAddresses(&sections, protocols)
             case .metatype(let existential, let instance):
                 sections.append(TypeEntryKind.metatype.rawValue)
                 sections.append(existential ? 1 : 0)
@@ -180,6 +172,15 @@ enum _PacketFormat {
             let sum = checksum(UnsafeRawBufferPointer(raw))
             raw.storeBytes(of: sum.littleEndian, toByteOffset: 24, as: UInt64.self)
             initialized = total
+        }
+    }
+
+    /// A count, then (varint image, varint offset) pairs; read back by `_ByteReader.staticAddresses`.
+    static func appendStaticAddresses(_ bytes: inout [UInt8], _ addresses: [(image: Int, offset: UInt64)]) {
+        appendVarint(&bytes, UInt64(addresses.count))
+        for address in addresses {
+            appendVarint(&bytes, UInt64(address.image))
+            appendVarint(&bytes, address.offset)
         }
     }
 
