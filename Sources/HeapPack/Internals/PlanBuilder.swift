@@ -975,14 +975,42 @@ final class _PlanBuilder {
                 return try layout(captured)
             }, type: captured)
         }
+        if parameters.isEmpty, let local = try metadataFreeStructLayout(name) { return local }
         if name.isSILBox { return try varBoxReference(name, parameters: parameters) }
         if let thick = name.silFunctionIsThick {
             return _ValueLayout(typeName: "function", size: thick ? 16 : 8, stride: thick ? 16 : 8, alignMask: 7,
                                 ops: [hp_op(kind: (thick ? HP_OP_FUNC : HP_OP_STATIC).rawValue, offset: 0,
                                             aux: nil, sub: nil)], labels: [[]])
         }
+        if parameters.isEmpty {
+            throw .unsupported("capture \(index) has type '\(name.displayName)', which has no runtime metadata "
+                               + "in this binary (the compiler omits it for some function-local types at -O); "
+                               + "declare the type outside the function")
+        }
         throw .unsupported("capture \(index) of a generic closure has type '\(name.displayName)', which the "
                            + "runtime cannot resolve from the context's generic parameters")
+    }
+
+    /// Lays captures out in order from `start`, each at its own alignment (closure contexts,
+    /// plain and generic).
+    private func layCaptures(_ captures: UnsafeRawPointer, count: Int, from start: Int,
+                             parameters: [UnsafeRawPointer]) throws(PackError)
+        -> (ops: [hp_op], labels: [[String]], size: Int, alignMask: Int) {
+        var ops: [hp_op] = []
+        var labels: [[String]] = []
+        var offset = start
+        var alignMask = 7
+        for index in 0..<count {
+            guard let namePointer = _relative(captures, 12 + index * 4) else {
+                throw .unsupported("capture \(index) has no type name")
+            }
+            let child = try captureLayout(_MangledName(namePointer), index: index, parameters: parameters)
+            offset = (offset + child.alignMask) & ~child.alignMask
+            try append(child, at: offset, label: "capture \(index): \(child.typeName)", to: &ops, labels: &labels)
+            offset += child.size
+            alignMask = max(alignMask, child.alignMask)
+        }
+        return (ops, labels, offset, alignMask)
     }
 
     /// Specialises a generic closure context: capture types are resolved with the parameters'
@@ -1025,23 +1053,11 @@ final class _PlanBuilder {
             }
             bindings.append(.witness(parameter: owner, protocolDescriptor: protocolDescriptor))
         }
-        var ops: [hp_op] = []
-        var labels: [[String]] = []
-        var offset = firstCapture + 8 * bindingWords.count
-        var alignMask = 7
-        for index in 0..<captureCount {
-            guard let namePointer = _relative(captures, 12 + index * 4) else {
-                throw .unsupported("capture \(index) has no type name")
-            }
-            let child = try captureLayout(_MangledName(namePointer), index: index, parameters: parameters.map(\.pointer))
-            offset = (offset + child.alignMask) & ~child.alignMask
-            try append(child, at: offset, label: "capture \(index): \(child.typeName)", to: &ops, labels: &labels)
-            offset += child.size
-            alignMask = max(alignMask, child.alignMask)
-        }
-        let plan = try makeObjectPlan(metadata: metadata, typeName: "generic closure context", size: offset,
-                                      alignMask: alignMask, bodyOffset: firstCapture + 8 * bindingWords.count,
-                                      ops: ops, labels: labels)
+        let laid = try layCaptures(captures, count: captureCount, from: firstCapture + 8 * bindingWords.count,
+                                   parameters: parameters.map(\.pointer))
+        let plan = try makeObjectPlan(metadata: metadata, typeName: "generic closure context", size: laid.size,
+                                      alignMask: laid.alignMask, bodyOffset: firstCapture + 8 * bindingWords.count,
+                                      ops: laid.ops, labels: laid.labels)
         let prefix = allocate(UnsafeRawPointer?.self, count: bindingWords.count)
         for (index, word) in bindingWords.enumerated() { prefix[index] = UnsafeRawPointer(bitPattern: word) }
         plan.pointee.prefix_offset = UInt32(firstCapture)
@@ -1115,46 +1131,8 @@ final class _PlanBuilder {
             descriptions[UnsafeRawPointer(template)] = _PlanDescription(typeName: "generic closure context", labels: [])
             return template
         }
-        var ops: [hp_op] = []
-        var labels: [[String]] = []
-        var offset = firstCapture
-        var alignMask = 7
-        for index in 0..<captureCount {
-            guard let namePointer = _relative(captures, 12 + index * 4) else {
-                throw .unsupported("capture \(index) has no type name")
-            }
-            let name = _MangledName(namePointer)
-            let child: _ValueLayout
-            let label: String
-            if let found = hp_type_by_mangled_name(name.start, name.length, nil, nil) {
-                let captured = _Metadata(found)
-                child = stored(try within("capture \(index): \(captured.name)") { () throws(PackError) -> _ValueLayout in
-                    if let storage = name.referenceStorage { return referenceLayout(storage, referent: captured) }
-                    return try layout(captured)
-                }, type: captured)
-                label = "capture \(index): \(child.typeName)"
-            } else if let local = try metadataFreeStructLayout(name) {
-                child = local
-                label = "capture \(index): \(local.typeName)"
-            } else if name.isSILBox {
-                child = try varBoxReference(name, parameters: [])
-                label = "capture \(index): \(child.typeName)"
-            } else if let thick = name.silFunctionIsThick {
-                child = _ValueLayout(typeName: "function", size: thick ? 16 : 8, stride: thick ? 16 : 8, alignMask: 7,
-                                     ops: [hp_op(kind: (thick ? HP_OP_FUNC : HP_OP_STATIC).rawValue, offset: 0,
-                                                 aux: nil, sub: nil)], labels: [[]])
-                label = "capture \(index): function"
-            } else {
-                throw .unsupported("capture \(index) has type '\(name.displayName)', which has no runtime metadata "
-                                   + "in this binary (the compiler omits it for some function-local types at -O); "
-                                   + "declare the type outside the function")
-            }
-            offset = (offset + child.alignMask) & ~child.alignMask
-            try append(child, at: offset, label: label, to: &ops, labels: &labels)
-            offset += child.size
-            alignMask = max(alignMask, child.alignMask)
-        }
-        return try makeObjectPlan(metadata: metadata, typeName: "closure context", size: offset, alignMask: alignMask,
-                                  bodyOffset: firstCapture, ops: ops, labels: labels)
+        let laid = try layCaptures(captures, count: captureCount, from: firstCapture, parameters: [])
+        return try makeObjectPlan(metadata: metadata, typeName: "closure context", size: laid.size,
+                                  alignMask: laid.alignMask, bodyOffset: firstCapture, ops: laid.ops, labels: laid.labels)
     }
 }
