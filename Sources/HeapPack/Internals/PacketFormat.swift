@@ -113,8 +113,7 @@ enum _PacketFormat {
                 sections.append(TypeEntryKind.nominal.rawValue)
                 appendVarint(&sections, UInt64(image))
                 appendVarint(&sections, offset)
-                appendVarint(&sections, UInt64(arguments.count))
-                for argument in arguments { appendVarint(&sections, UInt64(argument)) }
+                appendIndices(&sections, arguments)
                 appendStaticAddresses(&sections, witnessTables)
             case .existential(let classBound, let superclass, let protocols):
                 sections.append(TypeEntryKind.existential.rawValue)
@@ -132,8 +131,7 @@ enum _PacketFormat {
                 sections.append(TypeEntryKind.genericContext.rawValue)
                 appendVarint(&sections, UInt64(image))
                 appendVarint(&sections, offset)
-                appendVarint(&sections, UInt64(parameters.count))
-                for parameter in parameters { appendVarint(&sections, UInt64(parameter)) }
+                appendIndices(&sections, parameters)
                 appendVarint(&sections, UInt64(bindings.count))
                 for binding in bindings {
                     switch binding {
@@ -173,6 +171,12 @@ enum _PacketFormat {
             raw.storeBytes(of: sum.littleEndian, toByteOffset: 24, as: UInt64.self)
             initialized = total
         }
+    }
+
+    /// A count, then that many type-table indices; read back by `_ByteReader.typeIndices`.
+    static func appendIndices(_ bytes: inout [UInt8], _ indices: [Int]) {
+        appendVarint(&bytes, UInt64(indices.count))
+        for index in indices { appendVarint(&bytes, UInt64(index)) }
     }
 
     /// A count, then (varint image, varint offset) pairs; read back by `_ByteReader.staticAddresses`.
@@ -238,11 +242,7 @@ enum _PacketFormat {
             case .nominal:
                 let image = try reader.count(atMost: imageCount - 1, what: "descriptor image")
                 let offset = try reader.varint()
-                let argumentCount = try reader.count(atMost: 256, what: "generic argument count")
-                var arguments: [Int] = []
-                for _ in 0..<argumentCount {
-                    arguments.append(try reader.count(atMost: typeCount - 1, what: "generic argument"))
-                }
+                let arguments = try reader.typeIndices(atMost: 256, typeCount: typeCount, what: "generic argument")
                 let tables = try reader.staticAddresses(imageCount: imageCount, what: "witness table")
                 types.append(.nominal(image: image, offset: offset, arguments: arguments, witnessTables: tables))
             case .existential:
@@ -260,11 +260,8 @@ enum _PacketFormat {
             case .genericContext:
                 let image = try reader.count(atMost: imageCount - 1, what: "context image")
                 let offset = try reader.varint()
-                let parameterCount = try reader.count(atMost: 64, what: "generic parameter count")
-                var parameters: [Int] = []
-                for _ in 0..<parameterCount {
-                    parameters.append(try reader.count(atMost: typeCount - 1, what: "generic parameter"))
-                }
+                let parameters = try reader.typeIndices(atMost: 64, typeCount: typeCount, what: "generic parameter")
+                let parameterCount = parameters.count
                 let count = try reader.count(atMost: 256, what: "binding count")
                 var bindings: [Binding] = []
                 for _ in 0..<count {
@@ -333,6 +330,14 @@ struct _ByteReader {
         let value = try varint()
         guard value <= UInt64(max(limit, 0)) else { throw .malformed("\(what) \(value) is out of range", at: start) }
         return Int(value)
+    }
+
+    /// A count (at most `limit`), then that many type-table indices, each checked against the table.
+    mutating func typeIndices(atMost limit: Int, typeCount: Int, what: String) throws(PackError) -> [Int] {
+        let count = try self.count(atMost: limit, what: "\(what) count")
+        var indices: [Int] = []
+        for _ in 0..<count { indices.append(try self.count(atMost: typeCount - 1, what: what)) }
+        return indices
     }
 
     /// A count (at most 256), then that many (varint image, varint offset) pairs.
