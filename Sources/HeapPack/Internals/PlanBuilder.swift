@@ -98,6 +98,7 @@ final class _PlanBuilder {
     private var allocations: [UnsafeMutableRawPointer] = []
     private let stringMetadata = _Metadata(String.self).pointer
     private let staticStringMetadata = _Metadata(StaticString.self).pointer
+    private let emptyTupleMetadata = _Metadata(Void.self).pointer
     private let nativeObject = hp_type_by_mangled_name("Bo", 2, nil, nil)
     private let unknownObject = hp_type_by_mangled_name("BO", 2, nil, nil)
     private let rawPointer = hp_type_by_mangled_name("Bp", 2, nil, nil)
@@ -132,6 +133,9 @@ final class _PlanBuilder {
             // Real types only (not context or box metadata): the user's word comes first.
             if let refused = metadata.type as? any NeverTransferable.Type {
                 throw .nonTransferable(refused.transferRefusal, type: metadata.name)
+            }
+            if kind != _MetadataKind.class, let reason = _TransferPolicy.refusal(forValueTypeNamed: metadata.name) {
+                throw .nonTransferable(reason, type: metadata.name)
             }
             if metadata.pointer != stringMetadata, let hooks = _replacementHooks(for: metadata.type) {
                 return try replacementLayout(metadata, hooks, depth: depth)
@@ -346,6 +350,12 @@ final class _PlanBuilder {
                                                   arguments?.assumingMemoryBound(to: UnsafeRawPointer?.self)) else {
             throw .unsupported("\(what) has type '\(name.plainText)', which has no runtime metadata in this binary "
                                + "(function-local types at -O can lack it)", type: owner)
+        }
+        // The runtime hands reflection `()` in place of a noncopyable type (so that old clients
+        // cannot copy one), even through the field's own accessor; its bytes must not then
+        // travel as if they were nothing.
+        if found == emptyTupleMetadata && name.plainText != "yt" {
+            throw .nonTransferable(_TransferPolicy.noncopyableRefusal(what), type: "~Copyable")
         }
         return _Metadata(found)
     }
@@ -565,7 +575,7 @@ final class _PlanBuilder {
         case _MetadataKind.errorObject:
             throw .unsupported("boxed `any Error` values are not supported yet", type: "any Error")
         case _MetadataKind.task, _MetadataKind.job:
-            throw .nonTransferable("a task or job belongs to this process's executor")
+            throw .nonTransferable(_TransferPolicy.taskRefusal, type: metadata.kind == _MetadataKind.task ? "Swift.Task" : "a job")
         default:
             throw .unsupported("a heap object whose metadata kind is 0x\(String(metadata.kind, radix: 16))")
         }
@@ -682,7 +692,7 @@ final class _PlanBuilder {
             let flags = descriptor.load(as: UInt32.self)
             let typeFlags = flags >> 16
             if typeFlags & (1 << 7) != 0 {
-                throw .nonTransferable("an actor is bound to this process's executor and isolation", type: name)
+                throw .nonTransferable(_TransferPolicy.actorRefusal(for: metadata.type), type: name)
             }
             let fieldCount = Int(descriptor.load(fromByteOffset: 36, as: UInt32.self))
             if fieldCount == 0 { continue }
