@@ -7,9 +7,13 @@ let package = Package(
     name: "HeapPack",
     products: [
         .library(name: "HeapPack", targets: ["HeapPack"]),
+        .library(name: "HeapPackInspect", targets: ["HeapPackInspect"]),
+        .executable(name: "heappack", targets: ["heappack"]),
         .executable(name: "heappack-demo", targets: ["heappack-demo"]),
     ],
     dependencies: [
+        // The `heappack` tool's command line.
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         // Property tests: seeds, case counts and reproducible failure reports.
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
@@ -21,6 +25,17 @@ let package = Package(
         .target(
             name: "HeapPack",
             dependencies: ["CHeapPack"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // `inspect` as a command any program can embed: only the writing binary has a packet's types.
+        .target(
+            name: "HeapPackInspect",
+            dependencies: ["HeapPack", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
+            name: "heappack",
+            dependencies: ["HeapPackInspect", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(
@@ -43,7 +58,7 @@ let package = Package(
         // Writes and reads packets for the cross-process tests: two runs of one binary.
         .executableTarget(
             name: "heappack-peer",
-            dependencies: ["HeapPack", "HeapPackTestSupport"],
+            dependencies: ["HeapPack", "HeapPackInspect", "HeapPackTestSupport"],
             path: "Tests/Peer",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
@@ -56,7 +71,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HeapPackTests",
-            dependencies: ["HeapPack", "HeapPackTestSupport", "heappack-peer", "heappack-noreflection",
+            dependencies: ["HeapPack", "HeapPackTestSupport", "heappack", "heappack-peer", "heappack-noreflection",
                            .product(name: "PropertyBased", package: "swift-property-based")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),

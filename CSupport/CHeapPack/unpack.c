@@ -4,6 +4,8 @@
 // nothing, and no half-built object ever needs tearing down.
 #include "hp_internal.h"
 
+_Static_assert(HP_SITE_PATH_MAX == HP_MAX_INLINE_DEPTH, "the trail has a slot per nesting level");
+
 #define NEED(cond) do { if (HP_UNLIKELY(!(cond))) return HP_ERR_MALFORMED; } while (0)
 
 static hp_status fail_at(hp_unpacker *u, hp_status status, const hp_plan *plan, uint32_t op) {
@@ -32,6 +34,10 @@ static hp_status get_static(hp_unpacker *u, uintptr_t *out) {
     NEED(hp_get_varint(&u->cursor, u->end, &offset));
     NEED(hp_image_table_resolve(u->images, u->image_map[slot - 1], offset, 1, out));
     return HP_OK;
+}
+
+static inline void notify(hp_unpacker *u, hp_event event, uint64_t a, uint64_t b) {
+    if (HP_UNLIKELY(u->observe != NULL)) u->observe(u->observer, u, event, a, b);
 }
 
 static hp_status add_object(hp_unpacker *u, const hp_plan *plan, const void *metadata, uint64_t count,
@@ -122,6 +128,7 @@ static hp_status get_ref(hp_unpacker *u, uint8_t *at, const void *expected, cons
         if (s != HP_OK) return s;
         metadata = u->types[type];
         u->last_ref = u->object_count;
+        notify(u, HP_EVENT_REF_NEW, u->object_count - 1, 0);
     } else if (code == HP_REF_STATIC) {
         uintptr_t address;
         hp_status s = get_static(u, &address);
@@ -132,16 +139,20 @@ static hp_status get_ref(hp_unpacker *u, uint8_t *at, const void *expected, cons
         object = (void *)address;
         metadata = *(const void *const *)address;
         u->last_ref = HP_LAST_REF_STATIC;
+        notify(u, HP_EVENT_REF_STATIC, 0, 0);
     } else if (code == HP_REF_NAMED) {
         // The receiver's own object of that name, resolved before the walk; each reference
         // holds a retain, applied on success like the others.
         uint64_t number;
         NEED(hp_get_varint(&u->cursor, u->end, &number));
-        NEED(number < u->named_object_count && u->named_objects[number] != NULL);
+        NEED(number < u->named_object_count && (u->named_objects[number] != NULL || u->observe));
         object = u->named_objects[number];
-        metadata = *(const void *const *)object;
-        if (expected && !is_kind_of(metadata, expected)) return HP_ERR_TYPE_MISMATCH;
+        if (object) {
+            metadata = *(const void *const *)object;
+            if (expected && !is_kind_of(metadata, expected)) return HP_ERR_TYPE_MISMATCH;
+        }
         u->last_ref = 0;
+        notify(u, HP_EVENT_REF_NAMED, number, 0);
         if (u->building) u->named_refs[number]++;
     } else {
         uint64_t index = code - HP_REF_BACK;
@@ -156,6 +167,7 @@ static hp_status get_ref(hp_unpacker *u, uint8_t *at, const void *expected, cons
             NEED(!first->has_tail && first->size == box_plan->size && first->body_offset == box_plan->body_offset);
         }
         u->last_ref = index + 1;
+        notify(u, HP_EVENT_REF_BACK, index, 0);
         if (u->building) {
             NEED(u->extra_refs[index] < UINT32_MAX);
             u->extra_refs[index]++;
@@ -312,6 +324,8 @@ static hp_status get_fields(hp_unpacker *u, uint8_t *base, const hp_plan *plan, 
     hp_status s = HP_OK;
     for (uint32_t i = 0; i < plan->op_count; i++) {
         const hp_op *op = &plan->ops[i];
+        u->trail[u->depth] = plan;
+        u->trail_ops[u->depth] = i;
         if (op->offset > position) {
             size_t n = op->offset - position;
             if ((size_t)(u->end - u->cursor) < n) return fail_at(u, HP_ERR_MALFORMED, plan, i);
@@ -327,6 +341,7 @@ static hp_status get_fields(hp_unpacker *u, uint8_t *base, const hp_plan *plan, 
             break;
         case HP_OP_FUNC:
             s = get_static(u, &word);
+            u->last_code = word;
             if (s == HP_OK && u->building) memcpy(at, &word, 8);
             if (s == HP_OK) s = get_ref(u, at ? at + 8 : NULL, NULL, NULL, NULL);
             position = op->offset + 16;
@@ -344,6 +359,7 @@ static hp_status get_fields(hp_unpacker *u, uint8_t *base, const hp_plan *plan, 
             s = hp_grow((void **)&u->links, &u->link_capacity, sizeof(hp_link), u->link_count + 1);
             if (s != HP_OK) return s;
             if (u->building) memset(at, 0, 8);
+            notify(u, HP_EVENT_LINK_SLOT, u->link_count, op->kind);
             u->links[u->link_count++] = (hp_link){ (uintptr_t)at, op->kind, op->kind == HP_OP_WEAK || op->aux, 0, plan, i, 0 };
             position = op->offset + 8;
             break;
@@ -424,10 +440,8 @@ static hp_status get_fields(hp_unpacker *u, uint8_t *base, const hp_plan *plan, 
     return HP_OK;
 }
 
-static hp_status get_object(hp_unpacker *u, uint32_t index) {
-    uint8_t *object = u->objects[index];
-    const hp_plan *plan = u->object_plans[index];
-    u->site.object = index;
+/// An object's fields, then its tail elements if it has any.
+static hp_status get_body(hp_unpacker *u, uint32_t index, uint8_t *object, const hp_plan *plan) {
     hp_status s = get_fields(u, object, plan, plan->body_offset, plan->size);
     if (s != HP_OK || !plan->has_tail) return s;
     uint64_t count = u->object_counts[index];
@@ -451,9 +465,20 @@ static hp_status get_object(hp_unpacker *u, uint32_t index) {
     return HP_OK;
 }
 
+static hp_status get_object(hp_unpacker *u, uint32_t index) {
+    uint8_t *object = u->objects[index];
+    const hp_plan *plan = u->object_plans[index];
+    u->site.object = index;
+    notify(u, HP_EVENT_OBJECT_BEGIN, index, 0);
+    hp_status s = get_body(u, index, object, plan);
+    if (s == HP_OK) notify(u, HP_EVENT_OBJECT_END, index, 0);
+    return s;
+}
+
 /// The trailer: a target (object index + 1, or 0) for each weak or unowned slot met. Unowned
 /// slots must name an object; the targets are stored in each slot by apply_links.
 static hp_status get_links(hp_unpacker *u) {
+    notify(u, HP_EVENT_TRAILER, 0, 0);
     uint64_t count;
     NEED(hp_get_varint(&u->cursor, u->end, &count));
     NEED(count == u->link_count);
@@ -461,9 +486,10 @@ static hp_status get_links(hp_unpacker *u) {
         uint64_t target;
         NEED(hp_get_varint(&u->cursor, u->end, &target));
         NEED(target <= (uint64_t)u->object_count + u->named_object_count);
-        if (target > u->object_count) NEED(u->named_objects[target - u->object_count - 1] != NULL);
+        if (target > u->object_count) NEED(u->named_objects[target - u->object_count - 1] != NULL || u->observe);
         NEED(target != 0 || u->links[i].nullable);
         u->links[i].object = (uint32_t)target;
+        notify(u, HP_EVENT_LINK_TARGET, i, target);
     }
     return HP_OK;
 }
@@ -552,6 +578,13 @@ hp_status hp_unpack(hp_unpacker *u, const hp_plan *root, void *destination) {
     }
     u->fixup_count = 0;
     return HP_OK;
+}
+
+hp_status hp_inspect(hp_unpacker *u, const hp_plan *root) {
+    u->building = false;
+    hp_status s = run_pass(u, root, NULL, u->cursor);
+    if (s == HP_OK && u->object_count != u->expected_objects) s = HP_ERR_MALFORMED;
+    return s;
 }
 
 void hp_unpacker_free(hp_unpacker *u) {

@@ -5,8 +5,10 @@
 //   heappack-peer read SCENARIO FILE    unpack FILE and call the value
 //   heappack-peer list                  scenario names
 //   heappack-peer refuse-keypath        try to pack a key path; print the refusal
+//   heappack-peer inspect FILE [...]    HeapPackInspect's command, embedded: this binary has the types
 // Output: one line `base=0x... result=...`, or `error=...` and exit status 1.
 import HeapPack
+import HeapPackInspect
 import HeapPackTestSupport
 import Foundation
 
@@ -28,6 +30,10 @@ if arguments[1] == "refuse-keypath" {
     } catch {
         print("error=\(error.code) path=\(error.path)")
     }
+    exit(0)
+}
+if arguments[1] == "inspect" {
+    InspectCommand.main(Array(arguments.dropFirst(2)))
     exit(0)
 }
 if arguments[1] == "list" {

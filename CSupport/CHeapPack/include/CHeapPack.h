@@ -372,6 +372,25 @@ typedef void (*hp_make_string_fn)(const uint8_t *bytes, size_t length, void *des
 /// Destroys a String made by hp_make_string_fn (cleanup after a failed unpack).
 typedef void (*hp_destroy_string_fn)(void *string);
 
+/// What an inspection observer is told, in body order (see `hp_inspect`).
+typedef enum hp_event {
+    HP_EVENT_OBJECT_BEGIN = 0,  ///< a: object index; the cursor is at its body
+    HP_EVENT_OBJECT_END,        ///< a: object index; the cursor is past its body
+    HP_EVENT_REF_NEW,           ///< a: the new object's index
+    HP_EVENT_REF_BACK,          ///< a: the index of an object met before
+    HP_EVENT_REF_NAMED,         ///< a: name number
+    HP_EVENT_REF_STATIC,        ///< a runtime singleton (the empty array)
+    HP_EVENT_LINK_SLOT,         ///< a weak or unowned slot; a: its number in the trailer, b: the op kind
+    HP_EVENT_TRAILER,           ///< the cursor is at the trailer (after the last object)
+    HP_EVENT_LINK_TARGET,       ///< from the trailer; a: slot number, b: the trailer value
+} hp_event;
+
+struct hp_unpacker;
+/// Called during `hp_inspect`. The unpacker's `site` (container object and element), `trail`
+/// (enclosing plans and ops) and `last_code` describe where the event happened.
+typedef void (*hp_observe_fn)(void *context, const struct hp_unpacker *unpacker, hp_event event,
+                              uint64_t a, uint64_t b);
+
 typedef struct hp_unpacker {
     // Inputs.
     const hp_image_table *images;
@@ -413,6 +432,17 @@ typedef struct hp_unpacker {
     bool building;                      ///< false during the validation pass
     uint64_t last_ref;                  ///< index + 1 of the object the last reference named (0: none/static)
 
+    // Where the reader is: trail[d] / trail_ops[d] is the (plan, op) being read at nesting
+    // depth d (enum payloads, existential values and replacements nest). For error sites and
+    // for inspection, like the packer's site_path.
+    const hp_plan *trail[HP_SITE_PATH_MAX + 1];
+    uint32_t trail_ops[HP_SITE_PATH_MAX + 1];
+    uintptr_t last_code;                ///< the code pointer of the FUNC op being read (for closure names)
+
+    // Inspection: told about every object and reference of a validation-only pass.
+    hp_observe_fn observe;
+    void *observer;
+
     // Weak and unowned slots, in the order met (the build pass records their addresses).
     hp_link *links;
     uint32_t link_count, link_capacity;
@@ -431,6 +461,11 @@ typedef struct hp_unpacker {
 /// is freed without running any deinit, and `destination` is left uninitialized.
 hp_status hp_unpack(hp_unpacker *unpacker, const hp_plan *root, void *destination);
 void hp_unpacker_free(hp_unpacker *unpacker);
+
+/// The validation pass alone, telling `unpacker->observe` what it reads. Builds nothing.
+/// Named objects need not be registered: a NULL entry in `named_objects` is accepted (and
+/// its type goes unchecked), since inspection only reports the name.
+hp_status hp_inspect(hp_unpacker *unpacker, const hp_plan *root);
 
 // MARK: - Checksum
 

@@ -30,6 +30,18 @@ final class _ImageTable: @unchecked Sendable {
 
     func path(_ index: Int) -> String { String(cString: table.pointee.images[index].path) }
 
+    /// The image's file name; the loader reports no path for the main executable, so that one
+    /// comes from /proc/self/exe.
+    func fileName(_ index: Int) -> String {
+        var path = self.path(index)
+        if path.isEmpty {
+            var buffer = [CChar](repeating: 0, count: 4096)
+            let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+            if length > 0 { path = String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+        }
+        return path.split(separator: "/").last.map(String.init) ?? path
+    }
+
     var images: [LoadedImage] {
         (0..<count).map { index in
             LoadedImage(base: UInt(table.pointee.images[index].base), path: path(index),

@@ -273,9 +273,7 @@ extension _Engine {
         var imageEntries: [_PacketFormat.ImageEntry] = []
         for slot in 0..<Int(packer.images_used_count) {
             let image = Int(packer.images_used[slot])
-            let path = images.path(image)
-            let name = path.split(separator: "/").last.map(String.init) ?? path
-            imageEntries.append(.init(buildID: images.buildID(image), name: name))
+            imageEntries.append(.init(buildID: images.buildID(image), name: images.fileName(image)))
         }
         // Only the names the packet uses are spelled out; the others stay empty.
         let usedNames = registered.indices.map { packer.named_used?[$0] == 1 ? registered[$0].key : "" }

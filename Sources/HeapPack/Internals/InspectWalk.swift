@@ -1,0 +1,185 @@
+import CHeapPack
+
+/// Collects what the shim's validation pass reports (`hp_inspect`) into a `PacketInspection`.
+final class _InspectionRecorder {
+    private let engine: _Engine
+    private let images: _ImageTable
+    private let body: UnsafePointer<UInt8>
+    private let objectNames: [String]
+    private var objectStart = 0
+    private var rootEnd: Int?
+    private var trailerStart: Int?
+    private var linkSlots: [(from: Int?, path: String, ownership: String)] = []
+    var objects: [PacketInspection.Object] = []
+    var references: [PacketInspection.Reference] = []
+
+    init(engine: _Engine, images: _ImageTable, body: UnsafePointer<UInt8>, objectNames: [String]) {
+        self.engine = engine
+        self.images = images
+        self.body = body
+        self.objectNames = objectNames
+    }
+
+    func sizes(bodyLength: Int) -> (root: Int, trailer: Int) {
+        let trailer = trailerStart ?? bodyLength
+        return (rootEnd ?? trailer, bodyLength - trailer)
+    }
+
+    func record(_ u: UnsafePointer<hp_unpacker>, _ event: hp_event, _ a: UInt64, _ b: UInt64) {
+        let offset = u.pointee.cursor.map { $0 - body } ?? 0
+        switch event {
+        case HP_EVENT_OBJECT_BEGIN:
+            if rootEnd == nil { rootEnd = offset }
+            objectStart = offset
+        case HP_EVENT_OBJECT_END:
+            let plan = u.pointee.object_plans[Int(a)]
+            let hasTail = plan?.pointee.has_tail ?? 0 != 0
+            objects.append(PacketInspection.Object(
+                index: Int(a), typeName: engine.describe(plan.map(UnsafeRawPointer.init))?.typeName ?? "?",
+                bytes: offset - objectStart, elementCount: hasTail ? Int(u.pointee.object_counts[Int(a)]) : nil))
+        case HP_EVENT_REF_NEW, HP_EVENT_REF_BACK:
+            references.append(reference(u, to: .object(Int(a)), introduces: event == HP_EVENT_REF_NEW))
+        case HP_EVENT_REF_NAMED:
+            references.append(reference(u, to: .named(Int(a) < objectNames.count ? objectNames[Int(a)] : "?")))
+        case HP_EVENT_REF_STATIC:
+            references.append(reference(u, to: .staticSingleton))
+        case HP_EVENT_LINK_SLOT:
+            let ownership = switch UInt32(b) {
+            case HP_OP_WEAK.rawValue: "weak"
+            case HP_OP_UNOWNED.rawValue: "unowned"
+            default: "unowned(unsafe)"
+            }
+            linkSlots.append((container(u), path(u), ownership))
+        case HP_EVENT_TRAILER:
+            if rootEnd == nil { rootEnd = offset }
+            trailerStart = offset
+        case HP_EVENT_LINK_TARGET:
+            guard Int(a) < linkSlots.count else { return }
+            let slot = linkSlots[Int(a)]
+            let objectCount = u.pointee.object_count
+            let target: PacketInspection.Target =
+                b == 0 ? .none
+                : b <= objectCount ? .object(Int(b) - 1)
+                : .named(objectNames[Int(b - UInt64(objectCount) - 1)])
+            references.append(PacketInspection.Reference(from: slot.from, path: slot.path, target: target,
+                                                         ownership: slot.ownership, introducesTarget: false))
+        default:
+            break
+        }
+    }
+
+    private func container(_ u: UnsafePointer<hp_unpacker>) -> Int? {
+        u.pointee.site.object == UInt32.max ? nil : Int(u.pointee.site.object)
+    }
+
+    private func reference(_ u: UnsafePointer<hp_unpacker>, to target: PacketInspection.Target,
+                           introduces: Bool = false) -> PacketInspection.Reference {
+        PacketInspection.Reference(from: container(u), path: path(u), target: target, ownership: "strong",
+                                   introducesTarget: introduces)
+    }
+
+    /// `[3] > capture 1: Logger > .sink`: the element, then the labels of every enclosing op,
+    /// then the closure's name when the slot is a closure's context.
+    private func path(_ u: UnsafePointer<hp_unpacker>) -> String {
+        var parts: [String] = []
+        if u.pointee.site.element != UInt64.max { parts.append("[\(u.pointee.site.element)]") }
+        let depth = min(Int(u.pointee.depth), Int(HP_SITE_PATH_MAX))
+        var innermost: hp_op?
+        let raw = UnsafeRawPointer(u)
+        let plans = (raw + MemoryLayout<hp_unpacker>.offset(of: \.trail)!)
+            .assumingMemoryBound(to: UnsafePointer<hp_plan>?.self)
+        let ops = (raw + MemoryLayout<hp_unpacker>.offset(of: \.trail_ops)!).assumingMemoryBound(to: UInt32.self)
+        for level in 0...depth {
+            guard let plan = plans[level], ops[level] < plan.pointee.op_count else { continue }
+            if let description = engine.describe(UnsafeRawPointer(plan)), Int(ops[level]) < description.labels.count {
+                parts += description.labels[Int(ops[level])]
+            }
+            innermost = plan.pointee.ops[Int(ops[level])]
+        }
+        if innermost?.kind == HP_OP_FUNC.rawValue, let name = images.functionName(u.pointee.last_code) {
+            parts.append(name)
+        }
+        return parts.joined(separator: " > ")
+    }
+}
+
+private let observe: hp_observe_fn = { context, unpacker, event, a, b in
+    guard let context, let unpacker else { return }
+    Unmanaged<_InspectionRecorder>.fromOpaque(context).takeUnretainedValue().record(unpacker, event, a, b)
+}
+
+extension _Engine {
+    func inspect(_ bytes: [UInt8]) throws(PackError) -> PacketInspection {
+        let images = try images()
+        return try _withBytes(bytes) { (packet: UnsafeRawBufferPointer) throws(PackError) -> PacketInspection in
+            let header = try _PacketFormat.readHeader(packet, verifyChecksum: false)
+            var inspection = PacketInspection(
+                formatVersion: Int(header.version), packetBytes: packet.count, headerBytes: header.headerLength,
+                bodyBytes: header.bodyLength, checksumMatches: _PacketFormat.checksum(packet) == header.checksum,
+                announcedObjectCount: header.objectCount,
+                images: header.images.enumerated().map { index, entry in
+                    PacketInspection.Image(name: entry.name, buildID: _hex(entry.buildID),
+                                           matchesThisProcess: localImage(entry, isMain: index == 0, images) != nil)
+                },
+                rootTypeName: Self.displayName(header.rootTypeName),
+                typeNames: header.types.map(Self.describe),
+                objectNames: header.names)
+            do throws(PackError) {
+                try inspectBody(packet, header, images, into: &inspection)
+            } catch {
+                inspection.bodyProblem = error
+            }
+            return inspection
+        }
+    }
+
+    private func inspectBody(_ packet: UnsafeRawBufferPointer, _ header: _PacketFormat.Header, _ images: _ImageTable,
+                             into inspection: inout PacketInspection) throws(PackError) {
+        let imageMap = try mapImages(header.images, images)
+        let tables = try readerTables(header, imageMap, images)
+        inspection.typeNames = zip(tables.metadata, tables.plans).map { metadata, plan in
+            describe(plan.map(UnsafeRawPointer.init))?.typeName ?? metadata.map { _Metadata($0).name } ?? "?"
+        }
+        let rootName = String(decoding: header.rootTypeName, as: UTF8.self)
+        guard !header.rootTypeName.contains(where: { $0 < 0x20 }), let rootType = _typeByName(rootName) else {
+            throw PackError(code: .binaryMismatch, message: "the root type \(rootName) cannot be found by name here")
+        }
+        let root = try valuePlan(_Metadata(rootType))
+        let body = packet.baseAddress!.assumingMemoryBound(to: UInt8.self) + header.headerLength
+        let recorder = _InspectionRecorder(engine: self, images: images, body: body, objectNames: header.names)
+        var unpacker = hp_unpacker()
+        defer { hp_unpacker_free(&unpacker) }
+        let status = withExtendedLifetime(recorder) {
+            withUnpacker(&unpacker, tables, images, imageMap, header: header, body: body,
+                         namedObjects: header.names.map { _ in nil }, maxObjects: Int(UInt32.max - 1)) {
+                $0.observe = observe
+                $0.observer = Unmanaged.passUnretained(recorder).toOpaque()
+                return hp_inspect(&$0, root.plan)
+            }
+        }
+        guard status == HP_OK else {
+            throw bodyError(status, unpacker, offset: header.headerLength + (unpacker.cursor.map { $0 - body } ?? 0))
+        }
+        let sizes = recorder.sizes(bodyLength: header.bodyLength)
+        inspection.rootBytes = sizes.root
+        inspection.trailerBytes = sizes.trailer
+        inspection.objects = recorder.objects
+        inspection.references = recorder.references
+    }
+
+    /// A type-table entry in words, for packets whose types this process cannot resolve.
+    private static func describe(_ entry: _PacketFormat.TypeEntry) -> String {
+        switch entry {
+        case .mangledName(let name): displayName(name)
+        case .staticAddress(let image, let offset): "closure context at image \(image) + 0x\(String(offset, radix: 16))"
+        case .nominal(let image, let offset, let arguments, _):
+            "private or local type at image \(image) + 0x\(String(offset, radix: 16))"
+                + (arguments.isEmpty ? "" : "<" + arguments.map { "#\($0)" }.joined(separator: ", ") + ">")
+        case .existential(_, _, let protocols): "composition of \(protocols.count) private protocols"
+        case .metatype(_, let instance): "metatype of #\(instance)"
+        case .genericContext(let image, let offset, _, _):
+            "generic closure context at image \(image) + 0x\(String(offset, radix: 16))"
+        case .genericBox(let boxed): "box of #\(boxed)"
+        }
+    }
+}
