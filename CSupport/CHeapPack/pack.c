@@ -65,6 +65,8 @@ static hp_status type_index(hp_packer *p, const void *metadata, uint32_t *index_
     return HP_OK;
 }
 
+static hp_status put_replacement(hp_packer *p, const uint8_t *at, const hp_plan *plan, const hp_op *op, uint32_t index);
+
 static hp_status put_ref(hp_packer *p, uintptr_t object, const hp_plan *plan, uint32_t op, const hp_plan *box_plan) {
     if (object == 0) return hp_put_varint(&p->out, HP_REF_NULL);
     uint32_t index;
@@ -132,6 +134,9 @@ static hp_status put_ref(hp_packer *p, uintptr_t object, const hp_plan *plan, ui
         memcpy(&count, (const uint8_t *)object + object_plan->count_offset, 8);
         s = hp_put_varint(&p->out, count);
     }
+    // The value of a class type is the reference itself: that is what the replacement hook reads.
+    if (s == HP_OK && object_plan->replacement)
+        s = put_replacement(p, (const uint8_t *)&object, plan, object_plan->replacement, op);
     return s;
 }
 

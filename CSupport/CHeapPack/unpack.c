@@ -56,7 +56,7 @@ static hp_status add_object(hp_unpacker *u, const hp_plan *plan, const void *met
         u->object_capacity = capacity;
     }
     void *object = NULL;
-    if (u->building) {
+    if (u->building && !plan->replacement) {
         uint64_t size = plan->size;
         if (plan->has_tail) size = plan->tail_offset + count * plan->element->stride;
         object = hp_alloc_object(metadata, (size_t)size, plan->align_mask);
@@ -87,6 +87,36 @@ static uint64_t object_extent(const hp_unpacker *u, uint64_t last_ref) {
     const hp_plan *plan = u->object_plans[last_ref - 1];
     if (!plan->has_tail) return plan->size;
     return plan->tail_offset + u->object_counts[last_ref - 1] * plan->element->stride;
+}
+
+static hp_status get_fields(hp_unpacker *u, uint8_t *base, const hp_plan *plan, uint32_t start, uint32_t end);
+
+/// An object that travels as a replacement value (read right here, after its reference) is
+/// rebuilt from it at once. Its replacement is plain data (the plan builder made sure), so
+/// nothing in it waits for objects that are not complete yet.
+static hp_status get_object_replacement(hp_unpacker *u, const hp_op *op, void **object_out) {
+    void *replacement = NULL;
+    if (u->building) {
+        replacement = hp_alloc_value(op->sub);
+        if (!replacement) return HP_ERR_NO_MEMORY;
+    }
+    if (u->depth >= HP_MAX_INLINE_DEPTH) { free(replacement); return HP_ERR_LIMIT; }
+    uint32_t strings_before = u->string_count;
+    u->depth++;
+    hp_status s = get_fields(u, replacement, op->sub, 0, op->sub->size);
+    u->depth--;
+    if (u->building) {
+        if (s != HP_OK) {
+            // The strings made so far are on the list that discard_built destroys.
+            free(replacement);
+            return s;
+        }
+        // The strings now belong to the replacement, which the rebuild consumes.
+        u->string_count = strings_before;
+        *object_out = u->restore_object(op->aux, replacement);
+        free(replacement);
+    }
+    return s;
 }
 
 static hp_status get_ref(hp_unpacker *u, uint8_t *at, const void *expected, const void **metadata_out,
@@ -126,6 +156,11 @@ static hp_status get_ref(hp_unpacker *u, uint8_t *at, const void *expected, cons
         }
         hp_status s = add_object(u, plan, u->types[type], count, &object);
         if (s != HP_OK) return s;
+        if (plan->replacement) {
+            s = get_object_replacement(u, plan->replacement, &object);
+            if (s != HP_OK) return s;
+            u->objects[u->object_count - 1] = object;
+        }
         metadata = u->types[type];
         u->last_ref = u->object_count;
         notify(u, HP_EVENT_REF_NEW, u->object_count - 1, 0);
@@ -203,8 +238,6 @@ static hp_status get_string(hp_unpacker *u, uint8_t *at) {
     u->cursor += length;
     return HP_OK;
 }
-
-static hp_status get_fields(hp_unpacker *u, uint8_t *base, const hp_plan *plan, uint32_t start, uint32_t end);
 
 /// Records deferred work. Called before the value's own contents are read, so that whatever
 /// those contents defer comes later in the list, runs earlier, and is done when this runs.
@@ -535,6 +568,11 @@ static void discard_built(hp_unpacker *u) {
     u->string_count = 0;
     for (uint32_t k = 0; k < u->object_count; k++) {
         const hp_plan *plan = u->object_plans[k];
+        if (plan->replacement) {
+            // Already a complete object, made by the user's rebuild: release it like any other.
+            if (u->objects[k]) hp_release(u->objects[k]);
+            continue;
+        }
         uint64_t size = plan->has_tail ? plan->tail_offset + u->object_counts[k] * plan->element->stride : plan->size;
         hp_dealloc_uninitialized_object(u->objects[k], (size_t)size, plan->align_mask);
     }

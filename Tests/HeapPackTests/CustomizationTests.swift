@@ -1,5 +1,6 @@
 import Foundation
 import HeapPack
+import Synchronization
 import HeapPackTestSupport
 import Testing
 
@@ -22,10 +23,23 @@ final class LogSink: PackReplaceable {
     func packedReplacement() -> String { path }
     static func unpacked(from replacement: String) -> LogSink { LogSink(reopening: replacement) }
 
+    static let reopened = Mutex(0)
+
     private init(reopening path: String) {
         self.path = path
         handle = FileHandle(forWritingAtPath: path)!
+        Self.reopened.withLock { $0 += 1 }
     }
+}
+
+struct Reported { let snapshot: Snapshot }
+
+/// Replaceable, but its replacement holds an array: an object reference of its own.
+final class Snapshot: PackReplaceable {
+    let readings: [Int]
+    init(readings: [Int]) { self.readings = readings }
+    func packedReplacement() -> [Int] { readings }
+    static func unpacked(from replacement: [Int]) -> Snapshot { Snapshot(readings: replacement) }
 }
 
 /// Bound to this process by the user's say-so.
@@ -48,9 +62,7 @@ struct CustomizationTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let sink = LogSink(path: path)
         let prefix = "job: "
-        // Two captures, so the sink sits in a typed capture slot. (A closure whose only capture
-        // is the sink uses the sink itself as its context; object-level replacement is not
-        // done yet.)
+        // Two captures, so the sink sits in a typed capture slot (replaced per slot).
         let job: (String) -> Void = { sink.write(prefix + $0) }
         let copy = try unpack(try pack(job), as: ((String) -> Void).self)
         copy("ran in the copy")
@@ -58,6 +70,43 @@ struct CustomizationTests {
         let text = try String(contentsOfFile: path, encoding: .utf8)
         #expect(text.contains("job: ran in the copy"))
         #expect(text.contains("job: ran in the original"))
+    }
+
+    @Test func aReplaceableObjectThatIsAClosuresOnlyCaptureIsReplacedOnce() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("heappack-sink-only-\(getpid()).log").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let sink = LogSink(path: path)
+        // The sink is the only capture, so the sink itself is the closure's context.
+        let job: (String) -> Void = { sink.write("only: " + $0) }
+        let before = LogSink.reopened.withLock { $0 }
+        let copy = try unpack(try pack(job), as: ((String) -> Void).self)
+        #expect(LogSink.reopened.withLock { $0 } == before + 1)
+        copy("ran in the copy")
+        #expect(try String(contentsOfFile: path, encoding: .utf8).contains("only: ran in the copy"))
+    }
+
+    @Test func aReplaceableObjectBehindAnyObjectKeepsItsIdentity() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("heappack-sink-any-\(getpid()).log").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let sink = LogSink(path: path)
+        let before = LogSink.reopened.withLock { $0 }
+        let copy = try unpack(try pack([sink, sink, NSObject()] as [AnyObject]), as: [AnyObject].self)
+        #expect(LogSink.reopened.withLock { $0 } == before + 1, "one object, rebuilt once")
+        let first = try #require(copy[0] as? LogSink)
+        #expect(first === copy[1])
+        #expect(first !== sink && first.path == path)
+    }
+
+    @Test func aReplaceableObjectWithReferencesInItsReplacementIsRefusedAsAnObject() throws {
+        let snapshot = Snapshot(readings: [1, 2, 3])
+        let error = #expect(throws: PackError.self) { _ = try pack([snapshot] as [AnyObject]) }
+        #expect(error?.code == .unsupported)
+        #expect(error?.typeName == "HeapPackTests.Snapshot")
+        #expect(error?.message.contains("plain data") == true, "\(error?.message ?? "")")
+        // Through a property of its own type it travels as usual. (Not in an array: arrays of
+        // any class keep their elements in `_ContiguousArrayStorage<AnyObject>`.)
+        let copy = try unpack(try pack(Reported(snapshot: snapshot)), as: Reported.self)
+        #expect(copy.snapshot.readings == [1, 2, 3])
     }
 
     @Test func replaceableStructsTravelAsTheirReplacement() throws {

@@ -183,6 +183,10 @@ struct hp_plan {
     uint32_t tail_offset;
     uint32_t count_offset;      ///< where the element count is stored (tail objects)
     const hp_plan *element;
+    /// object: a REPLACE op (aux: the replaceable type, sub: the replacement's plan) when the
+    /// object travels as a replacement value, inline after the reference that introduces it,
+    /// and the receiver makes it with `restore_object`. Its body is then empty.
+    const hp_op *replacement;
 };
 
 // MARK: - Runtime helpers used by the Swift layer
@@ -371,6 +375,8 @@ uint32_t hp_packer_image_slot(hp_packer *packer, uint32_t image);
 typedef void (*hp_make_string_fn)(const uint8_t *bytes, size_t length, void *destination);
 /// Destroys a String made by hp_make_string_fn (cleanup after a failed unpack).
 typedef void (*hp_destroy_string_fn)(void *string);
+/// Consumes an object's replacement value and returns the object rebuilt from it (+1).
+typedef void *(*hp_restore_object_fn)(const void *type, void *replacement);
 
 /// What an inspection observer is told, in body order (see `hp_inspect`).
 typedef enum hp_event {
@@ -404,6 +410,7 @@ typedef struct hp_unpacker {
     hp_restore_fn restore;
     hp_destroy_replacement_fn destroy_replacement;
     hp_destroy_string_fn destroy_string;
+    hp_restore_object_fn restore_object;
     uint64_t max_objects;
     uint64_t expected_objects;          ///< the header's object count; the body must make exactly this many
     const uintptr_t *static_objects;    ///< the only addresses a static-object reference may name

@@ -677,6 +677,7 @@ final class _PlanBuilder {
                 throw .nonTransferable(reason, type: name)
             }
         }
+        if let hooks = _replacementHooks(for: metadata.type) { return try replacedObjectPlan(metadata, hooks, name: name) }
         if name.hasPrefix("Swift._ContiguousArrayStorage<") { return try arrayStoragePlan(metadata, name: name) }
         for ancestor in chain where ancestor.name.hasPrefix("Swift.") {
             throw .unsupported("\(ancestor.name) is a standard-library class with storage HeapPack cannot size "
@@ -744,6 +745,49 @@ final class _PlanBuilder {
         let alignMask = Int(metadata.pointer.load(fromByteOffset: 28, as: UInt16.self))
         return try makeObjectPlan(metadata: metadata, typeName: name, size: size, alignMask: alignMask,
                                   bodyOffset: 16, ops: ops, labels: labels)
+    }
+
+    /// A `PackReplaceable` class reached as an object (a closure's only capture, `AnyObject`, a
+    /// supertype): it travels once, as its replacement, right after the reference that
+    /// introduces it, and the receiver rebuilds it there. That happens while other objects are
+    /// still being filled, so the replacement must hold plain data only.
+    private func replacedObjectPlan(_ metadata: _Metadata, _ hooks: any _Replaceable.Type,
+                                    name: String) throws(PackError) -> UnsafeMutablePointer<hp_plan> {
+        let replacementType = _typeName(hooks._replacementType, qualified: false)
+        let replacement = try within("as \(replacementType)") { () throws(PackError) in
+            try layout(_Metadata(hooks._replacementType))
+        }
+        guard replacement.ops.allSatisfy(Self.isPlainData) else {
+            throw .unsupported("\(name) is PackReplaceable and is reached as an object (a closure's only capture, "
+                               + "AnyObject or a supertype), where its replacement must be plain data, but "
+                               + "\(replacementType) holds references, closures or existentials; reach it through a "
+                               + "property of its own type instead", type: name)
+        }
+        let op = allocate(hp_op.self)
+        op.initialize(to: hp_op(kind: HP_OP_REPLACE.rawValue, offset: 0,
+                                aux: unsafeBitCast(hooks as Any.Type, to: UnsafeRawPointer.self),
+                                sub: UnsafePointer(cPlan(for: replacement))))
+        let plan = try makeObjectPlan(metadata: metadata, typeName: name, size: 16, alignMask: 7, bodyOffset: 16,
+                                      ops: [], labels: [])
+        plan.pointee.replacement = UnsafePointer(op)
+        return plan
+    }
+
+    /// Bytes, strings, static pointers and metatypes, in enums too: nothing that refers to an
+    /// object or defers work.
+    private static func isPlainData(_ op: hp_op) -> Bool {
+        switch op.kind {
+        case HP_OP_STRING.rawValue, HP_OP_STATIC.rawValue, HP_OP_STATIC_STRING.rawValue, HP_OP_METADATA.rawValue:
+            return true
+        case HP_OP_ENUM.rawValue:
+            let plan = op.sub.pointee
+            return (0..<Int(plan.payload_case_count)).allSatisfy { index in
+                guard let payload = plan.payloads[index] else { return true }
+                return (0..<Int(payload.pointee.op_count)).allSatisfy { isPlainData(payload.pointee.ops[$0]) }
+            }
+        default:
+            return false
+        }
     }
 
     /// `_ContiguousArrayStorage<Element>`: `_ArrayBody` (count, capacity<<1) at +16, then

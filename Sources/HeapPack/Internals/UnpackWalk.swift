@@ -19,6 +19,15 @@ private let restore: hp_restore_fn = { type, replacement, destination in
     _replaceable(type)?._restore(from: replacement!, into: destination!)
 }
 
+private let restoreObject: hp_restore_object_fn = { type, replacement in
+    // Plans only carry object replacements for types that passed this same check.
+    guard let replaceable = _replaceable(type), let replacement else { return nil }
+    var object: UnsafeMutableRawPointer?
+    // The rebuilt value is a class reference: its +1 moves into `object`, and on to the shim.
+    withUnsafeMutablePointer(to: &object) { replaceable._restore(from: replacement, into: UnsafeMutableRawPointer($0)) }
+    return object
+}
+
 /// `Array.withUnsafeBytes` with a typed error (the stdlib's is `rethrows`).
 func _withBytes<R>(_ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) throws(PackError) -> R) throws(PackError) -> R {
     let result: Result<R, PackError> = bytes.withUnsafeBytes { raw in
@@ -152,6 +161,7 @@ extension _Engine {
                     unpacker.make_string = makeString
                     unpacker.destroy_string = destroyString
                     unpacker.restore = restore
+                    unpacker.restore_object = restoreObject
                     unpacker.destroy_replacement = _destroyReplacement
                     unpacker.static_objects = UnsafePointer(staticObjects)
                     unpacker.static_object_count = UInt32(staticObjectCount)
