@@ -40,7 +40,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "heappack-demo",
-            dependencies: ["HeapPack"],
+            dependencies: ["HeapPack", "HeapPackInspect"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         // Benchmarks of ../shared/bench/WORKLOADS.md: `swift run -c release heappack-bench`.

@@ -4,8 +4,12 @@
 // instances, starts `heappack-demo --child`, and writes the packet to the child's stdin. The
 // child unpacks and calls the closure, and answers with its result, its image base and its
 // unpack time. Then the parent shows what happens to a closure that captures a FileHandle.
+//
+//   heappack-demo --write FILE     write the closure's packet to FILE instead
+//   heappack-demo inspect FILE     show what a packet holds (this binary has the demo's types)
 import Foundation
 import HeapPack
+import HeapPackInspect
 
 final class Task {
     let name: String
@@ -111,8 +115,22 @@ func parent() throws -> Int32 {
     return here == there ? 0 : 1
 }
 
-if CommandLine.arguments.dropFirst().first == "--child" {
+let arguments = CommandLine.arguments
+if arguments.dropFirst().first == "--child" {
     exit(child())
+}
+if arguments.dropFirst().first == "inspect" {
+    InspectCommand.main(Array(arguments.dropFirst(2)))
+    exit(0)
+}
+if arguments.count == 3, arguments[1] == "--write" {
+    do {
+        try Data(try pack(makeJob())).write(to: URL(fileURLWithPath: arguments[2]))
+        exit(0)
+    } catch {
+        print("demo failed: \(error)")
+        exit(1)
+    }
 }
 do { exit(try parent()) } catch {
     print("demo failed: \(error)")
