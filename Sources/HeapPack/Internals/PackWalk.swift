@@ -151,6 +151,28 @@ final class _PackWalk {
         return images.functionName(code)
     }
 
+    /// The key of element `index` of a dictionary's values, when `valuesStorage` is the values
+    /// array of a dictionary's replacement (`_DictionaryEntries`): the keys array is the object
+    /// introduced just before it, from the same slot.
+    private func dictionaryKey(_ packer: hp_packer, valuesStorage object: UInt32, index: UInt64) -> String? {
+        let origin = packer.origins[Int(object)]
+        guard object > 0, let plan = origin.plan,
+              engine.describe(UnsafeRawPointer(plan))?.typeName.hasPrefix("HeapPack._DictionaryEntries<") == true,
+              labels(origin.plan, origin.op).first == ".values" else { return nil }
+        let keysOrigin = packer.origins[Int(object) - 1]
+        guard keysOrigin.parent == origin.parent, keysOrigin.plan == origin.plan, keysOrigin.element == origin.element,
+              labels(keysOrigin.plan, keysOrigin.op).first == ".keys",
+              let keys = packer.objects[Int(object) - 1] else { return nil }
+        guard let element = _PlanBuilder.arrayElement(of: _Metadata(keys.load(as: UnsafeRawPointer.self))),
+              index < keys.load(fromByteOffset: 16, as: UInt64.self) else { return nil }
+        let first = keys + ((32 + element.alignMask) & ~element.alignMask)
+        func describe<Key>(_: Key.Type) -> String {
+            String(reflecting: (first + Int(index) * MemoryLayout<Key>.stride).load(as: Key.self))
+        }
+        let text = _openExistential(element.type, do: describe)
+        return text.count <= 60 ? text : String(text.prefix(57)) + "..."
+    }
+
     /// `root: T > capture 1: Logger > .sink`: the hops from the root to the failure site.
     func path(_ packer: hp_packer, root: Any.Type, rootValue: UnsafeRawPointer, rootPlan: UnsafePointer<hp_plan>) -> String {
         var packer = packer
@@ -175,10 +197,18 @@ final class _PackWalk {
         }
         var hops: [[String]] = [innermost]
         var object = site.object
+        var childElement = site.element
         var guardCount = 0
         while object != UInt32.max, object < packer.object_count, guardCount < 10_000 {
             let origin = packer.origins[Int(object)]
             var step = hop(origin.plan, origin.op, origin.element)
+            if childElement != UInt64.max, hops[hops.count - 1].first?.hasPrefix("[") == true,
+               let key = dictionaryKey(packer, valuesStorage: object, index: childElement) {
+                // `.values > ._buffer > ._storage > [3]` says less than the key it belongs to.
+                hops[hops.count - 1][0] = "[\(key)]"
+                step = hop(nil, UInt32.max, origin.element)
+            }
+            childElement = origin.element
             if let name = closureName(packer, parent: origin.parent, plan: origin.plan, op: origin.op,
                                       element: origin.element, rootValue: rootValue, rootPlan: rootPlan) {
                 step.append(name)

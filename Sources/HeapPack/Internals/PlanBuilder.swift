@@ -492,8 +492,10 @@ final class _PlanBuilder {
         // describes the value and no value-witness call is needed.
         if payloadCount == 1, emptyCount == 1, metadata.size == 8, payloads[0].ops.count == 1,
            payloads[0].ops[0].kind == HP_OP_REF.rawValue, payloads[0].ops[0].offset == 0 {
+            // A path through Optional reads better without `case .some`; other enums keep the case.
+            let caseLabel = metadata.kind == _MetadataKind.optional ? [] : ["case ." + records[0].name]
             return _ValueLayout(typeName: metadata.name, size: 8, stride: 8, alignMask: 7,
-                                ops: payloads[0].ops, labels: payloads[0].labels)
+                                ops: payloads[0].ops, labels: payloads[0].labels.map { caseLabel + $0 })
         }
         let casePlans = UnsafeMutablePointer<UnsafePointer<hp_plan>?>.allocate(capacity: payloadCount)
         allocations.append(UnsafeMutableRawPointer(casePlans))
@@ -790,13 +792,20 @@ final class _PlanBuilder {
         }
     }
 
+    /// The `Element` of `_ContiguousArrayStorage<Element>` metadata: its one generic argument.
+    static func arrayElement(of storage: _Metadata) -> _Metadata? {
+        guard let descriptor = storage.descriptor else { return nil }
+        let positiveSize = Int(descriptor.load(fromByteOffset: 28, as: UInt32.self))
+        let immediateCount = Int(descriptor.load(fromByteOffset: 32, as: UInt32.self))
+        return _Metadata((storage.pointer + (positiveSize - immediateCount) * 8).load(as: UnsafeRawPointer.self))
+    }
+
     /// `_ContiguousArrayStorage<Element>`: `_ArrayBody` (count, capacity<<1) at +16, then
     /// `count` elements. Only the count travels; the receiver allocates exactly that capacity.
     private func arrayStoragePlan(_ metadata: _Metadata, name: String) throws(PackError) -> UnsafeMutablePointer<hp_plan> {
-        guard let descriptor = metadata.descriptor else { throw .unsupported("array storage without descriptor", type: name) }
-        let positiveSize = Int(descriptor.load(fromByteOffset: 28, as: UInt32.self))
-        let immediateCount = Int(descriptor.load(fromByteOffset: 32, as: UInt32.self))
-        let element = _Metadata((metadata.pointer + (positiveSize - immediateCount) * 8).load(as: UnsafeRawPointer.self))
+        guard let element = Self.arrayElement(of: metadata) else {
+            throw .unsupported("array storage without descriptor", type: name)
+        }
         let elementLayout = try within("[element]") { () throws(PackError) in try layout(element) }
         let elementPlan = cPlan(for: elementLayout)
         let alignMask = max(7, elementLayout.alignMask)
