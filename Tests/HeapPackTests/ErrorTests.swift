@@ -264,6 +264,14 @@ struct RefusalTests {
                 "\(String(describing: error?.path))")
     }
 
+    @Test("a private subclass of a refused class is named without run-time addresses")
+    func privateSubclassName() {
+        let error = packError { _ = try pack([FileHandle.nullDevice]) }
+        #expect(error?.code == .nonTransferable)
+        #expect(error?.typeName == "Foundation.FileHandle.NullDevice", "\(String(describing: error?.typeName))")
+        #expect(error?.path.contains("unknown context") == false, "\(String(describing: error?.path))")
+    }
+
     @Test("an NSLock inside a class is nonTransferable")
     func lock() {
         let error = packError { _ = try pack([Guarded()]) }

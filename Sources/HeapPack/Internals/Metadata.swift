@@ -40,7 +40,20 @@ struct _Metadata: Hashable, @unchecked Sendable {
     }
     var type: Any.Type { unsafeBitCast(pointer, to: Any.Type.self) }
     /// Only meaningful for real types (not closure-context or box metadata).
-    var name: String { _typeName(type, qualified: true) }
+    /// The qualified name, for messages and policy lookups. Private and local contexts print as
+    /// `(unknown context at $7f...)`, an address that differs per run and says nothing: dropped.
+    var name: String {
+        let full = _typeName(type, qualified: true)
+        guard full.contains("(unknown context at $") else { return full }
+        var result = Substring(full)
+        while let start = result.firstRange(of: "(unknown context at $") {
+            guard let close = result[start.upperBound...].firstIndex(of: ")") else { break }
+            var end = result.index(after: close)
+            if end < result.endIndex, result[end] == "." { end = result.index(after: end) }
+            result.removeSubrange(start.lowerBound..<end)
+        }
+        return String(result)
+    }
 
     private var valueWitnesses: UnsafeRawPointer { pointer.load(fromByteOffset: -8, as: UnsafeRawPointer.self) }
     var size: Int { valueWitnesses.load(fromByteOffset: 64, as: Int.self) }

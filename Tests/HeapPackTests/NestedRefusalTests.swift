@@ -1,0 +1,237 @@
+import Dispatch
+import Distributed
+import Foundation
+import HeapPack
+import Synchronization
+import Testing
+
+// Every refused kind, nested deep in four places: an array of `Any`, a dictionary's values, an
+// enum payload, and a closure captured by another closure. The refusal must name the kind and
+// the path must lead to it, whichever way the walk got there.
+
+final class NRHolder<T> {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+enum NRJob<Payload> {
+    case idle
+    case waiting(String)
+    case running(Payload)
+}
+
+final class NRMutexOwner { let count = Mutex(0) }
+final class NRAtomicOwner { let ticks = Atomic<Int>(0) }
+final class NRTicket: NeverTransferable {}
+actor NRCounter { var count = 0 }
+distributed actor NRWorker { typealias ActorSystem = LocalTestingDistributedActorSystem }
+
+/// An outer closure that calls an inner one, which captures `holder`. Each captures a string
+/// too, made at run time so that -O cannot fold it away: a closure whose only capture is one
+/// object would use that object as its context, and the path would show no capture.
+@inline(never)
+private func nestedClosure(around holder: AnyObject) -> () -> Int {
+    let tag = String(repeating: "i", count: Int.random(in: 1...3))
+    let inner: () -> Int = { tag.count + (ObjectIdentifier(holder).hashValue & 1) }
+    let label = String(repeating: "o", count: Int.random(in: 1...3))
+    return { inner() + label.count }
+}
+
+private func packError(_ body: () throws(PackError) -> Void) -> PackError? {
+    do { try body(); return nil } catch { return error }
+}
+
+/// Packs `value`, held in an ``NRHolder``, in each of the four places and expects each to be
+/// refused as `typeName`, for `reason`, with a path ending `.value > pathEnd`.
+private func expectRefusedInFourPlaces<T>(
+    _ value: T, typeName: String?, pathEnd: String? = nil, reason: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
+    let holder = NRHolder(value)
+    let end = ".value > " + (pathEnd ?? typeName ?? "")
+    let places: [(String, PackError?, [String])] = [
+        ("array", packError { () throws(PackError) in _ = try pack([0, "one", holder] as [Any]) },
+         ["root: Array<Any> > ._buffer > ._storage > [2] > "]),
+        ("dictionary", packError { () throws(PackError) in
+            _ = try pack(["alpha": 1, "culprit": holder, "omega": "fine"] as [String: Any])
+         }, ["root: Dictionary<String, Any> > [\"culprit\"] > "]),
+        ("enum", packError { () throws(PackError) in
+            _ = try pack([NRJob<NRHolder<T>>.idle, .waiting("queue"), .running(holder)])
+         }, ["root: Array<NRJob<NRHolder<", " > ._buffer > ._storage > [2] > case .running > " + end]),
+        ("closure", packError { () throws(PackError) in _ = try pack(nestedClosure(around: holder)) },
+         ["root: () -> Int > ", "capture "]),
+    ]
+    for (place, error, pieces) in places {
+        guard let error else {
+            Issue.record("\(place): packed without a refusal", sourceLocation: sourceLocation)
+            continue
+        }
+        #expect(error.code == .nonTransferable, "\(place): \(error)", sourceLocation: sourceLocation)
+        #expect(error.typeName == typeName, "\(place)", sourceLocation: sourceLocation)
+        #expect(error.message.contains(reason), "\(place): \(error.message)", sourceLocation: sourceLocation)
+        #expect(error.path.hasPrefix(pieces[0]), "\(place): \(error.path)", sourceLocation: sourceLocation)
+        #expect(error.path.hasSuffix(end), "\(place): \(error.path)", sourceLocation: sourceLocation)
+        for piece in pieces.dropFirst() {
+            #expect(error.path.contains(piece), "\(place): \(error.path)", sourceLocation: sourceLocation)
+        }
+        if place == "closure" {
+            #expect(error.path.contains(#/capture \d+: /#), "\(error.path)", sourceLocation: sourceLocation)
+        }
+    }
+}
+
+@Suite("Refusals, nested deep")
+struct NestedRefusalTests {
+    // Foundation
+
+    @Test func fileHandle() throws {
+        // Not FileHandle.nullDevice: that is a private subclass, whose name carries addresses.
+        let handle = try #require(FileHandle(forReadingAtPath: "/dev/null"))
+        defer { try? handle.close() }
+        expectRefusedInFourPlaces(handle, typeName: "Foundation.FileHandle", reason: "descriptor table")
+    }
+
+    @Test func process() {
+        expectRefusedInFourPlaces(Process(), typeName: "Foundation.Process", reason: "child-process handle")
+    }
+
+    @Test func pipe() throws {
+        let pipe = Pipe()
+        defer {
+            try? pipe.fileHandleForReading.close()
+            try? pipe.fileHandleForWriting.close()
+        }
+        expectRefusedInFourPlaces(pipe, typeName: "Foundation.Pipe", reason: "pipe's descriptors")
+    }
+
+    @Test func lock() {
+        expectRefusedInFourPlaces(NSLock(), typeName: "Foundation.NSLock", reason: "a lock guards")
+    }
+
+    @Test func recursiveLock() {
+        expectRefusedInFourPlaces(NSRecursiveLock(), typeName: "Foundation.NSRecursiveLock", reason: "a lock guards")
+    }
+
+    @Test func condition() {
+        expectRefusedInFourPlaces(NSCondition(), typeName: "Foundation.NSCondition", reason: "condition variable")
+    }
+
+    @Test func conditionLock() {
+        expectRefusedInFourPlaces(NSConditionLock(condition: 0), typeName: "Foundation.NSConditionLock",
+                                  reason: "condition lock")
+    }
+
+    @Test func thread() {
+        expectRefusedInFourPlaces(Thread {}, typeName: "Foundation.Thread", reason: "execution context")
+    }
+
+    @Test("a FileManager other than .default")
+    func fileManager() {
+        // swift-corelibs-foundation's FileManager is FoundationEssentials' class.
+        expectRefusedInFourPlaces(FileManager(), typeName: "FoundationEssentials.FileManager",
+                                  reason: "use FileManager.default on the receiver")
+    }
+
+    // Dispatch
+
+    @Test func dispatchQueue() {
+        expectRefusedInFourPlaces(DispatchQueue(label: "nested refusal"), typeName: "Dispatch.DispatchQueue",
+                                  reason: "Dispatch object")
+    }
+
+    @Test func dispatchGroup() {
+        expectRefusedInFourPlaces(DispatchGroup(), typeName: "Dispatch.DispatchGroup", reason: "Dispatch object")
+    }
+
+    @Test func dispatchSemaphore() {
+        expectRefusedInFourPlaces(DispatchSemaphore(value: 0), typeName: "Dispatch.DispatchSemaphore",
+                                  reason: "Dispatch object")
+    }
+
+    @Test func dispatchWorkItem() {
+        let item = DispatchWorkItem {}
+        defer { item.cancel() }
+        expectRefusedInFourPlaces(item, typeName: "Dispatch.DispatchWorkItem", reason: "Dispatch work item")
+    }
+
+    // Concurrency
+
+    @Test func actor() {
+        expectRefusedInFourPlaces(NRCounter(), typeName: "HeapPackTests.NRCounter",
+                                  reason: "bound to this process's executor and isolation")
+    }
+
+    @Test("a distributed actor, with advice to send its id")
+    func distributedActor() {
+        let system = LocalTestingDistributedActorSystem()
+        let worker = NRWorker(actorSystem: system)
+        // The testing system holds its ready actors strongly, and each actor holds the system:
+        // resign the id by hand, or the two keep each other alive (LeakSanitizer reports it).
+        defer { system.resignID(worker.id) }
+        expectRefusedInFourPlaces(worker, typeName: "HeapPackTests.NRWorker", reason: "send its id and resolve it")
+    }
+
+    @Test func taskHandle() async {
+        let task = Task { 7 }
+        expectRefusedInFourPlaces(task, typeName: "Swift.Task<Swift.Int, Swift.Never>", reason: "task handle")
+        #expect(await task.value == 7)
+    }
+
+    @Test func checkedContinuation() async {
+        let resumed = await withCheckedContinuation { (continuation: CheckedContinuation<Int, Never>) in
+            expectRefusedInFourPlaces(continuation, typeName: "Swift.CheckedContinuation<Swift.Int, Swift.Never>",
+                                      reason: "resumes a task suspended in this process")
+            continuation.resume(returning: 1)
+        }
+        #expect(resumed == 1)
+    }
+
+    @Test func unsafeContinuation() async {
+        let resumed = await withUnsafeContinuation { (continuation: UnsafeContinuation<Int, Never>) in
+            expectRefusedInFourPlaces(continuation, typeName: "Swift.UnsafeContinuation<Swift.Int, Swift.Never>",
+                                      reason: "resumes a task suspended in this process")
+            continuation.resume(returning: 2)
+        }
+        #expect(resumed == 2)
+    }
+
+    @Test func asyncStreamContinuation() async {
+        let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
+        expectRefusedInFourPlaces(continuation, typeName: "Swift.AsyncStream<Swift.Int>.Continuation",
+                                  reason: "resumes a task suspended in this process")
+        continuation.yield(3)
+        continuation.finish()
+        var received: [Int] = []
+        for await element in stream { received.append(element) }
+        #expect(received == [3])
+    }
+
+    // Synchronization: the runtime hides noncopyable field types from reflection, so the
+    // refusal names the field and `~Copyable`, not Mutex or Atomic.
+
+    @Test func mutex() {
+        expectRefusedInFourPlaces(NRMutexOwner(), typeName: "~Copyable", pathEnd: ".count > ~Copyable",
+                                  reason: "field .count is noncopyable (~Copyable), such as Synchronization's Mutex")
+    }
+
+    @Test func atomic() {
+        expectRefusedInFourPlaces(NRAtomicOwner(), typeName: "~Copyable", pathEnd: ".ticks > ~Copyable",
+                                  reason: "field .ticks is noncopyable (~Copyable)")
+    }
+
+    // Pointers and user policy
+
+    @Test("a pointer into the heap")
+    func heapPointer() {
+        let heap = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        heap.initialize(to: 42)
+        defer { heap.deinitialize(count: 1); heap.deallocate() }
+        expectRefusedInFourPlaces(heap, typeName: nil, pathEnd: "._rawValue",
+                                  reason: "not in any binary's static data")
+    }
+
+    @Test func neverTransferable() {
+        expectRefusedInFourPlaces(NRTicket(), typeName: "HeapPackTests.NRTicket",
+                                  reason: "NRTicket is marked NeverTransferable")
+    }
+}
