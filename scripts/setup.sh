@@ -3,9 +3,10 @@
 # missing. Every script that builds calls this first, so a fresh machine needs no manual steps.
 set -euo pipefail
 
-# Debian packages the build or the tests need beyond the toolchain: none today (the
-# AddressSanitizer runtime ships with the Swift toolchain). Later work adds libunwind-dev here.
-packages=()
+# Debian packages the build or the tests need beyond the toolchain (the AddressSanitizer
+# runtime ships with the toolchain):
+# - binutils: `strip`, for the test that names closures in a stripped binary.
+packages=(binutils)
 
 if ! command -v swift >/dev/null 2>&1; then
     echo "setup: the Swift toolchain (6.0 or newer) must be on PATH; see https://www.swift.org/install/linux/" >&2

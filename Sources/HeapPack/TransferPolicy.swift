@@ -47,6 +47,8 @@ enum _TransferPolicy {
         "Swift.UnownedJob": "a job belongs to this process's executor",
         "Swift.UnownedSerialExecutor": "an executor belongs to this process",
         "Swift.UnownedTaskExecutor": "an executor belongs to this process",
+        "Swift.Unmanaged": "an Unmanaged reference is retained and released by hand in this process; a copy "
+            + "could not keep that balance (pack the object itself)",
         "Swift.CheckedContinuation": continuation,
         "Swift.UnsafeContinuation": continuation,
         "Swift.AsyncStream": "an async stream's buffer and waiting consumer belong to this process",

@@ -72,6 +72,35 @@ struct CrossProcessTests {
         #expect(run.output.contains("KeyPath"))
     }
 
+    @Test("a closure is named from the symbol table, or by image and offset in a stripped binary")
+    func closureNamesWithAndWithoutSymbols() throws {
+        let run = try Peer.run(["refuse-closure"])
+        #expect(run.output.hasPrefix("error=nonTransferable path=root: () -> String > "), "\(run.output)")
+        #expect(run.output.contains("closure #1 () -> Swift.String in "), "\(run.output)")
+
+        let stripped = Peer.temporaryFile("stripped-peer")
+        defer { try? FileManager.default.removeItem(at: stripped) }
+        try FileManager.default.copyItem(at: Peer.executable, to: stripped)
+        let strip = Process()
+        strip.executableURL = URL(fileURLWithPath: "/usr/bin/strip")
+        strip.arguments = [stripped.path]
+        try strip.run()
+        strip.waitUntilExit()
+        #expect(strip.terminationStatus == 0)
+        let process = Process()
+        process.executableURL = stripped
+        process.arguments = ["refuse-closure"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(output.hasPrefix("error=nonTransferable path=root: () -> String > "), "\(output)")
+        #expect(!output.contains("closure #"), "\(output)")
+        #expect(output.contains("code at \(stripped.lastPathComponent) + 0x"), "\(output)")
+        #expect(output.contains("Foundation.FileHandle"), "\(output)")
+    }
+
     @Test("a packet from another executable is refused as binaryMismatch")
     func otherExecutable() throws {
         let file = Peer.temporaryFile("mismatch")

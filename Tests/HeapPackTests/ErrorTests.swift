@@ -272,6 +272,25 @@ struct RefusalTests {
         #expect(error?.path.contains("unknown context") == false, "\(String(describing: error?.path))")
     }
 
+    @Test("Unmanaged references and tail-allocated classes are nonTransferable; key paths unsupported")
+    func unmanagedAndTailAllocated() {
+        final class Target {}
+        let target = Target()
+        let unmanaged = packError { _ = try pack([Unmanaged.passUnretained(target)]) }
+        #expect(unmanaged?.code == .nonTransferable)
+        #expect(unmanaged?.typeName?.hasPrefix("Swift.Unmanaged<") == true, "\(String(describing: unmanaged))")
+        #expect(unmanaged?.path.hasPrefix("root: Array<Unmanaged<Target>> > ._buffer > ._storage > [element] > Swift.Unmanaged<") == true,
+                "\(String(describing: unmanaged?.path))")
+
+        final class Samples: ManagedBuffer<Int, Double> {}
+        let buffer = Samples.create(minimumCapacity: 4) { _ in 4 }
+        let tail = packError { _ = try pack((1, buffer)) }
+        #expect(tail?.code == .nonTransferable)
+        #expect(tail?.message.contains("Swift.ManagedBuffer<Swift.Int, Swift.Double>") == true, "\(String(describing: tail))")
+        #expect(tail?.path.hasPrefix("root: (Int, ManagedBuffer<Int, Double>) > .1") == true,
+                "\(String(describing: tail?.path))")
+    }
+
     @Test("an NSLock inside a class is nonTransferable")
     func lock() {
         let error = packError { _ = try pack([Guarded()]) }

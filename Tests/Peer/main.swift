@@ -5,6 +5,7 @@
 //   heappack-peer read SCENARIO FILE    unpack FILE and call the value
 //   heappack-peer list                  scenario names
 //   heappack-peer refuse-keypath        try to pack a key path; print the refusal
+//   heappack-peer refuse-closure        try to pack a closure capturing a FileHandle; print the path
 //   heappack-peer inspect FILE [...]    HeapPackInspect's command, embedded: this binary has the types
 // Output: one line `base=0x... result=...`, or `error=...` and exit status 1.
 import HeapPack
@@ -26,6 +27,19 @@ if arguments[1] == "refuse-keypath" {
     // Key paths are refused (not laid out): the error must name the code and the path.
     do {
         _ = try pack([\Member.name])
+        print("packed")
+    } catch {
+        print("error=\(error.code) path=\(error.path)")
+    }
+    exit(0)
+}
+if arguments[1] == "refuse-closure" {
+    // Run from a stripped copy too: the closure is then named by where its code is.
+    let handle = FileHandle.standardError
+    let label = String(arguments.count)
+    let job: () -> String = { "\(label) \(handle.fileDescriptor)" }
+    do {
+        _ = try pack(job)
         print("packed")
     } catch {
         print("error=\(error.code) path=\(error.path)")

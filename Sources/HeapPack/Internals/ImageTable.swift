@@ -57,16 +57,23 @@ final class _ImageTable: @unchecked Sendable {
         return (Int(image), offset)
     }
 
-    /// The readable name of the function containing `address`, from the image's symbol table
-    /// (nil for stripped binaries). Forwarders and thunks are named after what they forward to.
+    /// The readable name of the function containing `address`, from the image's symbol table;
+    /// for a stripped image, its file name and offset. Nil for thunks, which only adapt a
+    /// closure's calling convention (the closure they wrap is named on the next hop).
     func functionName(_ address: UInt) -> String? {
         var buffer = [CChar](repeating: 0, count: 4096)
-        guard hp_symbol_name(table, address, &buffer, buffer.count) else { return nil }
+        guard hp_symbol_name(table, address, &buffer, buffer.count) else {
+            // A stripped binary: where the code is, which a symbolizer can still turn into a name.
+            guard let pointer = UnsafeRawPointer(bitPattern: address), let place = locate(pointer) else { return nil }
+            return "code at \(fileName(place.image)) + 0x\(String(place.offset, radix: 16))"
+        }
         let mangled = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         guard let demangled = hp_demangle(mangled, mangled.utf8.count) else { return mangled }
         defer { free(demangled) }
         var name = String(cString: demangled)
         if name.hasPrefix("partial apply forwarder for ") { name.removeFirst("partial apply forwarder for ".count) }
+        // LLVM's clones (`.5`, `.llvm.123`) are the same closure to the reader.
+        if let suffix = name.firstRange(of: " with unmangled suffix ") { name.removeSubrange(suffix.lowerBound...) }
         // Reabstraction thunks only adapt a closure's calling convention: the closure inside
         // them is the one worth naming, and the path names it on the next hop.
         if name.hasPrefix("reabstraction thunk") || name.contains("@callee_guaranteed") { return nil }
