@@ -357,8 +357,10 @@ static hp_status get_fields(hp_unpacker *u, uint8_t *base, const hp_plan *plan, 
     hp_status s = HP_OK;
     for (uint32_t i = 0; i < plan->op_count; i++) {
         const hp_op *op = &plan->ops[i];
-        u->trail[u->depth] = plan;
-        u->trail_ops[u->depth] = i;
+        if (HP_UNLIKELY(u->observe != NULL)) {
+            u->trail[u->depth] = plan;
+            u->trail_ops[u->depth] = i;
+        }
         if (op->offset > position) {
             size_t n = op->offset - position;
             if ((size_t)(u->end - u->cursor) < n) return fail_at(u, HP_ERR_MALFORMED, plan, i);

@@ -439,9 +439,9 @@ typedef struct hp_unpacker {
     bool building;                      ///< false during the validation pass
     uint64_t last_ref;                  ///< index + 1 of the object the last reference named (0: none/static)
 
-    // Where the reader is: trail[d] / trail_ops[d] is the (plan, op) being read at nesting
-    // depth d (enum payloads, existential values and replacements nest). For error sites and
-    // for inspection, like the packer's site_path.
+    // Where the reader is, kept only while inspecting (it costs stores in the hot loop):
+    // trail[d] / trail_ops[d] is the (plan, op) being read at nesting depth d (enum payloads,
+    // existential values and replacements nest), like the packer's site_path.
     const hp_plan *trail[HP_SITE_PATH_MAX + 1];
     uint32_t trail_ops[HP_SITE_PATH_MAX + 1];
     uintptr_t last_code;                ///< the code pointer of the FUNC op being read (for closure names)
