@@ -4,6 +4,8 @@ import Glibc
 /// Owns a snapshot of `hp_image_table`. Immutable after init, hence shareable across threads.
 final class _ImageTable: @unchecked Sendable {
     let table: UnsafeMutablePointer<hp_image_table>
+    /// Each image's file name, as packets name it (`fileName(_:)`).
+    private let fileNames: [String]
 
     init() throws(PackError) {
         table = .allocate(capacity: 1)
@@ -13,6 +15,17 @@ final class _ImageTable: @unchecked Sendable {
             hp_image_table_free(table)
             table.deallocate()
             throw .unsupported("could not enumerate the loaded images (status \(status.rawValue))")
+        }
+        let images = table.pointee.images
+        fileNames = (0..<Int(table.pointee.image_count)).map { index in
+            var path = String(cString: images![index].path)
+            // The loader reports no path for the main executable.
+            if path.isEmpty {
+                var buffer = [CChar](repeating: 0, count: 4096)
+                let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+                if length > 0 { path = String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+            }
+            return path.split(separator: "/").last.map(String.init) ?? path
         }
     }
 
@@ -30,17 +43,8 @@ final class _ImageTable: @unchecked Sendable {
 
     func path(_ index: Int) -> String { String(cString: table.pointee.images[index].path) }
 
-    /// The image's file name; the loader reports no path for the main executable, so that one
-    /// comes from /proc/self/exe.
-    func fileName(_ index: Int) -> String {
-        var path = self.path(index)
-        if path.isEmpty {
-            var buffer = [CChar](repeating: 0, count: 4096)
-            let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-            if length > 0 { path = String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self) }
-        }
-        return path.split(separator: "/").last.map(String.init) ?? path
-    }
+    /// The image's file name (the main executable's too, which the loader leaves unnamed).
+    func fileName(_ index: Int) -> String { fileNames[index] }
 
     var images: [LoadedImage] {
         (0..<count).map { index in
@@ -68,9 +72,7 @@ final class _ImageTable: @unchecked Sendable {
             return "code at \(fileName(place.image)) + 0x\(String(place.offset, radix: 16))"
         }
         let mangled = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        guard let demangled = hp_demangle(mangled, mangled.utf8.count) else { return mangled }
-        defer { free(demangled) }
-        var name = String(cString: demangled)
+        guard var name = _demangle(mangled) else { return mangled }
         if name.hasPrefix("partial apply forwarder for ") { name.removeFirst("partial apply forwarder for ".count) }
         // LLVM's clones (`.5`, `.llvm.123`) are the same closure to the reader.
         if let suffix = name.firstRange(of: " with unmangled suffix ") { name.removeSubrange(suffix.lowerBound...) }
@@ -85,6 +87,13 @@ final class _ImageTable: @unchecked Sendable {
         guard hp_image_table_resolve(table, UInt32(image), offset, span, &address) else { return nil }
         return UnsafeRawPointer(bitPattern: address)
     }
+}
+
+/// `swift_demangle` of a symbol, or nil if it is not one.
+func _demangle(_ symbol: String) -> String? {
+    guard let demangled = hp_demangle(symbol, symbol.utf8.count) else { return nil }
+    defer { free(demangled) }
+    return String(cString: demangled)
 }
 
 func _hex(_ bytes: [UInt8]) -> String {

@@ -1,5 +1,4 @@
 import CHeapPack
-import Glibc
 
 private let makeString: hp_make_string_fn = { bytes, length, destination in
     let text = String(decoding: UnsafeBufferPointer(start: bytes, count: length), as: UTF8.self)
@@ -194,10 +193,7 @@ extension _Engine {
         guard !mangled.contains(where: { $0 < 0x20 }) else { return name }
         if let type = _typeByName(name) { return _typeName(type, qualified: true) }
         // Not a type of this binary: demangling still makes it readable.
-        let symbol = "$s" + name
-        guard let demangled = hp_demangle(symbol, symbol.utf8.count) else { return name }
-        defer { free(demangled) }
-        return String(cString: demangled)
+        return _demangle("$s" + name) ?? name
     }
 
     func mapImages(_ entries: [_PacketFormat.ImageEntry], _ images: _ImageTable) throws(PackError) -> [UInt32] {
