@@ -95,12 +95,12 @@ static hp_status get_fields(hp_unpacker *u, uint8_t *base, const hp_plan *plan, 
 /// rebuilt from it at once. Its replacement is plain data (the plan builder made sure), so
 /// nothing in it waits for objects that are not complete yet.
 static hp_status get_object_replacement(hp_unpacker *u, const hp_op *op, void **object_out) {
+    if (u->depth >= HP_MAX_INLINE_DEPTH) return HP_ERR_LIMIT;
     void *replacement = NULL;
     if (u->building) {
         replacement = hp_alloc_value(op->sub);
         if (!replacement) return HP_ERR_NO_MEMORY;
     }
-    if (u->depth >= HP_MAX_INLINE_DEPTH) { free(replacement); return HP_ERR_LIMIT; }
     uint32_t strings_before = u->string_count;
     u->depth++;
     hp_status s = get_fields(u, replacement, op->sub, 0, op->sub->size);
@@ -581,15 +581,22 @@ static void discard_built(hp_unpacker *u) {
     u->object_count = 0;
 }
 
+/// The validation pass: reads the whole body, allocates nothing, and must make exactly the
+/// objects the header announced.
+static hp_status validate(hp_unpacker *u, const hp_plan *root, const uint8_t *start) {
+    u->building = false;
+    hp_status s = run_pass(u, root, NULL, start);
+    if (s == HP_OK && u->object_count != u->expected_objects) s = HP_ERR_MALFORMED;
+    return s;
+}
+
 hp_status hp_unpack(hp_unpacker *u, const hp_plan *root, void *destination) {
     const uint8_t *start = u->cursor;
     if (u->named_object_count) {
         u->named_refs = calloc(u->named_object_count, sizeof(uint32_t));
         if (!u->named_refs) return HP_ERR_NO_MEMORY;
     }
-    u->building = false;
-    hp_status s = run_pass(u, root, NULL, start);
-    if (s == HP_OK && u->object_count != u->expected_objects) s = HP_ERR_MALFORMED;
+    hp_status s = validate(u, root, start);
     if (s != HP_OK) return s;
     u->building = true;
     s = run_pass(u, root, destination, start);
@@ -621,10 +628,7 @@ hp_status hp_unpack(hp_unpacker *u, const hp_plan *root, void *destination) {
 }
 
 hp_status hp_inspect(hp_unpacker *u, const hp_plan *root) {
-    u->building = false;
-    hp_status s = run_pass(u, root, NULL, u->cursor);
-    if (s == HP_OK && u->object_count != u->expected_objects) s = HP_ERR_MALFORMED;
-    return s;
+    return validate(u, root, u->cursor);
 }
 
 void hp_unpacker_free(hp_unpacker *u) {
