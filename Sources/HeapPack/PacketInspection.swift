@@ -81,8 +81,12 @@ public struct PacketInspection: Sendable {
     /// Objects and bytes per type, most bytes first; the root value is counted under its type.
     public var typeSummary: [(typeName: String, count: Int, bytes: Int)] {
         var totals: [String: (count: Int, bytes: Int)] = [:]
-        for object in objects { totals[object.typeName, default: (0, 0)].count += 1; totals[object.typeName]!.bytes += object.bytes }
-        if bodyProblem == nil { totals[rootTypeName, default: (0, 0)].count += 1; totals[rootTypeName]!.bytes += rootBytes }
+        func add(_ typeName: String, _ bytes: Int) {
+            totals[typeName, default: (0, 0)].count += 1
+            totals[typeName, default: (0, 0)].bytes += bytes
+        }
+        for object in objects { add(object.typeName, object.bytes) }
+        if bodyProblem == nil { add(rootTypeName, rootBytes) }
         return totals.map { (typeName: $0.key, count: $0.value.count, bytes: $0.value.bytes) }
             .sorted { $0.bytes != $1.bytes ? $0.bytes > $1.bytes : $0.typeName < $1.typeName }
     }
