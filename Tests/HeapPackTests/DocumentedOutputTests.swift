@@ -29,12 +29,8 @@ func makeNightlyJob(_ logger: DocLogger, tag: String) -> () -> String {
 
 @Suite("Documented outputs")
 struct DocumentedOutputTests {
-    private func refusal<T>(_ value: T, options: PackOptions = .init()) -> PackError? {
-        do { _ = try pack(value, options: options); return nil } catch { return error }
-    }
-
     @Test func aFileHandleInAClosure() {
-        let error = refusal(makeNightlyJob(DocLogger(sink: .standardError, prefix: "> "), tag: "nightly"))
+        let error = packError { _ = try pack(makeNightlyJob(DocLogger(sink: .standardError, prefix: "> "), tag: "nightly")) }
         #expect(error?.code == .nonTransferable)
         #expect(error?.path == ("root: () -> String > capture 0: function > closure #1 () -> Swift.String in "
                                       + "HeapPackTests.makeNightlyJob(_: HeapPackTests.DocLogger, tag: Swift.String) -> () -> Swift.String > "
@@ -45,14 +41,14 @@ struct DocumentedOutputTests {
 
     @Test func aFileHandleUnderADictionaryKeyAndAnEnumCase() {
         let logger = DocLogger(sink: .standardError, prefix: "> ")
-        let error = refusal(["jobs": [DocJob.idle, .running(logger)]])
+        let error = packError { _ = try pack(["jobs": [DocJob.idle, .running(logger)]]) }
         #expect(error?.description == "PackError.nonTransferable at root: Dictionary<String, Array<DocJob>> > "
                 + "[\"jobs\"] > ._buffer > ._storage > [1] > case .running > .sink > Foundation.FileHandle: "
                 + "a file handle belongs to this process's descriptor table")
     }
 
     @Test func aMutexField() {
-        let error = refusal([DocCounter()])
+        let error = packError { _ = try pack([DocCounter()]) }
         #expect(error?.description == "PackError.nonTransferable at root: Array<DocCounter> > ._buffer > ._storage > [0] > "
                 + ".hits > ~Copyable: field .hits is noncopyable (~Copyable), such as Synchronization's Mutex or "
                 + "Atomic: it owns something uniquely in this process (a lock, an atomic word, a resource), and the "

@@ -4,10 +4,6 @@ import HeapPack
 import HeapPackTestSupport
 import Testing
 
-private func packError(_ body: () throws -> Void) -> PackError? {
-    do { try body(); return nil } catch let error as PackError { return error } catch { return nil }
-}
-
 /// Patches the header's body length to match a cut packet, so the header check passes and the
 /// decoder itself has to notice the missing bytes.
 private func cutBody(_ packet: [UInt8], keeping count: Int) -> [UInt8] {

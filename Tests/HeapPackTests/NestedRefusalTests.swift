@@ -37,10 +37,6 @@ private func nestedClosure(around holder: AnyObject) -> () -> Int {
     return { inner() + label.count }
 }
 
-private func packError(_ body: () throws(PackError) -> Void) -> PackError? {
-    do { try body(); return nil } catch { return error }
-}
-
 /// Packs `value`, held in an ``NRHolder``, in each of the four places and expects each to be
 /// refused as `typeName`, for `reason`, with a path ending `.value > pathEnd`.
 private func expectRefusedInFourPlaces<T>(
