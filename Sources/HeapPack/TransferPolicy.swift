@@ -6,13 +6,15 @@ import Distributed
 enum _TransferPolicy {
     private static let lock = "a lock guards this process's memory; its state means nothing elsewhere"
     private static let runLoop = "it is tied to this process's run loops and threads"
+    private static let fileManager = "a file manager holds this process's delegate and directory state; "
+        + "use FileManager.default on the receiver, or register it as a named object"
+    private static let notificationCenter = "a notification center's observers are closures and queues of this process"
+    private static let atomic = "an atomic synchronises threads of this process"
 
     private static let refusedClasses: [String: String] = [
         "Foundation.FileHandle": "a file handle belongs to this process's descriptor table",
-        "FoundationEssentials.FileManager": "a file manager holds this process's delegate and directory state; "
-            + "use FileManager.default on the receiver, or register it as a named object",
-        "Foundation.FileManager": "a file manager holds this process's delegate and directory state; "
-            + "use FileManager.default on the receiver, or register it as a named object",
+        "FoundationEssentials.FileManager": fileManager,
+        "Foundation.FileManager": fileManager,
         "Foundation.NSLock": lock,
         "Foundation.NSRecursiveLock": lock,
         "Foundation.NSCondition": "a condition variable synchronises threads of this process",
@@ -24,18 +26,19 @@ enum _TransferPolicy {
         "Foundation.Port": "a port is an endpoint of this process",
         "Foundation.RunLoop": runLoop,
         "Foundation.Timer": runLoop,
-        "Foundation.NotificationCenter": "a notification center's observers are closures and queues of this process",
-        "FoundationEssentials.NotificationCenter": "a notification center's observers are closures and queues of this process",
+        "Foundation.NotificationCenter": notificationCenter,
+        "FoundationEssentials.NotificationCenter": notificationCenter,
         "Foundation.OperationQueue": runLoop,
         "Foundation.Operation": runLoop,
         "Dispatch.DispatchObject": "a Dispatch object (queue, group, semaphore, source) is bound to this process's runtime",
         "Dispatch.DispatchWorkItem": "a Dispatch work item is bound to this process's runtime",
-        "Atomics.ManagedAtomic": "an atomic synchronises threads of this process",
-        "Atomics.ManagedAtomicLazyReference": "an atomic synchronises threads of this process",
+        "Atomics.ManagedAtomic": atomic,
+        "Atomics.ManagedAtomicLazyReference": atomic,
     ]
 
     static let taskRefusal = "a task handle refers to a task running in this process's executor"
     private static let continuation = "a continuation resumes a task suspended in this process"
+    private static let asyncStream = "an async stream's buffer and waiting consumer belong to this process"
 
     private static let refusedValueTypes: [String: String] = [
         "Swift.Task": taskRefusal,
@@ -51,9 +54,9 @@ enum _TransferPolicy {
             + "could not keep that balance (pack the object itself)",
         "Swift.CheckedContinuation": continuation,
         "Swift.UnsafeContinuation": continuation,
-        "Swift.AsyncStream": "an async stream's buffer and waiting consumer belong to this process",
+        "Swift.AsyncStream": asyncStream,
         "Swift.AsyncStream.Continuation": continuation,
-        "Swift.AsyncThrowingStream": "an async stream's buffer and waiting consumer belong to this process",
+        "Swift.AsyncThrowingStream": asyncStream,
         "Swift.AsyncThrowingStream.Continuation": continuation,
     ]
 
