@@ -36,6 +36,14 @@ final class _Engine: @unchecked Sendable {
         return builder.withLock { $0.descriptions[plan] }
     }
 
+    /// The path labels of op `op` of `plan` (`[".sink"]`, `["capture 1: Logger"]`); none for
+    /// an unknown plan or no op.
+    func labels(_ plan: UnsafePointer<hp_plan>?, _ op: UInt32) -> [String] {
+        guard let plan, op != UInt32.max, let description = describe(UnsafeRawPointer(plan)),
+              Int(op) < description.labels.count else { return [] }
+        return description.labels[Int(op)]
+    }
+
     func objectPlan(_ metadata: _Metadata) throws(PackError) -> _PlanRef {
         try builder.withLock { (b: inout _PlanBuilder) throws(PackError) in _PlanRef(plan: try b.objectPlan(metadata)) }
     }

@@ -91,9 +91,7 @@ final class _InspectionRecorder {
         let ops = (raw + MemoryLayout<hp_unpacker>.offset(of: \.trail_ops)!).assumingMemoryBound(to: UInt32.self)
         for level in 0...depth {
             guard let plan = plans[level], ops[level] < plan.pointee.op_count else { continue }
-            if let description = engine.describe(UnsafeRawPointer(plan)), Int(ops[level]) < description.labels.count {
-                parts += description.labels[Int(ops[level])]
-            }
+            parts += engine.labels(plan, ops[level])
             innermost = plan.pointee.ops[Int(ops[level])]
         }
         if innermost?.kind == HP_OP_FUNC.rawValue, let name = images.functionName(u.pointee.last_code) {

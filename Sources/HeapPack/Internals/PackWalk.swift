@@ -118,14 +118,8 @@ final class _PackWalk {
         return plan.pointee.ops[Int(site.op)]
     }
 
-    private func labels(_ plan: UnsafePointer<hp_plan>?, _ op: UInt32) -> [String] {
-        guard let plan, op != UInt32.max, let description = engine.describe(UnsafeRawPointer(plan)),
-              Int(op) < description.labels.count else { return [] }
-        return description.labels[Int(op)]
-    }
-
     private func hop(_ plan: UnsafePointer<hp_plan>?, _ op: UInt32, _ element: UInt64) -> [String] {
-        (element == UInt64.max ? [] : ["[\(element)]"]) + labels(plan, op)
+        (element == UInt64.max ? [] : ["[\(element)]"]) + engine.labels(plan, op)
     }
 
     /// For a hop through a closure (a FUNC op), the closure's name from the symbol table:
@@ -158,10 +152,10 @@ final class _PackWalk {
         let origin = packer.origins[Int(object)]
         guard object > 0, let plan = origin.plan,
               engine.describe(UnsafeRawPointer(plan))?.typeName.hasPrefix("HeapPack._DictionaryEntries<") == true,
-              labels(origin.plan, origin.op).first == ".values" else { return nil }
+              engine.labels(origin.plan, origin.op).first == ".values" else { return nil }
         let keysOrigin = packer.origins[Int(object) - 1]
         guard keysOrigin.parent == origin.parent, keysOrigin.plan == origin.plan, keysOrigin.element == origin.element,
-              labels(keysOrigin.plan, keysOrigin.op).first == ".keys",
+              engine.labels(keysOrigin.plan, keysOrigin.op).first == ".keys",
               let keys = packer.objects[Int(object) - 1] else { return nil }
         guard let element = _PlanBuilder.arrayElement(of: _Metadata(keys.load(as: UnsafeRawPointer.self))),
               index < keys.load(fromByteOffset: 16, as: UInt64.self) else { return nil }
@@ -183,13 +177,13 @@ final class _PackWalk {
                 withUnsafePointer(to: &packer.site_path_ops) { opsTuple in
                     opsTuple.withMemoryRebound(to: UInt32.self, capacity: Int(HP_SITE_PATH_MAX)) { ops in
                         for level in 0..<min(Int(packer.site_depth), Int(HP_SITE_PATH_MAX)) {
-                            inner += labels(plans[level], ops[level])
+                            inner += engine.labels(plans[level], ops[level])
                         }
                     }
                 }
             }
         }
-        var innermost = hop(nil, UInt32.max, site.element) + inner + labels(site.plan, site.op)
+        var innermost = hop(nil, UInt32.max, site.element) + inner + engine.labels(site.plan, site.op)
         if packer.site_depth == 0, let name = closureName(packer, parent: site.object, plan: site.plan, op: site.op,
                                                           element: site.element, rootValue: rootValue,
                                                           rootPlan: rootPlan) {

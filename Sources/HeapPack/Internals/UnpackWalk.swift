@@ -183,8 +183,7 @@ extension _Engine {
     /// " (reading .members of Team)": the innermost plan and op the reader was in.
     private func readingSite(_ site: hp_site) -> String {
         guard let plan = site.plan, let description = describe(UnsafeRawPointer(plan)) else { return "" }
-        let field = site.op != UInt32.max && Int(site.op) < description.labels.count
-            ? description.labels[Int(site.op)].joined(separator: " > ") : ""
+        let field = labels(plan, site.op).joined(separator: " > ")
         return " (reading " + (field.isEmpty ? "" : field + " of ") + description.typeName + ")"
     }
 
