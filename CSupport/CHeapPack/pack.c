@@ -31,7 +31,8 @@ uint32_t hp_packer_image_slot(hp_packer *p, uint32_t image) {
 /// Collect-all mode: report a refusal at this site and carry on. Returns true if the caller
 /// should write its placeholder and continue, false to fail as usual.
 static bool report(hp_packer *p, hp_status status, const hp_plan *plan, uint32_t op, uintptr_t pointer) {
-    if (!p->report || !(status == HP_ERR_PLAN || status == HP_ERR_POINTER_NOT_STATIC)) return false;
+    if (!p->report || !(status == HP_ERR_PLAN || status == HP_ERR_REFUSED || status == HP_ERR_POINTER_NOT_STATIC))
+        return false;
     p->site.plan = plan;
     p->site.op = op;
     p->site.pointer = pointer;
@@ -363,6 +364,11 @@ static hp_status put_fields(hp_packer *p, const uint8_t *base, const hp_plan *pl
         case HP_OP_REPLACE:
             s = put_replacement(p, at, plan, op, i);
             position = op->offset + op->sub->replaced_size;
+            break;
+        case HP_OP_REFUSED:
+            // Collect-all goes on without writing the value: the packet is never handed out.
+            if (!report(p, HP_ERR_REFUSED, plan, i, 0)) return fail_at(p, HP_ERR_REFUSED, plan, i, 0);
+            position = op->offset + op->sub->size;
             break;
         default:
             return fail_at(p, HP_ERR_UNSUPPORTED, plan, i, 0);

@@ -461,6 +461,8 @@ static hp_status get_fields(hp_unpacker *u, uint8_t *base, const hp_plan *plan, 
             s = get_replacement(u, at, op);
             position = op->offset + op->sub->replaced_size;
             break;
+        case HP_OP_REFUSED:
+            return fail_at(u, HP_ERR_MALFORMED, plan, i);
         default:
             return fail_at(u, HP_ERR_UNSUPPORTED, plan, i);
         }

@@ -275,7 +275,7 @@ struct RefusalTests {
         let unmanaged = packError { _ = try pack([Unmanaged.passUnretained(target)]) }
         #expect(unmanaged?.code == .nonTransferable)
         #expect(unmanaged?.typeName?.hasPrefix("Swift.Unmanaged<") == true, "\(String(describing: unmanaged))")
-        #expect(unmanaged?.path.hasPrefix("root: Array<Unmanaged<Target>> > ._buffer > ._storage > [element] > Swift.Unmanaged<") == true,
+        #expect(unmanaged?.path.hasPrefix("root: Array<Unmanaged<Target>> > ._buffer > ._storage > [0] > Swift.Unmanaged<") == true,
                 "\(String(describing: unmanaged?.path))")
 
         final class Samples: ManagedBuffer<Int, Double> {}

@@ -37,6 +37,7 @@ typedef enum hp_status {
     HP_ERR_CALLBACK,            ///< a string/value callback failed (error in the Swift context)
     HP_ERR_TYPE_MISMATCH,       ///< an object in the packet has a type its slot cannot hold
     HP_ERR_UNSUPPORTED,         ///< a representation the engine does not handle yet
+    HP_ERR_REFUSED,             ///< the walk reached an HP_OP_REFUSED value (its refusal is in the Swift plan builder)
 } hp_status;
 
 // MARK: - Growable byte buffer
@@ -123,6 +124,10 @@ typedef enum hp_op_kind {
                         ///< + (intptr_t)aux in the same value (ArraySlice's base address); travels as an offset
     HP_OP_REPLACE,      ///< a value that travels as a replacement (Dictionary as keys + values); sub is the
                         ///< replacement's value plan, aux the replaced type's metadata, `width` its size
+    HP_OP_REFUSED,      ///< sub->size bytes of a type that may not travel: packing fails here, where the walk
+                        ///< knows the index or key (an empty array or a nil of that type still packs); a packet
+                        ///< never holds one, so the reader takes it for garbage. sub: a plan with no ops that
+                        ///< stands for the value; the Swift layer keeps the refusal under it
 } hp_op_kind;
 
 typedef struct hp_plan hp_plan;

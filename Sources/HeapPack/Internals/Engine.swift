@@ -44,6 +44,12 @@ final class _Engine: @unchecked Sendable {
         return description.labels[Int(op)]
     }
 
+    /// The refusal a REFUSED op stands for.
+    func refusal(_ op: hp_op) -> PackError? {
+        guard op.kind == HP_OP_REFUSED.rawValue, let standIn = op.sub else { return nil }
+        return builder.withLock { $0.refusals[UnsafeRawPointer(standIn)] }
+    }
+
     func objectPlan(_ metadata: _Metadata) throws(PackError) -> _PlanRef {
         try builder.withLock { (b: inout _PlanBuilder) throws(PackError) in _PlanRef(plan: try b.objectPlan(metadata)) }
     }

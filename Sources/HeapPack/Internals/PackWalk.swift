@@ -78,6 +78,8 @@ final class _PackWalk {
         switch status {
         case HP_ERR_PLAN, HP_ERR_CALLBACK:
             error = self.error ?? .unsupported("a type could not be planned")
+        case HP_ERR_REFUSED:
+            error = op(at: site).flatMap(engine.refusal) ?? .nonTransferable("a value of a type that may not travel")
         case HP_ERR_POINTER_NOT_STATIC:
             let address = "0x" + String(UInt(site.pointer), radix: 16)
             let kind = op(at: site)?.kind
@@ -104,10 +106,11 @@ final class _PackWalk {
             error = .unsupported("the walker met a representation it does not handle (status \(status.rawValue))")
         }
         // A refusal from the plan builder carries the path inside the refused type.
-        let inner = status == HP_ERR_PLAN ? error.path : ""
+        let fromBuilder = status == HP_ERR_PLAN || status == HP_ERR_REFUSED
+        let inner = fromBuilder ? error.path : ""
         error.path = path(packer, root: root, rootValue: rootValue, rootPlan: rootPlan)
         if !inner.isEmpty { error.path += " > " + inner }
-        if status == HP_ERR_PLAN, let typeName = error.typeName {
+        if fromBuilder, let typeName = error.typeName {
             error.path += " > " + typeName
         }
         return error

@@ -117,14 +117,51 @@ final class _PlanBuilder {
     func layout(_ metadata: _Metadata, depth: Int = 0) throws(PackError) -> _ValueLayout {
         if let known = layouts[metadata.pointer] { return known }
         guard depth < Self.maxDepth else {
-            throw .unsupported("the type nests more than \(Self.maxDepth) levels deep", type: metadata.name)
+            throw .unsupported(Self.depthRefusal, type: metadata.name)
         }
-        let made = try makeLayout(metadata, depth: depth + 1)
-        try Self.validate(made)
+        let made: _ValueLayout
+        do throws(PackError) {
+            let candidate = try makeLayout(metadata, depth: depth + 1)
+            try Self.validate(candidate)
+            made = candidate
+        } catch where Self.defersRefusal(error, of: metadata) {
+            // Refused where a value of the type is met, not here: only the walk knows the
+            // index or key it sits at, and an empty array or a nil of the type has nothing to refuse.
+            made = refusedLayout(metadata, error)
+        }
         made.boxedInExistential = metadata.isBoxedInExistential
         layouts[metadata.pointer] = made
         if boxesInProgress > 0 { journal.append(.layout(metadata.pointer)) }
         return made
+    }
+
+    static let depthRefusal = "the type nests more than \(maxDepth) levels deep"
+
+    /// Whether a layout failure becomes a REFUSED op. Not the depth guard: it depends on where
+    /// the type was reached from, and a layout is cached for every place. Not kinds without
+    /// value witnesses (boxes, contexts), whose size could not be read.
+    private static func defersRefusal(_ error: PackError, of metadata: _Metadata) -> Bool {
+        (error.code == .nonTransferable || error.code == .unsupported) && error.message != depthRefusal
+            && metadata.kind <= _MetadataKind.fixedArray
+    }
+
+    /// Refusals met by the walk at REFUSED ops, by the op's stand-in plan.
+    private(set) var refusals: [UnsafeRawPointer: PackError] = [:]
+
+    private func refusedLayout(_ metadata: _Metadata, _ refusal: PackError) -> _ValueLayout {
+        let standIn = allocate(hp_plan.self)
+        standIn.initialize(to: hp_plan())
+        standIn.pointee.kind = HP_PLAN_VALUE.rawValue
+        standIn.pointee.size = UInt32(metadata.size)
+        standIn.pointee.stride = UInt32(metadata.stride)
+        standIn.pointee.align_mask = UInt32(metadata.alignMask)
+        var named = refusal
+        if named.typeName == nil { named.typeName = metadata.name }
+        refusals[UnsafeRawPointer(standIn)] = named
+        return _ValueLayout(typeName: metadata.name, size: metadata.size, stride: metadata.stride,
+                            alignMask: metadata.alignMask,
+                            ops: [hp_op(kind: HP_OP_REFUSED.rawValue, offset: 0, aux: nil, sub: UnsafePointer(standIn))],
+                            labels: [[]])
     }
 
     private func makeLayout(_ metadata: _Metadata, depth: Int) throws(PackError) -> _ValueLayout {
@@ -488,14 +525,14 @@ final class _PlanBuilder {
             })
         }
         if payloads.allSatisfy({ $0.ops.isEmpty }) { return trivial(metadata) }
+        // A path through Optional reads better without `case .some`; other enums keep the case.
+        let caseLabels = records.map { metadata.kind == _MetadataKind.optional ? [] : ["case ." + $0.name] }
         // Optional<SomeClass> and the like: nil is the null pointer, so the reference op alone
         // describes the value and no value-witness call is needed.
         if payloadCount == 1, emptyCount == 1, metadata.size == 8, payloads[0].ops.count == 1,
            payloads[0].ops[0].kind == HP_OP_REF.rawValue, payloads[0].ops[0].offset == 0 {
-            // A path through Optional reads better without `case .some`; other enums keep the case.
-            let caseLabel = metadata.kind == _MetadataKind.optional ? [] : ["case ." + records[0].name]
             return _ValueLayout(typeName: metadata.name, size: 8, stride: 8, alignMask: 7,
-                                ops: payloads[0].ops, labels: payloads[0].labels.map { caseLabel + $0 })
+                                ops: payloads[0].ops, labels: payloads[0].labels.map { caseLabels[0] + $0 })
         }
         let casePlans = UnsafeMutablePointer<UnsafePointer<hp_plan>?>.allocate(capacity: payloadCount)
         allocations.append(UnsafeMutableRawPointer(casePlans))
@@ -506,7 +543,7 @@ final class _PlanBuilder {
             let own = allocate(hp_plan.self)
             own.initialize(to: shared.pointee)
             descriptions[UnsafeRawPointer(own)] = _PlanDescription(
-                typeName: payload.typeName, labels: payload.labels.map { ["case ." + records[index].name] + $0 })
+                typeName: payload.typeName, labels: payload.labels.map { caseLabels[index] + $0 })
             casePlans[index] = UnsafePointer(own)
         }
         let plan = allocate(hp_plan.self)
@@ -658,6 +695,7 @@ final class _PlanBuilder {
         case HP_OP_ENUM.rawValue: Int(op.sub.pointee.size)
         case HP_OP_EXISTENTIAL.rawValue: Int(op.aux.assumingMemoryBound(to: hp_existential.self).pointee.size)
         case HP_OP_REPLACE.rawValue: Int(op.sub.pointee.replaced_size)
+        case HP_OP_REFUSED.rawValue: Int(op.sub.pointee.size)
         default: 8
         }
     }
