@@ -128,7 +128,45 @@ struct NestedRefusalTests {
                                   reason: "use FileManager.default on the receiver")
     }
 
+    @Test func streams() {
+        expectRefusedInFourPlaces(InputStream(data: Data([1, 2, 3])), typeName: "Foundation.InputStream",
+                                  reason: "a stream reads or writes")
+        expectRefusedInFourPlaces(OutputStream.toMemory(), typeName: "Foundation.OutputStream",
+                                  reason: "a stream reads or writes")
+    }
+
+    @Test func port() throws {
+        let port = try #require(SocketPort(tcpPort: 0))
+        defer { port.invalidate() }
+        expectRefusedInFourPlaces(port, typeName: "Foundation.SocketPort", reason: "a port is an endpoint")
+    }
+
+    @Test("run loops, timers and operations")
+    func runLoopsTimersAndOperations() {
+        let timer = Timer(timeInterval: 60, repeats: false) { _ in }
+        defer { timer.invalidate() }
+        let reason = "tied to this process's run loops and threads"
+        expectRefusedInFourPlaces(RunLoop.current, typeName: "Foundation.RunLoop", reason: reason)
+        expectRefusedInFourPlaces(timer, typeName: "Foundation.Timer", reason: reason)
+        expectRefusedInFourPlaces(OperationQueue(), typeName: "Foundation.OperationQueue", reason: reason)
+        expectRefusedInFourPlaces(BlockOperation {}, typeName: "Foundation.BlockOperation", reason: reason)
+    }
+
+    @Test func notificationCenter() {
+        // swift-corelibs-foundation's NotificationCenter is FoundationEssentials' class.
+        expectRefusedInFourPlaces(NotificationCenter(), typeName: "FoundationEssentials.NotificationCenter",
+                                  reason: "observers are closures and queues of this process")
+    }
+
     // Dispatch
+
+    @Test func dispatchSource() {
+        let source = DispatchSource.makeTimerSource()
+        // Dispatch traps on releasing a source that was never activated or resumed.
+        source.resume()
+        defer { source.cancel() }
+        expectRefusedInFourPlaces(source, typeName: "Dispatch.DispatchSource", reason: "Dispatch object")
+    }
 
     @Test func dispatchQueue() {
         expectRefusedInFourPlaces(DispatchQueue(label: "nested refusal"), typeName: "Dispatch.DispatchQueue",
