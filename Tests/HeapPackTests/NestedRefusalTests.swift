@@ -23,6 +23,11 @@ enum NRJob<Payload> {
 final class NRMutexOwner { let count = Mutex(0) }
 final class NRAtomicOwner { let ticks = Atomic<Int>(0) }
 final class NRTicket: NeverTransferable {}
+final class NRSamples: ManagedBuffer<Int, Double> {}
+final class NRUnownedLink {
+    unowned let target: AnyObject
+    init(_ target: AnyObject) { self.target = target }
+}
 actor NRCounter { var count = 0 }
 distributed actor NRWorker { typealias ActorSystem = LocalTestingDistributedActorSystem }
 
@@ -38,13 +43,15 @@ private func nestedClosure(around holder: AnyObject) -> () -> Int {
 }
 
 /// Packs `value`, held in an ``NRHolder``, in each of the four places and expects each to be
-/// refused as `typeName`, for `reason`, with a path ending `.value > pathEnd`.
+/// refused as `typeName`, for `reason`, with a path ending `.value > pathEnd` (`.value` when
+/// the refused word is the held value itself).
 private func expectRefusedInFourPlaces<T>(
     _ value: T, typeName: String?, pathEnd: String? = nil, reason: String,
     sourceLocation: SourceLocation = #_sourceLocation
 ) {
     let holder = NRHolder(value)
-    let end = ".value > " + (pathEnd ?? typeName ?? "")
+    let tail = pathEnd ?? typeName ?? ""
+    let end = tail.isEmpty ? ".value" : ".value > " + tail
     let places: [(String, PackError?, [String])] = [
         ("array", packError { () throws(PackError) in _ = try pack([0, "one", holder] as [Any]) },
          ["root: Array<Any> > ._buffer > ._storage > [2] > "]),
@@ -240,6 +247,30 @@ struct NestedRefusalTests {
         #expect(received == [3])
     }
 
+    @Test func asyncStreams() {
+        let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
+        defer { continuation.finish() }
+        expectRefusedInFourPlaces(stream, typeName: "Swift.AsyncStream<Swift.Int>",
+                                  reason: "buffer and waiting consumer belong to this process")
+        let (throwing, throwingContinuation) = AsyncThrowingStream.makeStream(of: Int.self)
+        defer { throwingContinuation.finish() }
+        expectRefusedInFourPlaces(throwing, typeName: "Swift.AsyncThrowingStream<Swift.Int, Swift.Error>",
+                                  reason: "buffer and waiting consumer belong to this process")
+    }
+
+    @Test("the current task, task groups and executors")
+    func currentTaskGroupsAndExecutors() async {
+        withUnsafeCurrentTask { task in
+            guard let task else { Issue.record("no current task in an async test"); return }
+            expectRefusedInFourPlaces(task, typeName: "Swift.UnsafeCurrentTask", reason: "task handle")
+        }
+        await withTaskGroup(of: Int.self) { group in
+            expectRefusedInFourPlaces(group, typeName: "Swift.TaskGroup<Swift.Int>", reason: "task handle")
+        }
+        expectRefusedInFourPlaces(MainActor.sharedUnownedExecutor, typeName: "Swift.UnownedSerialExecutor",
+                                  reason: "an executor belongs to this process")
+    }
+
     // Synchronization: the runtime hides noncopyable field types from reflection, so the
     // refusal names the field and `~Copyable`, not Mutex or Atomic.
 
@@ -262,6 +293,43 @@ struct NestedRefusalTests {
         defer { heap.deinitialize(count: 1); heap.deallocate() }
         expectRefusedInFourPlaces(heap, typeName: nil, pathEnd: "._rawValue",
                                   reason: "not in any binary's static data")
+    }
+
+    @Test func unmanaged() {
+        let target = NRTicket()
+        expectRefusedInFourPlaces(Unmanaged.passUnretained(target), typeName: "Swift.Unmanaged<HeapPackTests.NRTicket>",
+                                  reason: "retained and released by hand")
+    }
+
+    @Test("an opaque pointer into the heap")
+    func opaquePointer() {
+        let heap = UnsafeMutableRawPointer.allocate(byteCount: 8, alignment: 8)
+        defer { heap.deallocate() }
+        expectRefusedInFourPlaces(OpaquePointer(heap), typeName: nil, pathEnd: "._rawValue",
+                                  reason: "not in any binary's static data")
+    }
+
+    @Test("a C function pointer outside every image")
+    func cFunctionPointerOutsideImages() {
+        // Never called: only its address is read.
+        let heap = UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 16)
+        defer { heap.deallocate() }
+        let function = unsafeBitCast(heap, to: (@convention(c) () -> Void).self)
+        expectRefusedInFourPlaces(function, typeName: nil, pathEnd: "",
+                                  reason: "lies in no loaded image's file-backed bytes")
+    }
+
+    @Test("a class with tail-allocated storage")
+    func tailAllocated() {
+        let buffer = NRSamples.create(minimumCapacity: 2) { _ in 2 }
+        expectRefusedInFourPlaces(buffer, typeName: "HeapPackTests.NRSamples", reason: "tail-allocated storage")
+    }
+
+    @Test("an unowned reference whose target stays behind")
+    func unownedOutside() {
+        let outside = NRTicket()
+        expectRefusedInFourPlaces(NRUnownedLink(outside), typeName: nil, pathEnd: ".target",
+                                  reason: "it would dangle in the receiver")
     }
 
     @Test func neverTransferable() {
