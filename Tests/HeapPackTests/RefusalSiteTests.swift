@@ -12,6 +12,11 @@ struct RSJob {
 
 final class RSTarget {}
 
+struct RSSessionKey: Hashable, NeverTransferable {
+    var session: Int
+    static var transferRefusal: String { "a session key is only valid in this process" }
+}
+
 @Suite("Refusals at the value's own site")
 struct RefusalSiteTests {
     @Test func arrayElementsAreNamedByIndex() {
@@ -30,6 +35,13 @@ struct RefusalSiteTests {
         #expect(error?.message == SessionToken.transferRefusal)
         #expect(error?.path == "root: Dictionary<String, SessionToken> > [\"only\"] > HeapPackTests.SessionToken",
                 "\(String(describing: error))")
+    }
+
+    @Test func refusedDictionaryKeysAreNamedByThemselves() {
+        let error = packError { _ = try pack([RSSessionKey(session: 12): "open"]) }
+        #expect(error?.code == .nonTransferable)
+        #expect(error?.path == "root: Dictionary<RSSessionKey, String> > key HeapPackTests.RSSessionKey(session: 12) > "
+                + "HeapPackTests.RSSessionKey", "\(String(describing: error))")
     }
 
     @Test func aFieldOfAnElementIsNamedByIndexThenField() async {

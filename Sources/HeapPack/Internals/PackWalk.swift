@@ -148,18 +148,27 @@ final class _PackWalk {
         return images.functionName(code)
     }
 
-    /// The key of element `index` of a dictionary's values, when `valuesStorage` is the values
-    /// array of a dictionary's replacement (`_DictionaryEntries`): the keys array is the object
-    /// introduced just before it, from the same slot.
-    private func dictionaryKey(_ packer: hp_packer, valuesStorage object: UInt32, index: UInt64) -> String? {
+    /// How element `index` of a dictionary's keys or values array reads in a path, when
+    /// `storage` is one of the two arrays of a dictionary's replacement (`_DictionaryEntries`):
+    /// `["culprit"]` for a value (the keys array is the object introduced just before the values
+    /// array, from the same slot), `key "culprit"` for a key. Bucket indices mean nothing to a reader.
+    private func dictionaryEntry(_ packer: hp_packer, storage object: UInt32, index: UInt64) -> String? {
         let origin = packer.origins[Int(object)]
-        guard object > 0, let plan = origin.plan,
-              engine.describe(UnsafeRawPointer(plan))?.typeName.hasPrefix("HeapPack._DictionaryEntries<") == true,
-              engine.labels(origin.plan, origin.op).first == ".values" else { return nil }
-        let keysOrigin = packer.origins[Int(object) - 1]
+        guard let plan = origin.plan,
+              engine.describe(UnsafeRawPointer(plan))?.typeName.hasPrefix("HeapPack._DictionaryEntries<") == true
+        else { return nil }
+        let isKey: Bool
+        switch engine.labels(origin.plan, origin.op).first {
+        case ".keys": isKey = true
+        case ".values": isKey = false
+        default: return nil
+        }
+        let keysIndex = isKey ? Int(object) : Int(object) - 1
+        guard keysIndex >= 0 else { return nil }
+        let keysOrigin = packer.origins[keysIndex]
         guard keysOrigin.parent == origin.parent, keysOrigin.plan == origin.plan, keysOrigin.element == origin.element,
               engine.labels(keysOrigin.plan, keysOrigin.op).first == ".keys",
-              let keys = packer.objects[Int(object) - 1] else { return nil }
+              let keys = packer.objects[keysIndex] else { return nil }
         guard let element = _PlanBuilder.arrayElement(of: _Metadata(keys.load(as: UnsafeRawPointer.self))),
               index < keys.load(fromByteOffset: 16, as: UInt64.self) else { return nil }
         let first = keys + ((32 + element.alignMask) & ~element.alignMask)
@@ -167,7 +176,8 @@ final class _PackWalk {
             String(reflecting: (first + Int(index) * MemoryLayout<Key>.stride).load(as: Key.self))
         }
         let text = _openExistential(element.type, do: describe)
-        return text.count <= 60 ? text : String(text.prefix(57)) + "..."
+        let key = text.count <= 60 ? text : String(text.prefix(57)) + "..."
+        return isKey ? "key \(key)" : "[\(key)]"
     }
 
     /// `root: T > capture 1: Logger > .sink`: the hops from the root to the failure site.
@@ -200,9 +210,9 @@ final class _PackWalk {
             let origin = packer.origins[Int(object)]
             var step = hop(origin.plan, origin.op, origin.element)
             if childElement != UInt64.max, hops[hops.count - 1].first?.hasPrefix("[") == true,
-               let key = dictionaryKey(packer, valuesStorage: object, index: childElement) {
+               let entry = dictionaryEntry(packer, storage: object, index: childElement) {
                 // `.values > ._buffer > ._storage > [3]` says less than the key it belongs to.
-                hops[hops.count - 1][0] = "[\(key)]"
+                hops[hops.count - 1][0] = entry
                 step = hop(nil, UInt32.max, origin.element)
             }
             childElement = origin.element
