@@ -267,7 +267,20 @@ struct NestedRefusalTests {
         await withTaskGroup(of: Int.self) { group in
             expectRefusedInFourPlaces(group, typeName: "Swift.TaskGroup<Swift.Int>", reason: "task handle")
         }
+        try? await withThrowingTaskGroup(of: Int.self) { group in
+            expectRefusedInFourPlaces(group, typeName: "Swift.ThrowingTaskGroup<Swift.Int, Swift.Error>",
+                                      reason: "task handle")
+        }
+        await withDiscardingTaskGroup { group in
+            expectRefusedInFourPlaces(group, typeName: "Swift.DiscardingTaskGroup", reason: "task handle")
+        }
+        try? await withThrowingDiscardingTaskGroup { group in
+            expectRefusedInFourPlaces(group, typeName: "Swift.ThrowingDiscardingTaskGroup<Swift.Error>",
+                                      reason: "task handle")
+        }
         expectRefusedInFourPlaces(MainActor.sharedUnownedExecutor, typeName: "Swift.UnownedSerialExecutor",
+                                  reason: "an executor belongs to this process")
+        expectRefusedInFourPlaces(UnownedTaskExecutor(globalConcurrentExecutor), typeName: "Swift.UnownedTaskExecutor",
                                   reason: "an executor belongs to this process")
     }
 
