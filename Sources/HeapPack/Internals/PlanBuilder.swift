@@ -149,12 +149,7 @@ final class _PlanBuilder {
     private(set) var refusals: [UnsafeRawPointer: PackError] = [:]
 
     private func refusedLayout(_ metadata: _Metadata, _ refusal: PackError) -> _ValueLayout {
-        let standIn = allocate(hp_plan.self)
-        standIn.initialize(to: hp_plan())
-        standIn.pointee.kind = HP_PLAN_VALUE.rawValue
-        standIn.pointee.size = UInt32(metadata.size)
-        standIn.pointee.stride = UInt32(metadata.stride)
-        standIn.pointee.align_mask = UInt32(metadata.alignMask)
+        let standIn = newPlan(HP_PLAN_VALUE, size: metadata.size, stride: metadata.stride, alignMask: metadata.alignMask)
         var named = refusal
         if named.typeName == nil { named.typeName = metadata.name }
         refusals[UnsafeRawPointer(standIn)] = named
@@ -546,12 +541,7 @@ final class _PlanBuilder {
                 typeName: payload.typeName, labels: payload.labels.map { caseLabels[index] + $0 })
             casePlans[index] = UnsafePointer(own)
         }
-        let plan = allocate(hp_plan.self)
-        plan.initialize(to: hp_plan())
-        plan.pointee.kind = HP_PLAN_ENUM.rawValue
-        plan.pointee.size = UInt32(metadata.size)
-        plan.pointee.stride = UInt32(metadata.stride)
-        plan.pointee.align_mask = UInt32(metadata.alignMask)
+        let plan = newPlan(HP_PLAN_ENUM, size: metadata.size, stride: metadata.stride, alignMask: metadata.alignMask)
         plan.pointee.metadata = metadata.pointer
         plan.pointee.case_count = UInt32(payloadCount + emptyCount)
         plan.pointee.payload_case_count = UInt32(payloadCount)
@@ -572,20 +562,26 @@ final class _PlanBuilder {
         return pointer
     }
 
+    /// A zeroed plan of `kind` with its geometry set; the caller fills in the rest.
+    private func newPlan(_ kind: hp_plan_kind, size: Int, stride: Int, alignMask: Int) -> UnsafeMutablePointer<hp_plan> {
+        let plan = allocate(hp_plan.self)
+        plan.initialize(to: hp_plan())
+        plan.pointee.kind = kind.rawValue
+        plan.pointee.size = UInt32(size)
+        plan.pointee.stride = UInt32(stride)
+        plan.pointee.align_mask = UInt32(alignMask)
+        return plan
+    }
+
     /// The C plan of an inline value (root values, array elements, enum payloads).
     func cPlan(for layout: _ValueLayout) -> UnsafeMutablePointer<hp_plan> {
         if let made = layout.cPlan { return made }
         let ops = allocate(hp_op.self, count: layout.ops.count)
         ops.initialize(from: layout.ops, count: layout.ops.count)
-        let plan = allocate(hp_plan.self)
-        plan.initialize(to: hp_plan())
-        plan.pointee.kind = HP_PLAN_VALUE.rawValue
+        let plan = newPlan(HP_PLAN_VALUE, size: layout.size, stride: layout.stride, alignMask: layout.alignMask)
         plan.pointee.min_wire_size = UInt32(Self.minimumWireSize(layout))
         plan.pointee.defers = Self.defers(layout.ops) ? 1 : 0
         plan.pointee.boxed_in_existential = layout.boxedInExistential ? 1 : 0
-        plan.pointee.size = UInt32(layout.size)
-        plan.pointee.stride = UInt32(layout.stride)
-        plan.pointee.align_mask = UInt32(layout.alignMask)
         plan.pointee.op_count = UInt32(layout.ops.count)
         plan.pointee.ops = UnsafePointer(ops)
         descriptions[UnsafeRawPointer(plan)] = _PlanDescription(typeName: layout.typeName, labels: layout.labels)
@@ -637,12 +633,7 @@ final class _PlanBuilder {
         let sortedOps = order.map { ops[$0] }
         let buffer = allocate(hp_op.self, count: sortedOps.count)
         buffer.initialize(from: sortedOps, count: sortedOps.count)
-        let plan = allocate(hp_plan.self)
-        plan.initialize(to: hp_plan())
-        plan.pointee.kind = HP_PLAN_OBJECT.rawValue
-        plan.pointee.size = UInt32(size)
-        plan.pointee.stride = UInt32(size)
-        plan.pointee.align_mask = UInt32(alignMask)
+        let plan = newPlan(HP_PLAN_OBJECT, size: size, stride: size, alignMask: alignMask)
         plan.pointee.op_count = UInt32(sortedOps.count)
         plan.pointee.ops = UnsafePointer(buffer)
         plan.pointee.metadata = metadata?.pointer
