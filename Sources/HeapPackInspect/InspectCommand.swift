@@ -31,14 +31,23 @@ public struct InspectCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
+        do {
+            try inspect()
+        } catch let failure as InspectFailure {
+            FileHandle.standardError.write(Data("Error: \(failure.description)\n".utf8))
+            throw ExitCode(failure.status)
+        }
+    }
+
+    private func inspect() throws(InspectFailure) {
         guard let contents = FileManager.default.contents(atPath: file) else {
-            throw InspectFailure("cannot read \(file)")
+            throw InspectFailure("cannot read \(file)", status: InspectFailure.noInput)
         }
         let inspection: PacketInspection
         do {
             inspection = try Packer.shared.inspect(Array(contents))
         } catch {
-            throw InspectFailure("\(file) is not a readable HeapPack packet: \(error)")
+            throw InspectFailure("\(file) is not a readable HeapPack packet: \(error)", status: InspectFailure.dataError)
         }
         var report = InspectionReport(inspection, file: file)
         report.maxLines = maxLines
@@ -46,7 +55,7 @@ public struct InspectCommand: ParsableCommand {
         print(report.text, terminator: "")
         if let dot {
             if let problem = inspection.bodyProblem {
-                throw InspectFailure("no object graph to draw (--dot): \(problem.message)")
+                throw InspectFailure("no object graph to draw (--dot): \(problem.message)", status: InspectFailure.dataError)
             }
             let graph = DotGraph(inspection).text
             if dot == "-" {
@@ -55,15 +64,28 @@ public struct InspectCommand: ParsableCommand {
                 do {
                     try graph.write(toFile: dot, atomically: true, encoding: .utf8)
                 } catch {
-                    throw InspectFailure("cannot write \(dot): \(error.localizedDescription)")
+                    throw InspectFailure("cannot write \(dot): \(error.localizedDescription)", status: InspectFailure.cannotCreate)
                 }
             }
         }
     }
 }
 
-/// A failure worth one line on standard error and exit status 1, not a usage message.
+/// A failure worth one line on standard error, not a usage message. Its exit status is the
+/// BSD sysexits code for the failure, never 1, which is what a crash report or a sanitizer's
+/// finding exits with.
 struct InspectFailure: Error, CustomStringConvertible {
+    /// EX_DATAERR: the file is not a readable packet, or has no object graph to draw.
+    static let dataError: Int32 = 65
+    /// EX_NOINPUT: the file cannot be read.
+    static let noInput: Int32 = 66
+    /// EX_CANTCREAT: the DOT file cannot be written.
+    static let cannotCreate: Int32 = 73
+
     let description: String
-    init(_ description: String) { self.description = description }
+    let status: Int32
+    init(_ description: String, status: Int32) {
+        self.description = description
+        self.status = status
+    }
 }
