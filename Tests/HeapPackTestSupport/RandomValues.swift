@@ -138,51 +138,78 @@ struct RandomBuilder {
 }
 
 /// A canonical rendering: nodes get ids in visit order (so sharing and cycles show), closures
-/// are called, dictionary keys and sets are sorted.
+/// are called, dictionary keys and sets are sorted. A weak `previous` link is rendered as the id
+/// of the node it points to, which may be visited only later: it is written as a placeholder
+/// and filled in once the whole tree has been visited.
 public struct Describer {
     var ids: [ObjectIdentifier: Int] = [:]
+    var pendingLinks: [ObjectIdentifier] = []
     public private(set) var nodes: [RandomNode] = []
 
     public init() {}
 
     public mutating func describe(_ tree: RandomTree) -> String {
+        let text = render(tree)
+        guard !pendingLinks.isEmpty else { return text }
+        var resolved = ""
+        var pieces = text.split(separator: Self.placeholder, omittingEmptySubsequences: false)[...]
+        resolved += pieces.removeFirst()
+        // Pieces alternate: a pending link's index, then the text that follows it.
+        while let index = pieces.popFirst(), let rest = pieces.popFirst() {
+            let target = pendingLinks[Int(index)!]
+            resolved += ids[target].map { "@\($0)" } ?? "outside"
+            resolved += rest
+        }
+        pendingLinks = []
+        return resolved
+    }
+
+    private static let placeholder: Character = "\u{1}"
+
+    mutating func render(_ tree: RandomTree) -> String {
         switch tree {
         case .int(let value): return "i\(value)"
         case .small(let value, let flag): return "s\(value)\(flag ? "t" : "f")"
         case .text(let text): return "\"\(text)\""
-        case .list(let items): return "[" + items.map { describe($0) }.joined(separator: ",") + "]"
-        case .record(let record): return describe(record)
-        case .node(let node): return describe(node)
+        case .list(let items): return "[" + items.map { render($0) }.joined(separator: ",") + "]"
+        case .record(let record): return render(record)
+        case .node(let node): return render(node)
         case .job(let job): return "{" + job.run() + "}"
         case .table(let table):
-            return "<" + table.keys.sorted().map { "\($0):" + describe(table[$0]!) }.joined(separator: ",") + ">"
+            return "<" + table.keys.sorted().map { "\($0):" + render(table[$0]!) }.joined(separator: ",") + ">"
         case .tags(let tags): return "#" + tags.sorted().map(String.init).joined(separator: ",")
         case .boxed(let value):
             switch value {
             case let number as Int: return "any(i\(number))"
             case let text as String: return "any(\"\(text)\")"
-            case let record as RandomRecord: return "any(" + describe(record) + ")"
+            case let record as RandomRecord: return "any(" + render(record) + ")"
             default: return "any(?)"
             }
         case .nothing: return "-"
         }
     }
 
-    mutating func describe(_ record: RandomRecord) -> String {
-        "R(\(record.flag),\(record.ratio),\(record.note ?? "nil"),[" + record.items.map { describe($0) }.joined(separator: ",")
+    mutating func render(_ record: RandomRecord) -> String {
+        "R(\(record.flag),\(record.ratio),\(record.note ?? "nil"),[" + record.items.map { render($0) }.joined(separator: ",")
             + "],\(record.pair.0),\(record.pair.1))"
     }
 
-    mutating func describe(_ node: RandomNode) -> String {
+    mutating func render(_ node: RandomNode) -> String {
         let key = ObjectIdentifier(node)
         if let id = ids[key] { return "@\(id)" }
         let id = ids.count
         ids[key] = id
         nodes.append(node)
-        let payload = describe(node.payload)
-        let next = node.next.map { describe($0) } ?? "nil"
-        let previous = node.previous.map { ids[ObjectIdentifier($0)].map { "@\($0)" } ?? "seen-later" } ?? "nil"
+        let payload = render(node.payload)
+        let next = node.next.map { render($0) } ?? "nil"
+        let previous = node.previous.map { link(to: $0) } ?? "nil"
         return "N\(id)(\(node.label),\(payload),next:\(next),prev:\(previous))"
+    }
+
+    private mutating func link(to target: RandomNode) -> String {
+        if let id = ids[ObjectIdentifier(target)] { return "@\(id)" }
+        pendingLinks.append(ObjectIdentifier(target))
+        return "\(Self.placeholder)\(pendingLinks.count - 1)\(Self.placeholder)"
     }
 }
 

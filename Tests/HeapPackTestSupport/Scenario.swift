@@ -2,18 +2,23 @@ import HeapPack
 
 /// One value that travels: how to build and pack it, and how to call what comes back. The
 /// result is a one-line string so that two processes can compare answers.
+///
+/// Both sides take the `Packer` to use, so a test can route a scenario through a packer of its
+/// own (with cold caches) instead of `Packer.shared`.
 public struct Scenario: Sendable {
+    public typealias Pack = @Sendable (Packer) throws(PackError) -> [UInt8]
+    public typealias Run = @Sendable (Packer, [UInt8], UnpackOptions) throws(PackError) -> String
+
     public let name: String
     public let expected: String
-    public let pack: @Sendable () throws(PackError) -> [UInt8]
-    public let run: @Sendable ([UInt8]) throws(PackError) -> String
+    private let packWith: Pack
+    private let runWith: Run
 
-    public init(name: String, expected: String, pack: @escaping @Sendable () throws(PackError) -> [UInt8],
-                run: @escaping @Sendable ([UInt8]) throws(PackError) -> String) {
+    public init(name: String, expected: String, pack: @escaping Pack, run: @escaping Run) {
         self.name = name
         self.expected = expected
-        self.pack = pack
-        self.run = run
+        self.packWith = pack
+        self.runWith = run
     }
 
     /// - Parameters:
@@ -22,13 +27,26 @@ public struct Scenario: Sendable {
     public static func make<T>(_ name: String, expected: String, _ make: @escaping @Sendable () -> T,
                                call: @escaping @Sendable (T) -> String) -> Scenario {
         Scenario(name: name, expected: expected,
-                 pack: { () throws(PackError) -> [UInt8] in
+                 pack: { (packer: Packer) throws(PackError) -> [UInt8] in
                      let value = make()
-                     return try withExtendedLifetime(value) { () throws(PackError) -> [UInt8] in try HeapPack.pack(value) }
+                     return try withExtendedLifetime(value) { () throws(PackError) -> [UInt8] in try packer.pack(value) }
                  },
-                 run: { (bytes: [UInt8]) throws(PackError) -> String in call(try unpack(bytes, as: T.self)) })
+                 run: { (packer: Packer, bytes: [UInt8], options: UnpackOptions) throws(PackError) -> String in
+                     call(try packer.unpack(bytes, as: T.self, options: options))
+                 })
+    }
+
+    /// Builds the value and packs it with `packer`.
+    public func pack(with packer: Packer = .shared) throws(PackError) -> [UInt8] { try packWith(packer) }
+
+    /// Unpacks `bytes` with `packer` and `options`, and calls what comes back.
+    public func run(_ bytes: [UInt8], with packer: Packer = .shared,
+                    options: UnpackOptions = .init()) throws(PackError) -> String {
+        try runWith(packer, bytes, options)
     }
 
     /// Runs the scenario locally: pack, unpack, call.
-    public func roundTrip() throws(PackError) -> String { try run(try pack()) }
+    public func roundTrip(with packer: Packer = .shared) throws(PackError) -> String {
+        try run(try pack(with: packer), with: packer)
+    }
 }

@@ -9,6 +9,7 @@ public enum Scenarios {
     public static let all: [Scenario] = [
         closureWithMixedCaptures, linkedList, arrayOfClosures, indirectEnum, sharedVar, strings,
         structGraph, throwingClosure, cFunctionPointer, metatypes, asyncClosure, hashedCollections, existentials, libraryTypes, weakAndUnowned, errorsAndMetatypes, foundationValues, genericClosures, randomValues, replacements, namedObjects,
+        privateAndLocalTypes,
     ]
 
     public static func named(_ name: String) -> Scenario? { all.first { $0.name == name } }
@@ -94,10 +95,17 @@ public enum Scenarios {
         })
 
     /// A C function pointer lives in libm, not in the executable: a pointer into a second image.
+    /// The reader says which library its copy points into.
     public static let cFunctionPointer = Scenario.make(
-        "c-function-pointer", expected: "1.0",
+        "c-function-pointer", expected: "1.0 from libm.so.6",
         { () -> Formula in Formula(function: cos, argument: 0) },
-        call: { String($0.function($0.argument)) })
+        call: { "\($0.function($0.argument)) from \(imageName(containing: unsafeBitCast($0.function, to: UnsafeRawPointer.self)))" })
+
+    /// Private and function-local types, whose mangled names do not resolve by lookup: in
+    /// captures, behind `Any`, and as generic arguments.
+    public static let privateAndLocalTypes = Scenario.make(
+        "private-and-local-types", expected: "7 seven|local a -> local b|[3, 4]",
+        { () -> (() -> String) in makePrivateAndLocalJob() }, call: { $0() })
 
     public static let metatypes = Scenario.make(
         "metatypes", expected: "Int,String,ListNode|Int|Account|Person",
@@ -230,31 +238,35 @@ public enum Scenarios {
 
     /// A user type that travels as its replacement (PackReplaceable) and is rebuilt from it.
     public static let replacements = Scenario.make(
-        "replacements", expected: "293.15 K (a label long enough to be stored natively) x2, same: true",
+        "replacements", expected: "293.15 K (a label long enough to be stored natively) x2, same: true, rebuilt: true",
         { () -> [Reading] in
             let reading = Reading(millikelvin: 293_150, label: "a label long enough to be stored natively")
             return [reading, reading]
         }, call: { values in
-            "\(Double(values[0].millikelvin) / 1000) K (\(values[0].label)) x\(values.count), same: \(values[0] == values[1])"
+            "\(Double(values[0].millikelvin) / 1000) K (\(values[0].label)) x\(values.count), same: \(values[0] == values[1]), "
+                + "rebuilt: \(values.allSatisfy(\.wasRebuilt))"
         })
 
     /// This process's console, registered under a name: references to it travel as the name
     /// and resolve to the receiving process's own console.
-    nonisolated(unsafe) public static let console: Person = {
-        let console = Person(name: "console of this process")
-        Packer.shared.register(console, as: "console")
+    nonisolated(unsafe) public static let console = Person(name: "console of this process")  // never mutated
+
+    /// Registers ``console`` as "console" in `packer`, as each process must before it packs or
+    /// unpacks a reference to it.
+    public static func registerConsole(in packer: Packer) -> Person {
+        packer.register(console, as: "console")
         return console
-    }()
+    }
 
     public static let namedObjects = Scenario(
         name: "named-objects", expected: "resolved to this process's console: true, shared: true",
-        pack: { () throws(PackError) -> [UInt8] in
-            let console = Scenarios.console
-            return try HeapPack.pack(Family(head: console, favourite: console))
+        pack: { (packer: Packer) throws(PackError) -> [UInt8] in
+            let console = registerConsole(in: packer)
+            return try packer.pack(Family(head: console, favourite: console))
         },
-        run: { (bytes: [UInt8]) throws(PackError) -> String in
-            let local = Scenarios.console  // registers the name before anything is unpacked
-            let family = try unpack(bytes, as: Family.self)
+        run: { (packer: Packer, bytes: [UInt8], options: UnpackOptions) throws(PackError) -> String in
+            let local = registerConsole(in: packer)
+            let family = try packer.unpack(bytes, as: Family.self, options: options)
             return "resolved to this process's console: \(family.head === local), shared: \(family.favourite === family.head)"
         })
 
@@ -287,6 +299,45 @@ public enum Scenarios {
             let label = "from a long enough label"
             return { "awaited \(parts.reduce(0, +)) \(label)" }
         }, call: { job in awaitBlocking(job) })
+}
+
+/// The file name of the mapping `address` lies in, from /proc/self/maps (Glibc's module does
+/// not export `dladdr`).
+public func imageName(containing address: UnsafeRawPointer) -> String {
+    let target = UInt(bitPattern: address)
+    // Read to the end: /proc files have no size, and a one-shot read may stop early.
+    guard let data = FileHandle(forReadingAtPath: "/proc/self/maps")?.readDataToEndOfFile() else { return "no maps" }
+    let maps = String(decoding: data, as: UTF8.self)
+    for line in maps.split(separator: "\n") {
+        let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+        let range = fields.first?.split(separator: "-").compactMap { UInt($0, radix: 16) } ?? []
+        guard range.count == 2, range[0] <= target, target < range[1] else { continue }
+        return fields.count >= 6 ? String(fields[5].split(separator: "/").last ?? "") : "anonymous memory"
+    }
+    return "no image"
+}
+
+private struct Secret {
+    var code: Int
+    var word: String
+}
+
+private func makePrivateAndLocalJob() -> () -> String {
+    final class LocalNode {
+        let label: String
+        var next: LocalNode?
+        init(_ label: String) { self.label = label }
+    }
+    struct LocalBox<T> { var items: [T] }
+    let secret = Secret(code: 7, word: "seven")
+    let first = LocalNode("local a"), second = LocalNode("local b")
+    first.next = second
+    let hidden: [Any] = [LocalBox(items: [Secret(code: 3, word: "x"), Secret(code: 4, word: "y")])]
+    return {
+        let box = hidden[0] as? LocalBox<Secret>
+        return "\(secret.code) \(secret.word)|\(first.label) -> \(first.next?.label ?? "nil")|"
+            + "\(box.map { "\($0.items.map(\.code))" } ?? "not a LocalBox<Secret>")"
+    }
 }
 
 /// Runs an async closure to completion from synchronous code (the peer's scenarios are sync).
@@ -436,19 +487,28 @@ public struct GenericJobs {
     public var accumulator: (add: () -> Int, read: () -> Int)
 }
 
-/// Travels as one string and is parsed back: a user-defined replacement.
+/// Travels as one string and is parsed back: a user-defined replacement. A rebuilt reading is
+/// marked, so a copy that skipped the replacement (a plain bit copy) shows.
 public struct Reading: PackReplaceable, Equatable {
     public var millikelvin: Int
     public var label: String
+    public private(set) var wasRebuilt = false
     public init(millikelvin: Int, label: String) { self.millikelvin = millikelvin; self.label = label }
 
-    public static let unpackedCount = Mutex(0)
+    public static func == (a: Reading, b: Reading) -> Bool { a.millikelvin == b.millikelvin && a.label == b.label }
+
+    /// Rebuilds by label: a test that picks its own label reads a count no other test moves.
+    private static let rebuilds = Mutex<[String: Int]>([:])
+    public static func rebuildCount(label: String) -> Int { rebuilds.withLock { $0[label] ?? 0 } }
+
     public func packedReplacement() -> String { "\(millikelvin)|\(label)" }
     public static func unpacked(from replacement: String) -> Reading {
-        unpackedCount.withLock { $0 += 1 }
         let parts = replacement.split(separator: "|", maxSplits: 1)
-        return Reading(millikelvin: parts.first.flatMap { Int($0) } ?? 0,
-                           label: parts.count > 1 ? String(parts[1]) : "")
+        var reading = Reading(millikelvin: parts.first.flatMap { Int($0) } ?? 0,
+                              label: parts.count > 1 ? String(parts[1]) : "")
+        reading.wasRebuilt = true
+        rebuilds.withLock { $0[reading.label, default: 0] += 1 }
+        return reading
     }
 }
 

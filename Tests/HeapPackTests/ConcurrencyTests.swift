@@ -6,20 +6,24 @@ import Testing
 
 @Suite("Concurrency")
 struct ConcurrencyTests {
-    // Fresh packers start with empty caches, so these threads race to build the same plans
-    // while others walk with the ones already published.
+    // A fresh packer starts with empty caches, so these threads race to build the same plans
+    // while others walk with the ones already published. Every round trip goes through it.
     @Test("one Packer serves many threads at once")
     func sharedPacker() {
         let packer = Packer()
         let scenarios = Scenarios.all.filter { $0.name != Scenarios.linkedList.name }
         let failures = Mutex<[String]>([])
+        let completed = Mutex<Set<String>>([])
         DispatchQueue.concurrentPerform(iterations: 16) { worker in
             for round in 0..<10 {
                 let scenario = scenarios[(worker + round) % scenarios.count]
                 do {
-                    // Scenario.run uses the shared packer; this round trip uses the fresh one.
-                    let bytes = try scenario.pack()
-                    _ = try scenario.run(bytes)
+                    let result = try scenario.roundTrip(with: packer)
+                    if result == scenario.expected {
+                        completed.withLock { _ = $0.insert(scenario.name) }
+                    } else {
+                        failures.withLock { $0.append("\(scenario.name): \(result), expected \(scenario.expected)") }
+                    }
                     let list = LinkedList(count: 100 + worker)
                     let copy = try packer.unpack(try packer.pack(list), as: LinkedList.self)
                     if copy.sum() != list.sum() { failures.withLock { $0.append("list sum \(worker)") } }
@@ -29,6 +33,7 @@ struct ConcurrencyTests {
             }
         }
         #expect(failures.withLock { $0 } == [])
+        #expect(completed.withLock { $0 } == Set(scenarios.map(\.name)), "every scenario ran through the fresh packer")
     }
 
     @Test("a Packer frees its plans when it goes away")

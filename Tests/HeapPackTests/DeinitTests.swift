@@ -292,6 +292,25 @@ private func expectDiamond(_ root: DTNode, sourceLocation: SourceLocation = #_so
     }
     #expect(limited?.code == .limitExceeded)
 
+    // These pass the header (consistent lengths, checksum not verified) and fail in the body's
+    // validation pass, after it has read most of the graph: they must still build nothing.
+    let unchecked = UnpackOptions(verifyChecksum: false)
+    let start = headerLength(bytes)
+    let cut = #expect(throws: PackError.self) {
+        try unpack(cutBody(bytes, keeping: bytes.count - 2), as: DTNode.self, options: unchecked)
+    }
+    #expect(cut?.code == .malformed)
+    #expect((cut?.byteOffset ?? 0) > start + (bytes.count - start) / 2, "\(String(describing: cut))")
+
+    // The trailer (weak and unowned slots) is last; a count of slots the body never made is
+    // found only after every object has been read.
+    #expect(bytes.last == 0, "the diamond has no weak or unowned slots")
+    let trailer = #expect(throws: PackError.self) {
+        try unpack(withBody(bytes, Array(bytes[start...].dropLast()) + [5]), as: DTNode.self, options: unchecked)
+    }
+    #expect(trailer?.code == .malformed)
+    #expect((trailer?.byteOffset ?? 0) >= bytes.count - 1, "\(String(describing: trailer))")
+
     #expect(deinitedIDs(tag) == [])
 
     // The same bytes still unpack afterwards, and free cleanly.

@@ -109,11 +109,11 @@ struct ExistentialTests {
         let copy = try unpack(try pack(errors), as: [any Error].self)
         #expect(copy.count == 3)
         #expect(copy[0] as? LimitError == .tooBig)
-        #expect((copy[1] as? DetailedError)?.detail == "a detail longer than the inline buffer")
+        #expect(copy[1] as? DetailedError == DetailedError(code: 7, detail: "a detail longer than the inline buffer"))
         #expect((copy[2] as? ClassError)?.reason == "class-based")
         let result: Result<Int, any Error> = .failure(DetailedError(code: 1, detail: "r"))
         let back = try unpack(try pack(result), as: Result<Int, any Error>.self)
-        #expect(throws: DetailedError.self) { try back.get() }
+        #expect(throws: DetailedError(code: 1, detail: "r")) { try back.get() }
     }
 
     @Test func protocolMetatypesCallStaticRequirements() throws {

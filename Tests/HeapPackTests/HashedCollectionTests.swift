@@ -114,11 +114,16 @@ struct HashedCollectionTests {
             static let deinits = Mutex(0)
             deinit { Token.deinits.withLock { $0 += 1 } }
         }
-        let table = ["a": Token(), "b": Token(), "c": Token()]
-        var copy: [String: Token]? = try unpack(try pack(table), as: [String: Token].self)
+        var table: [String: Token]? = ["a": Token(), "b": Token(), "c": Token()]
+        weak var original = table?["a"]
+        var copy: [String: Token]? = try unpack(try pack(table!), as: [String: Token].self)
         #expect(copy?.count == 3)
+        #expect(copy?["a"] !== original)
         copy = nil
         #expect(Token.deinits.withLock { $0 } == 3, "the copy's three values, once each")
-        #expect(table.count == 3, "the originals are untouched")
+        #expect(original != nil, "the originals are untouched by the copy's release")
+        table = nil
+        #expect(Token.deinits.withLock { $0 } == 6, "the originals, once each")
+        #expect(original == nil)
     }
 }
