@@ -28,3 +28,11 @@ public func makeAccumulator<T: AdditiveArithmetic>(_ start: T, step: T) -> (add:
     var total = start
     return ({ total += step; return total }, { total })
 }
+
+/// A generic method of a generic type: its closure's context needs parameters from two generic
+/// levels (τ_0_0 from the type, τ_1_0 from the method), which HeapPack does not rebuild yet.
+public struct GenericPair<T> {
+    public let first: T
+    public init(_ first: T) { self.first = first }
+    public func joined<U>(with second: U) -> () -> String { { "\(first)+\(second)" } }
+}

@@ -75,6 +75,7 @@ struct CrossProcessTests {
     @Test("a closure is named from the symbol table, or by image and offset in a stripped binary")
     func closureNamesWithAndWithoutSymbols() throws {
         let run = try Peer.run(["refuse-closure"])
+        #expect(run.status == 0, "\(run.output)")
         #expect(run.output.hasPrefix("error=nonTransferable path=root: () -> String > "), "\(run.output)")
         #expect(run.output.contains("closure #1 () -> Swift.String in "), "\(run.output)")
 
@@ -95,6 +96,7 @@ struct CrossProcessTests {
         try process.run()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(output)")
         #expect(output.hasPrefix("error=nonTransferable path=root: () -> String > "), "\(output)")
         #expect(!output.contains("closure #"), "\(output)")
         #expect(output.contains("code at \(stripped.lastPathComponent) + 0x"), "\(output)")

@@ -128,10 +128,12 @@ struct NestedRefusalTests {
         expectRefusedInFourPlaces(Thread {}, typeName: "Foundation.Thread", reason: "execution context")
     }
 
-    @Test("a FileManager other than .default")
+    @Test("a FileManager, .default included")
     func fileManager() {
         // swift-corelibs-foundation's FileManager is FoundationEssentials' class.
         expectRefusedInFourPlaces(FileManager(), typeName: "FoundationEssentials.FileManager",
+                                  reason: "use FileManager.default on the receiver")
+        expectRefusedInFourPlaces(FileManager.default, typeName: "FoundationEssentials.FileManager",
                                   reason: "use FileManager.default on the receiver")
     }
 
@@ -256,6 +258,8 @@ struct NestedRefusalTests {
         defer { throwingContinuation.finish() }
         expectRefusedInFourPlaces(throwing, typeName: "Swift.AsyncThrowingStream<Swift.Int, Swift.Error>",
                                   reason: "buffer and waiting consumer belong to this process")
+        expectRefusedInFourPlaces(throwingContinuation, typeName: "Swift.AsyncThrowingStream<Swift.Int, Swift.Error>.Continuation",
+                                  reason: "resumes a task suspended in this process")
     }
 
     @Test("the current task, task groups and executors")

@@ -31,6 +31,11 @@ private final class Box {
     init(_ value: Int) { self.value = value }
 }
 
+private final class UnsafeLink {
+    unowned(unsafe) let target: Box
+    init(target: Box) { self.target = target }
+}
+
 private struct WeakHolder {
     weak var box: Box?
 }
@@ -106,5 +111,18 @@ struct ReferenceStorageTests {
         #expect(originals == 5, "the originals are freed with their root")
         copy = nil
         #expect(TreeNode.deinits.withLock { $0 } - before == 10, "weak parents keep nothing alive in the copy")
+    }
+
+    @Test func anUnownedUnsafeReferenceToAnObjectLeftBehindIsRefused() {
+        let outside = Box(1)
+        let link = UnsafeLink(target: outside)
+        let error = packError { _ = try pack([link]) }
+        #expect(error?.code == .nonTransferable)
+        #expect(error?.path == "root: Array<UnsafeLink> > ._buffer > ._storage > [0] > .target", "\(error?.path ?? "")")
+        #expect(error?.message.contains("dangle") == true, "\(error?.message ?? "")")
+        // Once the target travels too, the same link packs and points into the copy.
+        let copy = try? unpack(try pack((outside, link)), as: (Box, UnsafeLink).self)
+        #expect(copy?.1.target === copy?.0)
+        withExtendedLifetime(outside) {}
     }
 }

@@ -7,7 +7,8 @@
 //   heappack-peer refuse-keypath        try to pack a key path; print the refusal
 //   heappack-peer refuse-closure        try to pack a closure capturing a FileHandle; print the path
 //   heappack-peer inspect FILE [...]    HeapPackInspect's command, embedded: this binary has the types
-// Output: one line `base=0x... result=...`, or `error=...` and exit status 1.
+// Output: one line `base=0x... result=...`, or `error=...` and exit status 1. The refuse-*
+// commands exit 0 when the value is refused as expected and 3 if it packed.
 import HeapPack
 import HeapPackInspect
 import HeapPackTestSupport
@@ -28,6 +29,7 @@ if arguments[1] == "refuse-keypath" {
     do {
         _ = try pack([\Member.name])
         print("packed")
+        exit(3)
     } catch {
         print("error=\(error.code) path=\(error.path)")
     }
@@ -41,6 +43,7 @@ if arguments[1] == "refuse-closure" {
     do {
         _ = try pack(job)
         print("packed")
+        exit(3)
     } catch {
         print("error=\(error.code) path=\(error.path)")
     }
