@@ -43,7 +43,7 @@ public final class RandomNode {
     public var payload: RandomTree = .nothing
     public var next: RandomNode?
     public weak var previous: RandomNode?
-    init(label: String) { self.label = label }
+    public init(label: String) { self.label = label }
 }
 
 public struct RandomJob {

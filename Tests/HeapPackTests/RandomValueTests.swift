@@ -31,4 +31,22 @@ struct RandomValueTests {
         #expect(cases.withLock { $0 } == 2000)
         #expect(nodes.withLock { $0 } > 1000)
     }
+
+    // The rendering is what the property compares, so it must tell apart two graphs that differ
+    // only in where a weak link points, also when the link points ahead in visit order.
+    @Test func aWeakLinkToANodeVisitedLaterIsRenderedAsThatNode() {
+        let a = RandomNode(label: "a"), b = RandomNode(label: "b"), c = RandomNode(label: "c")
+        let tree = RandomTree.list([.node(a), .node(b), .node(c)])
+        a.previous = c
+        var first = Describer()
+        #expect(first.describe(tree) == "[N0(a,-,next:nil,prev:@2),N1(b,-,next:nil,prev:nil),N2(c,-,next:nil,prev:nil)]")
+        a.previous = b
+        var second = Describer()
+        #expect(second.describe(tree) == "[N0(a,-,next:nil,prev:@1),N1(b,-,next:nil,prev:nil),N2(c,-,next:nil,prev:nil)]")
+        let outside = RandomNode(label: "outside")
+        a.previous = outside
+        var third = Describer()
+        #expect(third.describe(tree).hasPrefix("[N0(a,-,next:nil,prev:outside)"))
+        withExtendedLifetime(outside) {}
+    }
 }
