@@ -71,7 +71,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HeapPackTests",
-            dependencies: ["HeapPack", "HeapPackTestSupport", "heappack", "heappack-demo", "heappack-peer", "heappack-noreflection",
+            dependencies: ["HeapPack", "CHeapPack", "HeapPackTestSupport", "heappack", "heappack-demo", "heappack-peer", "heappack-noreflection",
                            .product(name: "PropertyBased", package: "swift-property-based")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),

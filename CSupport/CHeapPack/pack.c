@@ -4,15 +4,22 @@
 // queue entries and no stack.
 #include "hp_internal.h"
 
-static hp_status fail_at(hp_packer *p, hp_status status, const hp_plan *plan, uint32_t op, uintptr_t pointer) {
+static hp_status fail_at(hp_packer *p, hp_status status, hp_reason reason, const hp_plan *plan, uint32_t op,
+                         uintptr_t pointer) {
     if (!p->site_recorded) {
         p->site_recorded = true;
         p->site.plan = plan;
         p->site.op = op;
         p->site.pointer = pointer;
+        p->site.reason = reason;
         p->site_depth = p->depth;
     }
     return status;
+}
+
+/// A static pointer that failed to encode: outside every image (`outside`), or out of memory.
+static hp_reason pointer_reason(hp_status status, hp_reason outside) {
+    return status == HP_ERR_POINTER_NOT_STATIC ? outside : HP_REASON_NO_MEMORY;
 }
 
 uint32_t hp_packer_image_slot(hp_packer *p, uint32_t image) {
@@ -30,12 +37,14 @@ uint32_t hp_packer_image_slot(hp_packer *p, uint32_t image) {
 
 /// Collect-all mode: report a refusal at this site and carry on. Returns true if the caller
 /// should write its placeholder and continue, false to fail as usual.
-static bool report(hp_packer *p, hp_status status, const hp_plan *plan, uint32_t op, uintptr_t pointer) {
+static bool report(hp_packer *p, hp_status status, hp_reason reason, const hp_plan *plan, uint32_t op,
+                   uintptr_t pointer) {
     if (!p->report || !(status == HP_ERR_PLAN || status == HP_ERR_REFUSED || status == HP_ERR_POINTER_NOT_STATIC))
         return false;
     p->site.plan = plan;
     p->site.op = op;
     p->site.pointer = pointer;
+    p->site.reason = reason;
     p->site_depth = p->depth;
     bool go_on = p->report(p->context, p, status);
     p->site_recorded = false;
@@ -76,7 +85,7 @@ static hp_status put_ref(hp_packer *p, uintptr_t object, const hp_plan *plan, ui
         if (index != UINT32_MAX) return hp_put_varint(&p->out, (uint64_t)HP_REF_BACK + index);
         hp_status s = hp_put_varint(&p->out, HP_REF_STATIC);
         if (s == HP_OK) s = put_static(p, object);
-        return s == HP_OK ? s : fail_at(p, s, plan, op, object);
+        return s == HP_OK ? s : fail_at(p, s, pointer_reason(s, HP_REASON_STATIC_POINTER_OUTSIDE_IMAGES), plan, op, object);
     }
     if (hp_map_find(&p->named_index, object, &index)) {
         p->named_used[index] = 1;
@@ -93,8 +102,8 @@ static hp_status put_ref(hp_packer *p, uintptr_t object, const hp_plan *plan, ui
         // object: this is the plan (or template) of the type.
         object_plan = p->plan_for(p->context, metadata, NULL);
         if (!object_plan) {
-            if (!report(p, HP_ERR_PLAN, plan, op, (uintptr_t)metadata))
-                return fail_at(p, HP_ERR_PLAN, plan, op, (uintptr_t)metadata);
+            if (!report(p, HP_ERR_PLAN, HP_REASON_PLAN_REFUSED, plan, op, (uintptr_t)metadata))
+                return fail_at(p, HP_ERR_PLAN, HP_REASON_PLAN_REFUSED, plan, op, (uintptr_t)metadata);
             s = hp_map_insert(&p->object_index, object, HP_REFUSED_OBJECT);
             return s == HP_OK ? hp_put_varint(&p->out, HP_REF_NULL) : s;
         }
@@ -104,12 +113,12 @@ static hp_status put_ref(hp_packer *p, uintptr_t object, const hp_plan *plan, ui
         // A generic closure context: its layout depends on the bindings it carries, so the
         // plan made for them is the type-table key.
         object_plan = p->plan_for(p->context, metadata, (const void *)object);
-        if (!object_plan) return fail_at(p, HP_ERR_PLAN, plan, op, (uintptr_t)metadata);
+        if (!object_plan) return fail_at(p, HP_ERR_PLAN, HP_REASON_PLAN_REFUSED, plan, op, (uintptr_t)metadata);
         s = type_index(p, object_plan, &type);
         if (s != HP_OK) return s;
         p->type_plans[type] = object_plan;
     }
-    if (p->object_count >= p->max_objects) return fail_at(p, HP_ERR_LIMIT, plan, op, object);
+    if (p->object_count >= p->max_objects) return fail_at(p, HP_ERR_LIMIT, HP_REASON_OBJECT_LIMIT, plan, op, object);
     uint32_t n = p->object_count;
     if (n == p->object_capacity) {
         // Three parallel arrays share one capacity.
@@ -157,7 +166,7 @@ static hp_status put_string(hp_packer *p, const uint8_t *at, const hp_plan *plan
         bytes = (const uint8_t *)(uintptr_t)(object & HP_STRING_ADDRESS_MASK) + HP_STRING_NATIVE_BIAS;
         length = (size_t)(count_and_flags & HP_STRING_COUNT_MASK);
     } else if (!p->string_bytes(p->context, at, &bytes, &length)) {
-        return fail_at(p, HP_ERR_CALLBACK, plan, op, 0);
+        return fail_at(p, HP_ERR_CALLBACK, HP_REASON_CALLBACK_FAILED, plan, op, 0);
     }
     tag = HP_STRING_UTF8;
     hp_status s = hp_put_bytes(&p->out, &tag, 1);
@@ -169,11 +178,12 @@ static hp_status put_fields(hp_packer *p, const uint8_t *base, const hp_plan *pl
 
 static hp_status put_enum(hp_packer *p, const uint8_t *at, const hp_plan *plan, const hp_plan *enum_plan, uint32_t op) {
     uint32_t tag = hp_enum_tag(at, enum_plan->metadata);
-    if (tag >= enum_plan->case_count) return fail_at(p, HP_ERR_UNSUPPORTED, plan, op, (uintptr_t)enum_plan->metadata);
+    if (tag >= enum_plan->case_count)
+        return fail_at(p, HP_ERR_INTERNAL, HP_REASON_ENUM_TAG_OUT_OF_RANGE, plan, op, (uintptr_t)enum_plan->metadata);
     hp_status s = hp_put_varint(&p->out, tag);
     if (s != HP_OK || tag >= enum_plan->payload_case_count) return s;
     const hp_plan *payload = enum_plan->payloads[tag];
-    if (p->depth >= HP_MAX_INLINE_DEPTH) return fail_at(p, HP_ERR_LIMIT, plan, op, 0);
+    if (p->depth >= HP_MAX_INLINE_DEPTH) return fail_at(p, HP_ERR_LIMIT, HP_REASON_INLINE_DEPTH, plan, op, 0);
     // Projection clears tag bits that may live in the payload's spare bits; do it on a copy.
     uint8_t local[256] __attribute__((aligned(16)));
     uint8_t *scratch = enum_plan->size <= sizeof local ? local : malloc(enum_plan->size);
@@ -209,11 +219,12 @@ static hp_status put_existential(hp_packer *p, const uint8_t *at, const hp_plan 
     switch ((hp_container)e->container) {
     case HP_CONTAINER_CLASS:
         if (word && !witnesses_match(e, *(const void *const *)word, at + 8))
-            return fail_at(p, HP_ERR_UNSUPPORTED, plan, index, word);
+            return fail_at(p, HP_ERR_UNSUPPORTED, HP_REASON_WITNESS_MISMATCH, plan, index, word);
         return put_ref(p, word, plan, index, NULL);
     case HP_CONTAINER_METATYPE: {
         type = (const void *)word;
-        if (!witnesses_match(e, type, at + 8)) return fail_at(p, HP_ERR_UNSUPPORTED, plan, index, word);
+        if (!witnesses_match(e, type, at + 8))
+            return fail_at(p, HP_ERR_UNSUPPORTED, HP_REASON_WITNESS_MISMATCH, plan, index, word);
         uint32_t number;
         hp_status s = type_index(p, type, &number);
         return s == HP_OK ? hp_put_varint(&p->out, (uint64_t)number + 1) : s;
@@ -224,7 +235,8 @@ static hp_status put_existential(hp_packer *p, const uint8_t *at, const hp_plan 
     case HP_CONTAINER_OPAQUE:
     default:
         memcpy(&type, at + 24, 8);
-        if (!witnesses_match(e, type, at + 32)) return fail_at(p, HP_ERR_UNSUPPORTED, plan, index, (uintptr_t)type);
+        if (!witnesses_match(e, type, at + 32))
+            return fail_at(p, HP_ERR_UNSUPPORTED, HP_REASON_WITNESS_MISMATCH, plan, index, (uintptr_t)type);
         break;
     }
     uint32_t type_number;
@@ -233,14 +245,14 @@ static hp_status put_existential(hp_packer *p, const uint8_t *at, const hp_plan 
     const hp_plan *value_plan = p->type_value_plans[type_number];
     if (!value_plan) {
         value_plan = p->value_plan_for(p->context, type, NULL);
-        if (!value_plan) return fail_at(p, HP_ERR_PLAN, plan, index, (uintptr_t)type);
+        if (!value_plan) return fail_at(p, HP_ERR_PLAN, HP_REASON_PLAN_REFUSED, plan, index, (uintptr_t)type);
         p->type_value_plans[type_number] = value_plan;
     }
     s = hp_put_varint(&p->out, (uint64_t)type_number + 1);
     if (s != HP_OK) return s;
     if (e->container == HP_CONTAINER_ERROR) value = (const uint8_t *)word + hp_error_value_offset(value_plan);
     else if (value_plan->boxed_in_existential) value = (const uint8_t *)word + hp_box_value_offset(value_plan);
-    if (p->depth >= HP_MAX_INLINE_DEPTH) return fail_at(p, HP_ERR_LIMIT, plan, index, 0);
+    if (p->depth >= HP_MAX_INLINE_DEPTH) return fail_at(p, HP_ERR_LIMIT, HP_REASON_INLINE_DEPTH, plan, index, 0);
     p->site_path[p->depth] = plan;
     p->site_path_ops[p->depth] = index;
     p->depth++;
@@ -259,10 +271,10 @@ static hp_status put_replacement(hp_packer *p, const uint8_t *at, const hp_plan 
     if (!replacement) return HP_ERR_NO_MEMORY;
     if (!p->replace(p->context, op->aux, at, replacement)) {
         free(replacement);
-        return fail_at(p, HP_ERR_CALLBACK, plan, index, 0);
+        return fail_at(p, HP_ERR_CALLBACK, HP_REASON_CALLBACK_FAILED, plan, index, 0);
     }
     p->replacements[p->replacement_count++] = (hp_fixup){ NULL, op->aux, replacement, 0 };
-    if (p->depth >= HP_MAX_INLINE_DEPTH) return fail_at(p, HP_ERR_LIMIT, plan, index, 0);
+    if (p->depth >= HP_MAX_INLINE_DEPTH) return fail_at(p, HP_ERR_LIMIT, HP_REASON_INLINE_DEPTH, plan, index, 0);
     p->site_path[p->depth] = plan;
     p->site_path_ops[p->depth] = index;
     p->depth++;
@@ -290,8 +302,9 @@ static hp_status put_fields(hp_packer *p, const uint8_t *base, const hp_plan *pl
             break;
         case HP_OP_FUNC: {
             s = put_static(p, word);
-            if (s != HP_OK && report(p, s, plan, i, word)) s = hp_put_varint(&p->out, 0);
-            if (s != HP_OK) return fail_at(p, s, plan, i, word);
+            hp_reason reason = pointer_reason(s, HP_REASON_STATIC_POINTER_OUTSIDE_IMAGES);
+            if (s != HP_OK && report(p, s, reason, plan, i, word)) s = hp_put_varint(&p->out, 0);
+            if (s != HP_OK) return fail_at(p, s, reason, plan, i, word);
             uintptr_t context;
             memcpy(&context, at + 8, 8);
             s = put_ref(p, context, plan, i, NULL);
@@ -299,12 +312,15 @@ static hp_status put_fields(hp_packer *p, const uint8_t *base, const hp_plan *pl
             break;
         }
         case HP_OP_STATIC:
-        case HP_OP_RAW_POINTER:
+        case HP_OP_RAW_POINTER: {
             s = put_static(p, word);
-            if (s != HP_OK && report(p, s, plan, i, word)) s = hp_put_varint(&p->out, 0);
-            if (s != HP_OK) return fail_at(p, s, plan, i, word);
+            hp_reason reason = pointer_reason(s, op->kind == HP_OP_RAW_POINTER ? HP_REASON_RAW_POINTER_OUTSIDE_IMAGES
+                                                                               : HP_REASON_STATIC_POINTER_OUTSIDE_IMAGES);
+            if (s != HP_OK && report(p, s, reason, plan, i, word)) s = hp_put_varint(&p->out, 0);
+            if (s != HP_OK) return fail_at(p, s, reason, plan, i, word);
             position = op->offset + 8;
             break;
+        }
         case HP_OP_WEAK:
         case HP_OP_UNOWNED:
         case HP_OP_UNOWNED_UNSAFE: {
@@ -324,7 +340,7 @@ static hp_status put_fields(hp_packer *p, const uint8_t *base, const hp_plan *pl
                 if (s == HP_OK) s = hp_put_varint(&p->out, word);
             } else {
                 s = put_static(p, word);
-                if (s != HP_OK) return fail_at(p, s, plan, i, word);
+                if (s != HP_OK) return fail_at(p, s, pointer_reason(s, HP_REASON_STATIC_POINTER_OUTSIDE_IMAGES), plan, i, word);
             }
             position = op->offset + 8;
             break;
@@ -335,7 +351,7 @@ static hp_status put_fields(hp_packer *p, const uint8_t *base, const hp_plan *pl
             if (word == 0) {
                 s = hp_put_varint(&p->out, 0);
             } else if (owner == 0 || word < owner || word - owner >= ((uintptr_t)1 << 40)) {
-                return fail_at(p, HP_ERR_POINTER_NOT_STATIC, plan, i, word);
+                return fail_at(p, HP_ERR_UNSUPPORTED, HP_REASON_INTERIOR_OUTSIDE_OWNER, plan, i, word);
             } else {
                 s = hp_put_varint(&p->out, (uint64_t)(word - owner) + 1);
             }
@@ -367,11 +383,12 @@ static hp_status put_fields(hp_packer *p, const uint8_t *base, const hp_plan *pl
             break;
         case HP_OP_REFUSED:
             // Collect-all goes on without writing the value: the packet is never handed out.
-            if (!report(p, HP_ERR_REFUSED, plan, i, 0)) return fail_at(p, HP_ERR_REFUSED, plan, i, 0);
+            if (!report(p, HP_ERR_REFUSED, HP_REASON_VALUE_REFUSED, plan, i, 0))
+                return fail_at(p, HP_ERR_REFUSED, HP_REASON_VALUE_REFUSED, plan, i, 0);
             position = op->offset + op->sub->size;
             break;
         default:
-            return fail_at(p, HP_ERR_UNSUPPORTED, plan, i, 0);
+            return fail_at(p, HP_ERR_INTERNAL, HP_REASON_UNKNOWN_OP, plan, i, 0);
         }
         if (s != HP_OK) return s;
     }
@@ -418,9 +435,11 @@ static hp_status put_links(hp_packer *p) {
         bool packed = link->target && hp_map_find(&p->object_index, link->target, &index) && index != UINT32_MAX;
         if (!packed && link->kind != HP_OP_WEAK && link->target) {
             // An unowned reference must not dangle: its target has to travel too.
-            p->site = (hp_site){ link->object, link->plan, link->op, link->element, link->target };
+            p->site = (hp_site){ link->object, link->plan, link->op, link->element, link->target,
+                                 HP_REASON_UNOWNED_TARGET_NOT_PACKED };
             p->depth = 0;
-            if (report(p, HP_ERR_POINTER_NOT_STATIC, link->plan, link->op, link->target)) {
+            if (report(p, HP_ERR_POINTER_NOT_STATIC, HP_REASON_UNOWNED_TARGET_NOT_PACKED, link->plan, link->op,
+                       link->target)) {
                 s = hp_put_varint(&p->out, 0);
                 continue;
             }

@@ -13,6 +13,12 @@ static hp_status fail_at(hp_unpacker *u, hp_status status, const hp_plan *plan, 
     return status;
 }
 
+/// Records why the walk stops (the first, innermost reason wins) and returns `status`.
+static hp_status fail_because(hp_unpacker *u, hp_status status, hp_reason reason) {
+    if (u->site.reason == HP_REASON_NONE) u->site.reason = reason;
+    return status;
+}
+
 static bool is_kind_of(const void *metadata, const void *expected) {
     // Swift class metadata: superclass at +8. Only class metadata (kind word 0, or an isa
     // above the last enumerated kind) has one: a closure context's word 1 is not a pointer.
@@ -42,7 +48,7 @@ static inline void notify(hp_unpacker *u, hp_event event, uint64_t a, uint64_t b
 
 static hp_status add_object(hp_unpacker *u, const hp_plan *plan, const void *metadata, uint64_t count,
                             void **object_out) {
-    if (u->object_count >= u->max_objects) return HP_ERR_LIMIT;
+    if (u->object_count >= u->max_objects) return fail_because(u, HP_ERR_LIMIT, HP_REASON_OBJECT_LIMIT);
     uint32_t n = u->object_count;
     if (n == u->object_capacity) {
         uint32_t capacity = u->object_capacity, same = u->object_capacity;
@@ -95,7 +101,7 @@ static hp_status get_fields(hp_unpacker *u, uint8_t *base, const hp_plan *plan, 
 /// rebuilt from it at once. Its replacement is plain data (the plan builder made sure), so
 /// nothing in it waits for objects that are not complete yet.
 static hp_status get_object_replacement(hp_unpacker *u, const hp_op *op, void **object_out) {
-    if (u->depth >= HP_MAX_INLINE_DEPTH) return HP_ERR_LIMIT;
+    if (u->depth >= HP_MAX_INLINE_DEPTH) return fail_because(u, HP_ERR_LIMIT, HP_REASON_INLINE_DEPTH);
     void *replacement = NULL;
     if (u->building) {
         replacement = hp_alloc_value(op->sub);
@@ -148,7 +154,7 @@ static hp_status get_ref(hp_unpacker *u, uint8_t *at, const void *expected, cons
             // Each element costs at least min_wire_size bytes on the wire, which bounds the
             // allocation by the packet's length (zero-size elements by a fixed cap).
             if (element->min_wire_size == 0) {
-                if (count > HP_MAX_EMPTY_ELEMENTS) return HP_ERR_LIMIT;
+                if (count > HP_MAX_EMPTY_ELEMENTS) return fail_because(u, HP_ERR_LIMIT, HP_REASON_EMPTY_ELEMENT_LIMIT);
             } else {
                 NEED(count <= remaining / element->min_wire_size);
             }
@@ -255,7 +261,7 @@ static hp_status get_replacement(hp_unpacker *u, uint8_t *at, const hp_op *op) {
         hp_status s = defer(u, (hp_fixup){ at, op->aux, replacement, 0 });
         if (s != HP_OK) { free(replacement); return s; }
     }
-    if (u->depth >= HP_MAX_INLINE_DEPTH) return HP_ERR_LIMIT;
+    if (u->depth >= HP_MAX_INLINE_DEPTH) return fail_because(u, HP_ERR_LIMIT, HP_REASON_INLINE_DEPTH);
     u->depth++;
     hp_status s = get_fields(u, replacement, op->sub, 0, op->sub->size);
     u->depth--;
@@ -303,7 +309,7 @@ static hp_status get_existential(hp_unpacker *u, uint8_t *at, const hp_existenti
             memcpy(at, &box, 8);
             value = buffer;
         }
-        if (u->depth >= HP_MAX_INLINE_DEPTH) return HP_ERR_LIMIT;
+        if (u->depth >= HP_MAX_INLINE_DEPTH) return fail_because(u, HP_ERR_LIMIT, HP_REASON_INLINE_DEPTH);
         u->depth++;
         hp_status s = get_fields(u, value, plan, 0, plan->size);
         u->depth--;
@@ -321,7 +327,7 @@ static hp_status get_existential(hp_unpacker *u, uint8_t *at, const hp_existenti
         }
         memcpy(at + 24, &type, 8);
     }
-    if (u->depth >= HP_MAX_INLINE_DEPTH) return HP_ERR_LIMIT;
+    if (u->depth >= HP_MAX_INLINE_DEPTH) return fail_because(u, HP_ERR_LIMIT, HP_REASON_INLINE_DEPTH);
     u->depth++;
     s = get_fields(u, value, plan, 0, plan->size);
     u->depth--;
@@ -341,7 +347,7 @@ static hp_status get_enum(hp_unpacker *u, uint8_t *at, const hp_plan *enum_plan)
         if (s != HP_OK) return s;
     }
     if (tag < enum_plan->payload_case_count) {
-        if (u->depth >= HP_MAX_INLINE_DEPTH) return HP_ERR_LIMIT;
+        if (u->depth >= HP_MAX_INLINE_DEPTH) return fail_because(u, HP_ERR_LIMIT, HP_REASON_INLINE_DEPTH);
         const hp_plan *payload = enum_plan->payloads[tag];
         u->depth++;
         hp_status s = get_fields(u, at, payload, 0, payload->size);
@@ -464,7 +470,7 @@ static hp_status get_fields(hp_unpacker *u, uint8_t *base, const hp_plan *plan, 
         case HP_OP_REFUSED:
             return fail_at(u, HP_ERR_MALFORMED, plan, i);
         default:
-            return fail_at(u, HP_ERR_UNSUPPORTED, plan, i);
+            return fail_at(u, fail_because(u, HP_ERR_INTERNAL, HP_REASON_UNKNOWN_OP), plan, i);
         }
         if (s != HP_OK) return fail_at(u, s, plan, i);
     }

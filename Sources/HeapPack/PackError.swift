@@ -7,13 +7,15 @@
 /// The codes keep apart what callers react to differently, following packman's distinction:
 /// refused by design (``Code-swift.struct/nonTransferable``), not implemented
 /// (``Code-swift.struct/unsupported``), wrong peer (``Code-swift.struct/binaryMismatch``,
-/// ``Code-swift.struct/typeMismatch``), bad bytes (``Code-swift.struct/malformed``) and
-/// resource limits (``Code-swift.struct/limitExceeded``).
+/// ``Code-swift.struct/typeMismatch``), bad bytes (``Code-swift.struct/malformed``),
+/// resource limits (``Code-swift.struct/limitExceeded``) and HeapPack's own bugs
+/// (``Code-swift.struct/internalInconsistency``).
 public struct PackError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The kind of failure. New codes can be added without breaking clients.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         enum _Kind: Hashable, Sendable {
             case nonTransferable, unsupported, binaryMismatch, typeMismatch, malformed, limitExceeded, unknownName
+            case internalInconsistency
         }
         let _kind: _Kind
 
@@ -33,6 +35,9 @@ public struct PackError: Error, CustomStringConvertible, Sendable, Equatable {
         /// The packet refers to a named object (``Packer/register(_:as:)``) that this process
         /// has not registered.
         public static let unknownName = Code(_kind: .unknownName)
+        /// HeapPack met a state its own invariants rule out: a bug in HeapPack, not a property
+        /// of the value or the packet. Please report it with the error's message and path.
+        public static let internalInconsistency = Code(_kind: .internalInconsistency)
 
         public var description: String {
             switch _kind {
@@ -43,6 +48,7 @@ public struct PackError: Error, CustomStringConvertible, Sendable, Equatable {
             case .malformed: "malformed"
             case .limitExceeded: "limitExceeded"
             case .unknownName: "unknownName"
+            case .internalInconsistency: "internalInconsistency"
             }
         }
     }
@@ -103,5 +109,8 @@ extension PackError {
     }
     static func limit(_ message: String) -> PackError {
         PackError(code: .limitExceeded, message: message)
+    }
+    static func internalInconsistency(_ message: String) -> PackError {
+        PackError(code: .internalInconsistency, message: message + " (a bug in HeapPack: please report it)")
     }
 }

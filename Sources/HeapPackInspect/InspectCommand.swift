@@ -33,9 +33,9 @@ public struct InspectCommand: ParsableCommand {
     public func run() throws {
         do {
             try inspect()
-        } catch let failure as InspectFailure {
-            FileHandle.standardError.write(Data("Error: \(failure.description)\n".utf8))
-            throw ExitCode(failure.status)
+        } catch {
+            FileHandle.standardError.write(Data("Error: \(error.description)\n".utf8))
+            throw ExitCode(error.status)
         }
     }
 

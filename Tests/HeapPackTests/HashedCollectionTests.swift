@@ -115,7 +115,7 @@ struct HashedCollectionTests {
             deinit { Token.deinits.withLock { $0 += 1 } }
         }
         var table: [String: Token]? = ["a": Token(), "b": Token(), "c": Token()]
-        weak var original = table?["a"]
+        weak let original = table?["a"]
         var copy: [String: Token]? = try unpack(try pack(table!), as: [String: Token].self)
         #expect(copy?.count == 3)
         #expect(copy?["a"] !== original)

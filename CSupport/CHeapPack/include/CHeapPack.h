@@ -38,7 +38,29 @@ typedef enum hp_status {
     HP_ERR_TYPE_MISMATCH,       ///< an object in the packet has a type its slot cannot hold
     HP_ERR_UNSUPPORTED,         ///< a representation the engine does not handle yet
     HP_ERR_REFUSED,             ///< the walk reached an HP_OP_REFUSED value (its refusal is in the Swift plan builder)
+    HP_ERR_INTERNAL,            ///< a state the plans rule out: a bug in HeapPack, not a property of the value
 } hp_status;
+
+/// Why a walk stopped, recorded with its site (`hp_site.reason`). A status says what kind of
+/// failure it is; the reason says which check failed, so the Swift layer maps each reason to its
+/// `PackError` in one table instead of guessing from the status and the op kind.
+typedef enum hp_reason {
+    HP_REASON_NONE = 0,                 ///< no site recorded (allocation while growing a buffer)
+    HP_REASON_PLAN_REFUSED,             ///< the plan provider refused a type; its PackError is in the Swift context
+    HP_REASON_CALLBACK_FAILED,          ///< a string or replacement callback failed; its PackError is in the Swift context
+    HP_REASON_VALUE_REFUSED,            ///< an HP_OP_REFUSED value; the plan builder keeps the refusal under the op's plan
+    HP_REASON_RAW_POINTER_OUTSIDE_IMAGES, ///< a raw pointer to neither null nor an image's file-backed bytes
+    HP_REASON_STATIC_POINTER_OUTSIDE_IMAGES, ///< a code or static-data pointer outside every image's file-backed bytes
+    HP_REASON_UNOWNED_TARGET_NOT_PACKED,///< an unowned or unowned(unsafe) reference whose target does not travel
+    HP_REASON_INTERIOR_OUTSIDE_OWNER,   ///< an interior pointer (ArraySlice's base) outside the object that owns it
+    HP_REASON_OBJECT_LIMIT,             ///< more objects than the caller's limit
+    HP_REASON_INLINE_DEPTH,             ///< enum payloads, existential values and replacements nest deeper than the walker allows
+    HP_REASON_WITNESS_MISMATCH,         ///< an existential's witness tables are not the ones the runtime finds for its type
+    HP_REASON_ENUM_TAG_OUT_OF_RANGE,    ///< an enum's tag witness answered a case its plan does not have (HP_ERR_INTERNAL)
+    HP_REASON_UNKNOWN_OP,               ///< a plan op the walker does not know (HP_ERR_INTERNAL)
+    HP_REASON_EMPTY_ELEMENT_LIMIT,      ///< unpack: more zero-size elements than HP_MAX_EMPTY_ELEMENTS
+    HP_REASON_NO_MEMORY,                ///< an allocation failed or a size overflowed
+} hp_reason;
 
 // MARK: - Growable byte buffer
 
@@ -281,6 +303,7 @@ typedef struct hp_site {
     uint32_t op;                ///< op index in `plan`, or UINT32_MAX
     uint64_t element;           ///< tail element index, or UINT64_MAX
     uintptr_t pointer;          ///< the offending pointer or metadata, if any
+    uint32_t reason;            ///< an hp_reason: which check failed
 } hp_site;
 
 /// Per-object discovery record: which object (and which op, element) first referenced it.

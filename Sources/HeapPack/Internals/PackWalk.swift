@@ -74,39 +74,12 @@ final class _PackWalk {
     func failure(_ status: hp_status, _ packer: inout hp_packer, root: Any.Type, rootValue: UnsafeRawPointer,
                  rootPlan: UnsafePointer<hp_plan>) -> PackError {
         let site = packer.site
-        var error: PackError
-        switch status {
-        case HP_ERR_PLAN, HP_ERR_CALLBACK:
-            error = self.error ?? .unsupported("a type could not be planned")
-        case HP_ERR_REFUSED:
-            error = op(at: site).flatMap(engine.refusal) ?? .nonTransferable("a value of a type that may not travel")
-        case HP_ERR_POINTER_NOT_STATIC:
-            let address = "0x" + String(UInt(site.pointer), radix: 16)
-            let kind = op(at: site)?.kind
-            if kind == HP_OP_UNOWNED.rawValue || kind == HP_OP_UNOWNED_UNSAFE.rawValue {
-                error = .nonTransferable("an unowned reference to an object that is not in the packet: it would "
-                                         + "dangle in the receiver (make it weak, or pack its target too)")
-            } else if kind == HP_OP_RAW_POINTER.rawValue {
-                error = .nonTransferable("a raw pointer to \(address), which is not in any binary's static data; "
-                                         + "it would point at nothing in another process")
-            } else {
-                error = .nonTransferable("a code or static-data pointer \(address) that lies in no loaded image's "
-                                         + "file-backed bytes")
-            }
-        case HP_ERR_LIMIT:
-            error = .limit(packer.object_count >= packer.max_objects
-                ? "more than \(packer.max_objects) objects (PackOptions.maxObjects)"
-                : "a value nests enum payloads deeper than the walker allows")
-        case HP_ERR_NO_MEMORY:
-            error = .limit("out of memory while packing")
-        case HP_ERR_UNSUPPORTED where op(at: site)?.kind == HP_OP_EXISTENTIAL.rawValue:
-            error = .unsupported("the existential's witness tables are not the ones the runtime finds for its type "
-                                 + "(a retroactive or overlapping conformance?)")
-        default:
-            error = .unsupported("the walker met a representation it does not handle (status \(status.rawValue))")
-        }
+        let reason = hp_reason(rawValue: site.reason)
+        let refusal = reason == HP_REASON_VALUE_REFUSED ? op(at: site).flatMap(engine.refusal) : nil
+        var error = _WalkFailure.pack(status, reason, pointer: UInt(site.pointer), maxObjects: packer.max_objects,
+                                      nesting: nesting(at: site), recorded: self.error, refusal: refusal)
         // A refusal from the plan builder carries the path inside the refused type.
-        let fromBuilder = status == HP_ERR_PLAN || status == HP_ERR_REFUSED
+        let fromBuilder = reason == HP_REASON_PLAN_REFUSED || reason == HP_REASON_VALUE_REFUSED
         let inner = fromBuilder ? error.path : ""
         error.path = path(packer, root: root, rootValue: rootValue, rootPlan: rootPlan)
         if !inner.isEmpty { error.path += " > " + inner }
@@ -114,6 +87,17 @@ final class _PackWalk {
             error.path += " > " + typeName
         }
         return error
+    }
+
+    /// The kind of inline value at `site`, for a nesting-depth failure: the op that went one level
+    /// too deep.
+    private func nesting(at site: hp_site) -> String {
+        switch op(at: site)?.kind {
+        case HP_OP_ENUM.rawValue: "an enum payload"
+        case HP_OP_EXISTENTIAL.rawValue: "an existential value"
+        case HP_OP_REPLACE.rawValue, HP_OP_REF.rawValue: "a replacement value"
+        default: "a value"
+        }
     }
 
     private func op(at site: hp_site) -> hp_op? {

@@ -70,16 +70,8 @@ extension _Engine {
 
     /// The error for a failed walk over the body; `offset` is where the reader stopped.
     func bodyError(_ status: hp_status, _ unpacker: hp_unpacker, offset: Int) -> PackError {
-        switch status {
-        case HP_ERR_LIMIT:
-            .limit("the packet makes more than \(unpacker.max_objects) objects (UnpackOptions.maxObjects)")
-        case HP_ERR_TYPE_MISMATCH:
-            .malformed("an object's type does not fit the slot that refers to it", at: offset)
-        case HP_ERR_NO_MEMORY:
-            .limit("out of memory while unpacking")
-        default:
-            .malformed("the body is truncated or inconsistent" + readingSite(unpacker.site), at: offset)
-        }
+        _WalkFailure.unpack(status, hp_reason(rawValue: unpacker.site.reason), maxObjects: unpacker.max_objects,
+                            offset: offset, reading: readingSite(unpacker.site))
     }
 
     /// Types, object plans and value plans of a packet's type table, by index: what the shim

@@ -1,0 +1,91 @@
+import CHeapPack
+
+/// The one table from the shim's failure reasons to `PackError`s. The shim records which check
+/// failed where it failed (`hp_site.reason`); nothing here guesses a cause from a status.
+enum _WalkFailure {
+    /// What a failed pack walk means.
+    ///
+    /// - Parameters:
+    ///   - pointer: the offending pointer the site recorded, if any.
+    ///   - nesting: the kind of inline value at the site, for a nesting-depth failure.
+    ///   - recorded: the error a plan provider or callback left in the walk's context.
+    ///   - refusal: the plan builder's refusal kept under a REFUSED op's plan.
+    static func pack(_ status: hp_status, _ reason: hp_reason, pointer: UInt, maxObjects: UInt64, nesting: String,
+                     recorded: PackError?, refusal: PackError?) -> PackError {
+        switch reason {
+        case HP_REASON_PLAN_REFUSED, HP_REASON_CALLBACK_FAILED:
+            return recorded ?? .internalInconsistency("a plan provider or callback failed without saying why")
+        case HP_REASON_VALUE_REFUSED:
+            return refusal ?? .internalInconsistency("a refused value has no refusal kept under its plan")
+        case HP_REASON_RAW_POINTER_OUTSIDE_IMAGES:
+            return .nonTransferable("a raw pointer to \(hex(pointer)), which is not in any binary's static data; "
+                                    + "it would point at nothing in another process")
+        case HP_REASON_STATIC_POINTER_OUTSIDE_IMAGES:
+            return .nonTransferable("a code or static-data pointer \(hex(pointer)) that lies in no loaded image's "
+                                    + "file-backed bytes")
+        case HP_REASON_UNOWNED_TARGET_NOT_PACKED:
+            return .nonTransferable("an unowned reference to an object that is not in the packet: it would "
+                                    + "dangle in the receiver (make it weak, or pack its target too)")
+        case HP_REASON_INTERIOR_OUTSIDE_OWNER:
+            return .unsupported("an interior pointer (an ArraySlice's base address) outside the storage object it "
+                                + "belongs to")
+        case HP_REASON_OBJECT_LIMIT:
+            return .limit("more than \(maxObjects) objects (PackOptions.maxObjects)")
+        case HP_REASON_INLINE_DEPTH:
+            return .limit("\(nesting) nests more than \(HP_SITE_PATH_MAX) levels of values held inline "
+                          + "(enum payloads, existential values and replacements, counted together)")
+        case HP_REASON_WITNESS_MISMATCH:
+            return .unsupported("the existential's witness tables are not the ones the runtime finds for its type "
+                                + "(a retroactive or overlapping conformance?)")
+        case HP_REASON_ENUM_TAG_OUT_OF_RANGE:
+            return .internalInconsistency("an enum's tag names a case its layout plan does not have (misread metadata)")
+        case HP_REASON_UNKNOWN_OP:
+            return .internalInconsistency("a layout plan holds an op the walker does not know")
+        case HP_REASON_NO_MEMORY:
+            return .limit("out of memory while packing")
+        default:
+            return unrecorded(status, while: "packing")
+        }
+    }
+
+    /// What a failed unpack walk means. `offset` is where the reader stopped; `reading` says
+    /// what it was reading there (`" (reading .next of Node)"`, or empty).
+    static func unpack(_ status: hp_status, _ reason: hp_reason, maxObjects: UInt64, offset: Int,
+                       reading: String) -> PackError {
+        switch reason {
+        case HP_REASON_OBJECT_LIMIT:
+            return .limit("the packet makes more than \(maxObjects) objects (UnpackOptions.maxObjects)")
+        case HP_REASON_EMPTY_ELEMENT_LIMIT:
+            return .limit("an array of zero-size elements claims more than \(HP_MAX_EMPTY_ELEMENTS) of them")
+        case HP_REASON_INLINE_DEPTH:
+            // The writer walks the same plans under the same limit, so no packet it made gets here.
+            return .malformed("values held inline nest more than \(HP_SITE_PATH_MAX) levels deep, which no "
+                              + "writer produces" + reading, at: offset)
+        case HP_REASON_UNKNOWN_OP:
+            return .internalInconsistency("a layout plan holds an op the reader does not know" + reading)
+        case HP_REASON_NO_MEMORY:
+            return .limit("out of memory while unpacking")
+        default:
+            switch status {
+            case HP_ERR_MALFORMED:
+                return .malformed("the body is truncated or inconsistent" + reading, at: offset)
+            case HP_ERR_TYPE_MISMATCH:
+                return .malformed("an object's type does not fit the slot that refers to it" + reading, at: offset)
+            default:
+                return unrecorded(status, while: "unpacking")
+            }
+        }
+    }
+
+    /// Failures whose site records no reason: the shared allocation helpers report only a status.
+    private static func unrecorded(_ status: hp_status, while doing: String) -> PackError {
+        switch status {
+        case HP_ERR_NO_MEMORY: .limit("out of memory while \(doing)")
+        case HP_ERR_LIMIT: .limit("the walk's tables outgrew their 32-bit indices while \(doing)")
+        default: .internalInconsistency("the walk stopped while \(doing) (status \(status.rawValue)) without "
+                                        + "recording why")
+        }
+    }
+
+    private static func hex(_ pointer: UInt) -> String { "0x" + String(pointer, radix: 16) }
+}

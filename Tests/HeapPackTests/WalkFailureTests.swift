@@ -1,0 +1,84 @@
+import CHeapPack
+@testable import HeapPack
+import Testing
+
+// The shim records which check failed; the Swift layer maps each reason to its error in one
+// table (_WalkFailure). These tests reach reasons that values alone reach rarely or never.
+
+private protocol Chained {}
+private struct ChainEnd: Chained {}
+private struct ChainLink: Chained { var next: any Chained }
+
+@Suite("Walk failures")
+struct WalkFailureTests {
+    @Test("existentials nested past the inline limit are named as existentials, not enum payloads")
+    func nestedExistentials() {
+        var chain: any Chained = ChainEnd()
+        for _ in 0..<100 { chain = ChainLink(next: chain) }
+        let error = packError { _ = try pack(chain as! ChainLink) }
+        #expect(error?.code == .limitExceeded)
+        #expect(error?.message.hasPrefix("an existential value nests more than 64 levels") == true,
+                "\(String(describing: error))")
+        #expect(error?.path.hasPrefix("root: ChainLink > .next > as HeapPackTests.Chained > .next > ") == true, "\(String(describing: error?.path))")
+    }
+
+    @Test("a plan op the walker does not know is an internal inconsistency, not a property of the value")
+    func unknownOp() throws {
+        var images = hp_image_table()
+        defer { hp_image_table_free(&images) }
+        #expect(hp_image_table_load(&images) == HP_OK)
+        var ops = [hp_op(kind: 999, offset: 0, aux: nil, sub: nil)]
+        var value = 7
+        let (status, reason) = ops.withUnsafeMutableBufferPointer { ops in
+            var plan = hp_plan()
+            plan.kind = HP_PLAN_VALUE.rawValue
+            plan.size = 8
+            plan.stride = 8
+            plan.align_mask = 7
+            plan.op_count = 1
+            plan.ops = UnsafePointer(ops.baseAddress)
+            var packer = hp_packer()
+            packer.images = withUnsafePointer(to: &images) { $0 }
+            packer.max_objects = 10
+            defer { hp_packer_free(&packer) }
+            let status = hp_pack(&packer, &plan, &value)
+            return (status, hp_reason(rawValue: packer.site.reason))
+        }
+        #expect(status == HP_ERR_INTERNAL)
+        #expect(reason == HP_REASON_UNKNOWN_OP)
+        let error = _WalkFailure.pack(status, reason, pointer: 0, maxObjects: 10, nesting: "a value",
+                                      recorded: nil, refusal: nil)
+        #expect(error.code == .internalInconsistency)
+        #expect(error.message.contains("a bug in HeapPack"))
+    }
+
+    @Test("every reason maps to the code its failure deserves")
+    func reasonTable() {
+        func packCode(_ status: hp_status, _ reason: hp_reason) -> PackError.Code {
+            _WalkFailure.pack(status, reason, pointer: 0x10, maxObjects: 5, nesting: "a value", recorded: nil,
+                              refusal: nil).code
+        }
+        #expect(packCode(HP_ERR_POINTER_NOT_STATIC, HP_REASON_RAW_POINTER_OUTSIDE_IMAGES) == .nonTransferable)
+        #expect(packCode(HP_ERR_POINTER_NOT_STATIC, HP_REASON_STATIC_POINTER_OUTSIDE_IMAGES) == .nonTransferable)
+        #expect(packCode(HP_ERR_POINTER_NOT_STATIC, HP_REASON_UNOWNED_TARGET_NOT_PACKED) == .nonTransferable)
+        #expect(packCode(HP_ERR_UNSUPPORTED, HP_REASON_INTERIOR_OUTSIDE_OWNER) == .unsupported)
+        #expect(packCode(HP_ERR_UNSUPPORTED, HP_REASON_WITNESS_MISMATCH) == .unsupported)
+        #expect(packCode(HP_ERR_LIMIT, HP_REASON_OBJECT_LIMIT) == .limitExceeded)
+        #expect(packCode(HP_ERR_LIMIT, HP_REASON_INLINE_DEPTH) == .limitExceeded)
+        #expect(packCode(HP_ERR_INTERNAL, HP_REASON_ENUM_TAG_OUT_OF_RANGE) == .internalInconsistency)
+        #expect(packCode(HP_ERR_PLAN, HP_REASON_PLAN_REFUSED) == .internalInconsistency, "a refusal without its error")
+        #expect(packCode(HP_ERR_REFUSED, HP_REASON_VALUE_REFUSED) == .internalInconsistency, "a refused op without its refusal")
+        #expect(packCode(HP_ERR_NO_MEMORY, HP_REASON_NONE) == .limitExceeded)
+        #expect(packCode(HP_ERR_MALFORMED, HP_REASON_NONE) == .internalInconsistency, "pack never reads bytes")
+
+        func unpackCode(_ status: hp_status, _ reason: hp_reason) -> PackError.Code {
+            _WalkFailure.unpack(status, reason, maxObjects: 5, offset: 40, reading: "").code
+        }
+        #expect(unpackCode(HP_ERR_MALFORMED, HP_REASON_NONE) == .malformed)
+        #expect(unpackCode(HP_ERR_TYPE_MISMATCH, HP_REASON_NONE) == .malformed)
+        #expect(unpackCode(HP_ERR_LIMIT, HP_REASON_OBJECT_LIMIT) == .limitExceeded)
+        #expect(unpackCode(HP_ERR_LIMIT, HP_REASON_EMPTY_ELEMENT_LIMIT) == .limitExceeded)
+        #expect(unpackCode(HP_ERR_LIMIT, HP_REASON_INLINE_DEPTH) == .malformed, "no writer nests deeper than it can walk")
+        #expect(unpackCode(HP_ERR_INTERNAL, HP_REASON_UNKNOWN_OP) == .internalInconsistency)
+    }
+}
