@@ -5,18 +5,24 @@
 /// identity survives the trip. Code and static-data pointers travel as offsets into their
 /// binary, which makes the bytes independent of where ASLR loaded it.
 ///
+/// The packet records the root type `T`, the value's static type, and the receiver unpacks with
+/// the same type. For `shape: any Shape`, `pack(shape)` records `any Shape` (Swift does not
+/// open an existential for a generic parameter that also appears in `type`), so
+/// `unpack(bytes, as: (any Shape).self)` reads it back.
+///
 /// - Parameters:
 ///   - value: The value to pack. It is only read.
+///   - type: The root type the packet records; the receiver unpacks with the same type.
 ///   - options: Limits and the ``Packer`` to use.
 /// - Returns: The packet: a header (format version, build-ids, root type) and the body.
 /// - Throws: `PackError` with code `.nonTransferable` for values bound to this process
 ///   (file handles, locks, threads, raw heap pointers), `.unsupported` for representations
 ///   not handled yet, `.limitExceeded` for limits; ``PackError/path`` says where.
-public func pack<T>(_ value: T, options: PackOptions = .init()) throws(PackError) -> [UInt8] {
-    try Packer.shared.pack(value, options: options)
+public func pack<T>(_ value: T, as type: T.Type = T.self, options: PackOptions = .init()) throws(PackError) -> [UInt8] {
+    try Packer.shared.pack(value, as: type, options: options)
 }
 
-/// Rebuilds a value from bytes made by ``pack(_:options:)`` in a process of the identical
+/// Rebuilds a value from bytes made by ``pack(_:as:options:)`` in a process of the identical
 /// binary. The result behaves like the original: a closure returns the same results, shared
 /// objects are shared again, and every object holds exactly the references the graph gives it.
 ///

@@ -1,6 +1,6 @@
 /// The single error type of HeapPack.
 ///
-/// Every failure of ``pack(_:options:)`` and ``unpack(_:as:options:)`` is a `PackError`. Its
+/// Every failure of ``pack(_:as:options:)`` and ``unpack(_:as:options:)`` is a `PackError`. Its
 /// ``code`` says what kind of problem it is; ``path`` says where in the value graph it sits,
 /// and the remaining properties carry whatever context the problem has.
 ///

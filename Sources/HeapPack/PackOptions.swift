@@ -1,4 +1,4 @@
-/// Settings for ``pack(_:options:)``.
+/// Settings for ``pack(_:as:options:)``.
 public struct PackOptions: Sendable {
     /// The most heap objects one packet may hold; exceeding it throws `.limitExceeded`.
     public var maxObjects: Int = Int(UInt32.max - 1)

@@ -1,7 +1,7 @@
 /// A packing engine with its own caches: the loaded-image table and the layout plan of every
 /// type it has met.
 ///
-/// The free functions ``pack(_:options:)`` and ``unpack(_:as:options:)`` use ``shared``. Make
+/// The free functions ``pack(_:as:options:)`` and ``unpack(_:as:options:)`` use ``shared``. Make
 /// your own `Packer` to keep caches apart (say, per subsystem). A `Packer` is thread-safe:
 /// plans are built under a lock and immutable afterwards, and each walk has its own state.
 public final class Packer: Sendable {
@@ -31,8 +31,9 @@ public final class Packer: Sendable {
         _engine.names.withLock { $0[name] = nil }
     }
 
-    /// Packs `value` and everything it references into bytes. See ``pack(_:options:)``.
-    public func pack<T>(_ value: T, options: PackOptions = .init()) throws(PackError) -> [UInt8] {
+    /// Packs `value` and everything it references into bytes, recording `type` as the root type.
+    /// See ``pack(_:as:options:)``.
+    public func pack<T>(_ value: T, as type: T.Type = T.self, options: PackOptions = .init()) throws(PackError) -> [UInt8] {
         try _engine.pack(value, maxObjects: options.maxObjects, collectAll: options.collectAllProblems)
     }
 

@@ -116,6 +116,20 @@ struct ExistentialTests {
         #expect(throws: DetailedError(code: 1, detail: "r")) { try back.get() }
     }
 
+    // The root type is the static type, also for an existential: `pack` takes the root type as a
+    // parameter (`as:`, defaulting to T.self), and a generic parameter used twice is not opened,
+    // so `pack(shape)` records `any Shape`, not the dynamic `Square` that unpack would then want.
+    @Test func anExistentialRootTravelsAsTheExistential() throws {
+        let shape: any Shape = Square(side: 3)
+        let copy = try unpack(try pack(shape), as: (any Shape).self)
+        #expect(copy.area() == 9)
+        #expect(copy is Square)
+        #expect(packError { _ = try unpack(try pack(shape), as: Square.self) }?.code == .typeMismatch)
+        let packer = Packer()
+        #expect(try packer.unpack(try packer.pack(shape, as: (any Shape).self), as: (any Shape).self).area() == 9)
+        #expect(try unpack(try pack(Square(side: 2), as: Square.self), as: Square.self).area() == 4)
+    }
+
     @Test func protocolMetatypesCallStaticRequirements() throws {
         let kinds: [any Polygonal.Type] = [Triangle.self, Hexagon.self]
         let copy = try unpack(try pack(kinds), as: [any Polygonal.Type].self)
