@@ -9,7 +9,7 @@ public enum Scenarios {
     public static let all: [Scenario] = [
         closureWithMixedCaptures, linkedList, arrayOfClosures, indirectEnum, sharedVar, strings,
         structGraph, throwingClosure, cFunctionPointer, metatypes, asyncClosure, hashedCollections, existentials, libraryTypes, weakAndUnowned, errorsAndMetatypes, foundationValues, genericClosures, randomValues, replacements, namedObjects,
-        privateAndLocalTypes,
+        privateAndLocalTypes, privateRootType,
     ]
 
     public static func named(_ name: String) -> Scenario? { all.first { $0.name == name } }
@@ -100,6 +100,13 @@ public enum Scenarios {
         "c-function-pointer", expected: "1.0 from libm.so.6",
         { () -> Formula in Formula(function: cos, argument: 0) },
         call: { "\($0.function($0.argument)) from \(imageName(containing: unsafeBitCast($0.function, to: UnsafeRawPointer.self)))" })
+
+    /// A root type generic over a fileprivate type: its mangled name holds the address of an
+    /// anonymous context, which differs per process.
+    public static let privateRootType = Scenario.make(
+        "private-root-type", expected: "7 seven, 8 eight",
+        { [Secret(code: 7, word: "seven"), Secret(code: 8, word: "eight")] },
+        call: { $0.map { "\($0.code) \($0.word)" }.joined(separator: ", ") })
 
     /// Private and function-local types, whose mangled names do not resolve by lookup: in
     /// captures, behind `Any`, and as generic arguments.

@@ -79,8 +79,22 @@ final class _Engine: @unchecked Sendable {
         try builder.withLock { (b: inout _PlanBuilder) throws(PackError) in _PlanRef(plan: try b.rootPlan(type)) }
     }
 
-    /// The name by which the root type is checked on unpack.
-    static func rootTypeName(_ type: Any.Type) -> [UInt8] {
-        Array((_mangledTypeName(type) ?? _typeName(type, qualified: true)).utf8)
+    /// The name by which the root type is checked on unpack. The mangled name of a type that
+    /// involves a private or local type embeds the run-time address of an anonymous context
+    /// (`13$55ac5f8da7c0yXZ`), which ASLR moves; each such address is rewritten as its image's
+    /// file name and offset (`24$heappack-peer+7f27c0yXZ`), the same in every process of the
+    /// binary.
+    func rootTypeName(_ type: Any.Type) -> [UInt8] {
+        let name = _mangledTypeName(type) ?? _typeName(type, qualified: true)
+        guard name.contains("$"), let images = try? images() else { return Array(name.utf8) }
+        let address = /(?<length>[0-9]*)\$(?<hex>[0-9a-f]+)/
+        let stable = name.replacing(address) { match -> String in
+            guard let value = UInt(match.output.hex, radix: 16), let pointer = UnsafeRawPointer(bitPattern: value),
+                  let (image, offset) = images.locate(pointer) else { return String(match.output.0) }
+            let identifier = "$" + images.fileName(image) + "+" + String(offset, radix: 16)
+            // A length prefix counts the identifier's characters: keep it true for the demangler.
+            return (match.output.length.isEmpty ? "" : String(identifier.count)) + identifier
+        }
+        return Array(stable.utf8)
     }
 }

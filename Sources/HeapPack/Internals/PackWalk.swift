@@ -298,7 +298,7 @@ extension _Engine {
         }
         // Only the names the packet uses are spelled out; the others stay empty.
         let usedNames = registered.indices.map { packer.named_used?[$0] == 1 ? registered[$0].key : "" }
-        return _PacketFormat.assemble(images: imageEntries, rootTypeName: Self.rootTypeName(T.self), types: types,
+        return _PacketFormat.assemble(images: imageEntries, rootTypeName: rootTypeName(T.self), types: types,
                                       names: usedNames.contains(where: { !$0.isEmpty }) ? usedNames : [],
                                       objectCount: Int(packer.object_count),
                                       body: UnsafeRawBufferPointer(start: packer.out.bytes, count: packer.out.count))

@@ -41,7 +41,7 @@ extension _Engine {
         return try _withBytes(bytes) { (packet: UnsafeRawBufferPointer) throws(PackError) -> T in
             let header = try _PacketFormat.readHeader(packet, verifyChecksum: verifyChecksum)
             let imageMap = try mapImages(header.images, images)
-            let expected = Self.rootTypeName(T.self)
+            let expected = rootTypeName(T.self)
             guard header.rootTypeName == expected else {
                 throw PackError(code: .typeMismatch,
                                 message: "the packet holds a \(Self.displayName(header.rootTypeName)), "
