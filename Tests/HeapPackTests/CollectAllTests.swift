@@ -28,7 +28,7 @@ struct CollectAllTests {
         let problems = all?.problems ?? []
         #expect(problems.count == 4, "\(problems.map(\.path))")
         #expect(problems.allSatisfy { $0.code == .nonTransferable })
-        for field in [".sink > Foundation.FileHandle", ".lock > Foundation.NSLock", ".pointer > ._rawValue",
+        for field in [".sink > Foundation.FileHandle", ".lock > Foundation.NSLock", ".pointer > Swift.UnsafeMutableRawPointer",
                       ".queue > Dispatch.DispatchQueue"] {
             #expect(problems.contains { $0.path.hasSuffix(field) }, "\(field) in \(problems.map(\.path))")
         }

@@ -43,13 +43,13 @@ struct DocumentedOutputTests {
         let logger = DocLogger(sink: .standardError, prefix: "> ")
         let error = packError { _ = try pack(["jobs": [DocJob.idle, .running(logger)]]) }
         #expect(error?.description == "PackError.nonTransferable at root: Dictionary<String, Array<DocJob>> > "
-                + "[\"jobs\"] > ._buffer > ._storage > [1] > case .running > .sink > Foundation.FileHandle: "
+                + "[\"jobs\"] > [1] > case .running > .sink > Foundation.FileHandle: "
                 + "a file handle belongs to this process's descriptor table")
     }
 
     @Test func aMutexField() {
         let error = packError { _ = try pack([DocCounter()]) }
-        #expect(error?.description == "PackError.nonTransferable at root: Array<DocCounter> > ._buffer > ._storage > [0] > "
+        #expect(error?.description == "PackError.nonTransferable at root: Array<DocCounter> > [0] > "
                 + ".hits > ~Copyable: field .hits is noncopyable (~Copyable), such as Synchronization's Mutex or "
                 + "Atomic: it owns something uniquely in this process (a lock, an atomic word, a resource), and the "
                 + "runtime hides its type from reflection; pack the value it protects instead")

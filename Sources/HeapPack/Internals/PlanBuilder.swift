@@ -299,10 +299,11 @@ final class _PlanBuilder {
 
     /// Runs `body`, prefixing the path of any refusal it throws with `label`: a refusal deep in
     /// a type's layout then names every field on the way to it.
-    private func within<T>(_ label: String, _ body: () throws(PackError) -> T) throws(PackError) -> T {
+    private func within<T>(_ label: String?, _ body: () throws(PackError) -> T) throws(PackError) -> T {
         do {
             return try body()
         } catch {
+            guard let label else { throw error }
             var refined = error
             refined.path = refined.path.isEmpty ? label : label + " > " + refined.path
             throw refined
@@ -325,7 +326,7 @@ final class _PlanBuilder {
     /// than a pointer before the next field, and those sharing their offset with a field that
     /// has bytes (zero-size fields get offset 0, wherever they are declared).
     private func placeFields(_ children: [_ValueLayout], types: [_Metadata?], offsets: [Int], size: Int,
-                             labels fieldLabels: [String], into ops: inout [hp_op],
+                             labels fieldLabels: [String?], into ops: inout [hp_op],
                              labels: inout [[String]]) throws(PackError) {
         for index in children.indices {
             var child = children[index]
@@ -429,28 +430,41 @@ final class _PlanBuilder {
         let offsets = (0..<fieldCount).map { Int(vector.load(fromByteOffset: $0 * 4, as: UInt32.self)) }
         var children: [_ValueLayout] = []
         var types: [_Metadata?] = []
+        var fieldLabels: [String?] = []
         for record in records {
             guard let typeName = record.typeName else {
                 throw .unsupported("field .\(record.name) has no type name", type: metadata.name)
             }
-            children.append(try within("." + record.name) { () throws(PackError) -> _ValueLayout in
+            let label = Self.pathLabel(ofField: record.name, in: metadata)
+            let child = try within(label) { () throws(PackError) -> _ValueLayout in
                 try fieldLayout(typeName, context: descriptor, arguments: metadata.pointer + 16,
                                 owner: metadata.name, what: "field .\(record.name)", depth: depth)
-            })
+            }
+            children.append(child)
+            // A raw pointer is named by the pointer type that holds it, as every refusal ends with a type.
+            let isRawPointer = child.ops.count == 1 && child.ops[0].kind == HP_OP_RAW_POINTER.rawValue
+            fieldLabels.append(label ?? (isRawPointer ? metadata.name : nil))
             types.append(try? resolve(typeName, context: descriptor, arguments: metadata.pointer + 16, owner: "", what: ""))
         }
         try placeFields(children, types: types, offsets: offsets, size: metadata.size,
-                        labels: records.map { "." + $0.name }, into: &ops, labels: &labels)
+                        labels: fieldLabels, into: &ops, labels: &labels)
         if metadata.name.hasPrefix("Swift._SliceBuffer<") { try pointIntoOwner(&ops, labels: labels, type: metadata.name) }
         return _ValueLayout(typeName: metadata.name, size: metadata.size, stride: metadata.stride,
                             alignMask: metadata.alignMask, ops: ops, labels: labels)
+    }
+
+    /// How field `name` of `owner` reads in a path: `.name`, or nothing for the standard library's
+    /// own underscored storage (`Array._buffer`, `_ContiguousArrayBuffer._storage`,
+    /// `UnsafeMutablePointer._rawValue`), which says nothing to a reader of the path.
+    static func pathLabel(ofField name: String, in owner: _Metadata) -> String? {
+        owner.name.hasPrefix("Swift.") && name.hasPrefix("_") ? nil : "." + name
     }
 
     /// ArraySlice's buffer keeps `subscriptBaseAddress`, a raw pointer into the elements of its
     /// `owner`. It travels as an offset from the owner, which the reader reads just before.
     private func pointIntoOwner(_ ops: inout [hp_op], labels: [[String]], type: String) throws(PackError) {
         guard let owner = labels.firstIndex(of: [".owner"]),
-              let pointer = labels.firstIndex(of: [".subscriptBaseAddress", "._rawValue"]),
+              let pointer = labels.firstIndex(where: { $0.first == ".subscriptBaseAddress" }),
               pointer == owner + 1, ops[owner].kind == HP_OP_REF.rawValue,
               ops[pointer].kind == HP_OP_RAW_POINTER.rawValue else {
             throw .unsupported("an ArraySlice buffer with an unexpected layout", type: type)
