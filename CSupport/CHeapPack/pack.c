@@ -292,6 +292,11 @@ static hp_status put_fields(hp_packer *p, const uint8_t *base, const hp_plan *pl
             s = hp_put_bytes(&p->out, base + position, op->offset - position);
             if (s != HP_OK) return s;
         }
+        if (op->kind == HP_OP_PADDING) {
+            // Not read: padding may be narrower than a word, and what it holds must not travel.
+            position = op->offset + (uint32_t)(uintptr_t)op->aux;
+            continue;
+        }
         const uint8_t *at = base + op->offset;
         uintptr_t word;
         memcpy(&word, at, 8);

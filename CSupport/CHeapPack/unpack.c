@@ -376,6 +376,10 @@ static hp_status get_fields(hp_unpacker *u, uint8_t *base, const hp_plan *plan, 
         uint8_t *at = u->building ? base + op->offset : NULL;
         uintptr_t word;
         switch ((hp_op_kind)op->kind) {
+        case HP_OP_PADDING:
+            if (at) memset(at, 0, (size_t)(uintptr_t)op->aux);
+            position = op->offset + (uint32_t)(uintptr_t)op->aux;
+            break;
         case HP_OP_REF:
             s = get_ref(u, at, op->aux, NULL, op->sub);
             position = op->offset + 8;

@@ -125,8 +125,9 @@ char *hp_demangle(const char *name, size_t length);
 
 // MARK: - Layout plans
 
-/// What the walker does at one offset of a value. Bytes not covered by an op are trivial
-/// and travel verbatim.
+/// What the walker does at one offset of a value. Bytes not covered by an op are field bytes
+/// with no pointers in them, and travel verbatim; padding between and after fields is a
+/// PADDING op.
 typedef enum hp_op_kind {
     HP_OP_REF = 1,      ///< 8 bytes: strong reference to a heap object, or null. aux: required class metadata or
                         ///< NULL; sub: the object plan to use (boxes: their metadata is shared by layout, so
@@ -150,6 +151,8 @@ typedef enum hp_op_kind {
                         ///< knows the index or key (an empty array or a nil of that type still packs); a packet
                         ///< never holds one, so the reader takes it for garbage. sub: a plan with no ops that
                         ///< stands for the value; the Swift layer keeps the refusal under it
+    HP_OP_PADDING,      ///< (uintptr_t)aux bytes no field covers (alignment padding): nothing travels and the reader
+                        ///< writes zeros, so a packet never carries what the sender's memory held there
 } hp_op_kind;
 
 typedef struct hp_plan hp_plan;

@@ -324,10 +324,13 @@ final class _PlanBuilder {
 
     /// Places fields, making thin the metatype fields that have no bytes: those with less room
     /// than a pointer before the next field, and those sharing their offset with a field that
-    /// has bytes (zero-size fields get offset 0, wherever they are declared).
-    private func placeFields(_ children: [_ValueLayout], types: [_Metadata?], offsets: [Int], size: Int,
-                             labels fieldLabels: [String?], into ops: inout [hp_op],
+    /// has bytes (zero-size fields get offset 0, wherever they are declared). The bytes from
+    /// `start` to `size` that no field covers are padding: a PADDING op each, so that what the
+    /// sender's memory held there never travels.
+    private func placeFields(_ children: [_ValueLayout], types: [_Metadata?], offsets: [Int], from start: Int = 0,
+                             size: Int, labels fieldLabels: [String?], into ops: inout [hp_op],
                              labels: inout [[String]]) throws(PackError) {
+        var covered: [Range<Int>] = []
         for index in children.indices {
             var child = children[index]
             if let type = types[index], type.kind == _MetadataKind.metatype {
@@ -339,7 +342,23 @@ final class _PlanBuilder {
                 child = stored(child, type: type, thin: next - offset < child.size || sharesWithData)
             }
             try append(child, at: offsets[index], label: fieldLabels[index], to: &ops, labels: &labels)
+            if child.size > 0 { covered.append(offsets[index]..<(offsets[index] + child.size)) }
         }
+        var end = start
+        for field in covered.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            if field.lowerBound > end { appendPadding(end..<field.lowerBound, to: &ops, labels: &labels) }
+            end = max(end, field.upperBound)
+        }
+        if size > end { appendPadding(end..<size, to: &ops, labels: &labels) }
+        // Padding was added last; the walkers want ops in offset order.
+        let order = ops.indices.sorted { ops[$0].offset < ops[$1].offset }
+        (ops, labels) = (order.map { ops[$0] }, order.map { labels[$0] })
+    }
+
+    private func appendPadding(_ bytes: Range<Int>, to ops: inout [hp_op], labels: inout [[String]]) {
+        ops.append(hp_op(kind: HP_OP_PADDING.rawValue, offset: UInt32(bytes.lowerBound),
+                         aux: UnsafeRawPointer(bitPattern: UInt(bytes.count)), sub: nil))
+        labels.append([])
     }
 
     /// Appends a child layout's ops at `offset`, prefixing each op's path with `label`.
@@ -681,6 +700,7 @@ final class _PlanBuilder {
         case HP_OP_REPLACE.rawValue: max(1, Int(op.sub.pointee.min_wire_size))
         // Weak and unowned slots travel in the trailer, not inline.
         case HP_OP_WEAK.rawValue, HP_OP_UNOWNED.rawValue, HP_OP_UNOWNED_UNSAFE.rawValue: 0
+        case HP_OP_PADDING.rawValue: 0
         default: 1
         }
     }
@@ -701,6 +721,7 @@ final class _PlanBuilder {
         case HP_OP_EXISTENTIAL.rawValue: Int(op.aux.assumingMemoryBound(to: hp_existential.self).pointee.size)
         case HP_OP_REPLACE.rawValue: Int(op.sub.pointee.replaced_size)
         case HP_OP_REFUSED.rawValue: Int(op.sub.pointee.size)
+        case HP_OP_PADDING.rawValue: Int(UInt(bitPattern: op.aux))
         default: 8
         }
     }
@@ -790,7 +811,7 @@ final class _PlanBuilder {
             types.append(try? resolve(field.typeName, context: field.descriptor, arguments: field.arguments,
                                       owner: "", what: ""))
         }
-        try placeFields(children, types: types, offsets: fields.map(\.offset), size: instanceSize,
+        try placeFields(children, types: types, offsets: fields.map(\.offset), from: 16, size: instanceSize,
                         labels: fields.map { "." + $0.name }, into: &ops, labels: &labels)
         let size = Int(metadata.pointer.load(fromByteOffset: 24, as: UInt32.self))
         let alignMask = Int(metadata.pointer.load(fromByteOffset: 28, as: UInt16.self))

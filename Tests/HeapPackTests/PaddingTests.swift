@@ -1,0 +1,65 @@
+import HeapPack
+import Testing
+
+// Alignment padding holds whatever the sender's memory held: stale heap or stack bytes. It must
+// not travel, and the same value must pack to the same bytes however dirty its padding is.
+
+/// Fields at 16 (1 byte) and 24: bytes 17..<24 are padding.
+private final class PaddedObject {
+    var flag: UInt8 = 1
+    var count: Int64 = 2
+}
+
+/// 1 byte, 7 of padding, 8: stride 16.
+private struct PaddedPair: Equatable {
+    var flag: UInt8
+    var count: Int64
+}
+
+private let stain: UInt8 = 0xA5
+
+/// Whether `bytes` holds `length` stain bytes in a row.
+private func containsStain(_ bytes: [UInt8], length: Int) -> Bool {
+    var run = 0
+    for byte in bytes {
+        run = byte == stain ? run + 1 : 0
+        if run >= length { return true }
+    }
+    return false
+}
+
+@Suite("Padding")
+struct PaddingTests {
+    @Test("padding travels as nothing and arrives as zeros, however dirty the sender's memory")
+    func paddingNeverTravels() throws {
+        let object = PaddedObject()
+        let base = Unmanaged.passUnretained(object).toOpaque()
+        for offset in 17..<24 { base.storeBytes(of: stain, toByteOffset: offset, as: UInt8.self) }
+        // Array elements are packed where they lie, so their padding can be dirtied in place:
+        // a struct's and a tuple's.
+        var pairs = [PaddedPair(flag: 1, count: 2), PaddedPair(flag: 3, count: 4)]
+        var tuples: [(UInt8, Int64)] = [(5, 6)]
+        pairs.withUnsafeMutableBytes { bytes in
+            for element in 0..<2 { for offset in 1..<8 { bytes[element * 16 + offset] = stain } }
+        }
+        tuples.withUnsafeMutableBytes { bytes in for offset in 1..<8 { bytes[offset] = stain } }
+        let dirty = try pack((object, pairs, tuples))
+        #expect(!containsStain(dirty, length: 7), "a padding run travelled")
+
+        let clean = try pack((PaddedObject(), [PaddedPair(flag: 1, count: 2), PaddedPair(flag: 3, count: 4)],
+                              [(UInt8(5), Int64(6))]))
+        #expect(dirty == clean, "padding must not change the packet")
+        #expect(try pack((object, pairs, tuples)) == dirty, "packing the same value twice gives the same bytes")
+
+        let copy = try unpack(dirty, as: (PaddedObject, [PaddedPair], [(UInt8, Int64)]).self)
+        #expect(copy.2.count == 1 && copy.2[0] == (5, 6))
+        #expect(copy.0.flag == 1 && copy.0.count == 2)
+        #expect(copy.1 == pairs)
+        let copied = Unmanaged.passUnretained(copy.0).toOpaque()
+        #expect((17..<24).allSatisfy { copied.load(fromByteOffset: $0, as: UInt8.self) == 0 })
+        copy.1.withUnsafeBytes { bytes in
+            #expect((0..<2).allSatisfy { element in (1..<8).allSatisfy { bytes[element * 16 + $0] == 0 } })
+        }
+        withExtendedLifetime(object) {}
+    }
+}
