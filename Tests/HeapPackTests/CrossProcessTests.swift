@@ -6,28 +6,14 @@ import Testing
 /// Runs `heappack-peer` (built beside this test binary, in the same configuration) as writer and
 /// as reader: two processes of one executable, which ASLR loads at different addresses.
 enum Peer {
-    static var executable: URL {
-        let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        return me.deletingLastPathComponent().appendingPathComponent("heappack-peer")
-    }
+    static var executable: URL { sibling("heappack-peer") }
 
     struct Answer {
         let base: UInt
         let result: String
     }
 
-    /// Runs the peer and parses its one-line answer.
-    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
+    static func run(_ arguments: [String]) throws -> ChildRun { try runChild(executable, arguments) }
 
     static func answer(_ output: String) throws -> Answer {
         let line = try #require(output.split(separator: "\n").first.map(String.init), "no output")
@@ -53,9 +39,9 @@ struct CrossProcessTests {
         #expect(ProcessInfo.processInfo.environment["SWIFT_DETERMINISTIC_HASHING"] == nil)
 
         let written = try Peer.run(["write", name, file.path])
-        #expect(written.status == 0, "writer: \(written.output)")
+        #expect(written.status == 0, "writer: \(written)")
         let read = try Peer.run(["read", name, file.path])
-        #expect(read.status == 0, "reader: \(read.output)")
+        #expect(read.status == 0, "reader: \(read)")
 
         let writer = try Peer.answer(written.output)
         let reader = try Peer.answer(read.output)
@@ -67,7 +53,7 @@ struct CrossProcessTests {
     @Test("key paths are refused with their path in another process too")
     func keyPathRefusal() throws {
         let run = try Peer.run(["refuse-keypath"])
-        #expect(run.status == 0)
+        #expect(run.status == 0, "\(run)")
         #expect(run.output.hasPrefix("error=unsupported path=root: Array<WritableKeyPath<Member, String>>"), "\(run.output)")
         #expect(run.output.contains("KeyPath"))
     }
@@ -75,28 +61,18 @@ struct CrossProcessTests {
     @Test("a closure is named from the symbol table, or by image and offset in a stripped binary")
     func closureNamesWithAndWithoutSymbols() throws {
         let run = try Peer.run(["refuse-closure"])
-        #expect(run.status == 0, "\(run.output)")
+        #expect(run.status == 0, "\(run)")
         #expect(run.output.hasPrefix("error=nonTransferable path=root: () -> String > "), "\(run.output)")
         #expect(run.output.contains("closure #1 () -> Swift.String in "), "\(run.output)")
 
         let stripped = Peer.temporaryFile("stripped-peer")
         defer { try? FileManager.default.removeItem(at: stripped) }
         try FileManager.default.copyItem(at: Peer.executable, to: stripped)
-        let strip = Process()
-        strip.executableURL = URL(fileURLWithPath: "/usr/bin/strip")
-        strip.arguments = [stripped.path]
-        try strip.run()
-        strip.waitUntilExit()
-        #expect(strip.terminationStatus == 0)
-        let process = Process()
-        process.executableURL = stripped
-        process.arguments = ["refuse-closure"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(output)")
+        let strip = try runChild(URL(fileURLWithPath: "/usr/bin/strip"), [stripped.path])
+        #expect(strip.status == 0, "\(strip)")
+        let strippedRun = try runChild(stripped, ["refuse-closure"])
+        let output = strippedRun.output
+        #expect(strippedRun.status == 0, "\(strippedRun)")
         #expect(output.hasPrefix("error=nonTransferable path=root: () -> String > "), "\(output)")
         #expect(!output.contains("closure #"), "\(output)")
         #expect(output.contains("code at \(stripped.lastPathComponent) + 0x"), "\(output)")
@@ -108,7 +84,7 @@ struct CrossProcessTests {
         let file = Peer.temporaryFile("mismatch")
         defer { try? FileManager.default.removeItem(at: file) }
         let written = try Peer.run(["write", "strings", file.path])
-        #expect(written.status == 0, "writer: \(written.output)")
+        #expect(written.status == 0, "writer: \(written)")
         let bytes = [UInt8](try Data(contentsOf: file))
         // This test binary is not heappack-peer: its build-id differs.
         #expect {

@@ -4,18 +4,8 @@ import Testing
 // The README's quick start and its quoted inspection, run as a user would: the demo binary
 // built beside this test binary, in the same configuration.
 
-private func runDemo(_ arguments: [String], in directory: URL? = nil) throws -> (status: Int32, output: String) {
-    let process = Process()
-    if let directory { process.currentDirectoryURL = directory }
-    let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-    process.executableURL = me.deletingLastPathComponent().appendingPathComponent("heappack-demo")
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+private func runDemo(_ arguments: [String], in directory: URL? = nil) throws -> ChildRun {
+    try runChild(sibling("heappack-demo"), arguments, in: directory)
 }
 
 /// The value after `prefix` on the line that starts with it.
@@ -56,7 +46,7 @@ struct DemoTests {
     @Test("the demo ships its closure to a second process, which calls it at another image base")
     func demoRuns() throws {
         let run = try runDemo([])
-        #expect(run.status == 0, "\(run.output)")
+        #expect(run.status == 0, "\(run)")
         let parentBase = try #require(value(after: "parent image base: 0x", in: run.output).flatMap { UInt($0, radix: 16) })
         let childBase = try #require(value(after: "child  image base: 0x", in: run.output).flatMap { UInt($0, radix: 16) })
         #expect(parentBase != childBase, "ASLR should load the two processes at different bases")
@@ -76,10 +66,10 @@ struct DemoTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("job.hpk")
         let written = try runDemo(["--write", file.path])
-        #expect(written.status == 0, "\(written.output)")
+        #expect(written.status == 0, "\(written)")
         // The README runs `inspect job.hpk` from the directory the packet is in.
         let inspected = try runDemo(["inspect", "job.hpk"], in: directory)
-        #expect(inspected.status == 0, "\(inspected.output)")
+        #expect(inspected.status == 0, "\(inspected)")
         let quoted = try readmeBlock(after: "The second command printed")
         #expect(masking(inspected.output) == masking(quoted))
     }

@@ -3,23 +3,8 @@ import HeapPack
 import HeapPackTestSupport
 import Testing
 
-/// Runs a tool built beside this test binary; returns its status, standard output and error.
-private func runTool(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
-    let process = Process()
-    let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-    process.executableURL = me.deletingLastPathComponent().appendingPathComponent(name)
-    process.arguments = arguments
-    let output = Pipe()
-    let error = Pipe()
-    process.standardOutput = output
-    process.standardError = error
-    try process.run()
-    // Small outputs: reading one pipe to its end cannot block the other's writer for long.
-    let outputData = output.fileHandleForReading.readDataToEndOfFile()
-    let errorData = error.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outputData, as: UTF8.self),
-            String(decoding: errorData, as: UTF8.self))
+private func runTool(_ name: String, _ arguments: [String]) throws -> ChildRun {
+    try runChild(sibling(name), arguments)
 }
 
 private final class Console: @unchecked Sendable {}
@@ -107,9 +92,9 @@ struct InspectTests {
         let file = Peer.temporaryFile("inspect-other")
         defer { try? FileManager.default.removeItem(at: file) }
         let written = try Peer.run(["write", "closure-mixed", file.path])
-        #expect(written.status == 0)
+        #expect(written.status == 0, "\(written)")
         let run = try runTool("heappack", ["inspect", file.path])
-        #expect(run.status == 0, "\(run.error)")
+        #expect(run.status == 0, "\(run)")
         #expect(run.output.contains("root type: () -> Swift.String"), "\(run.output)")
         #expect(run.output.contains("#0 heappack-peer  build-id "))
         #expect(run.output.contains("[another executable]"))
@@ -127,7 +112,7 @@ struct InspectTests {
         }
         #expect(try Peer.run(["write", "closure-mixed", file.path]).status == 0)
         let run = try runTool("heappack-peer", ["inspect", file.path, "--dot", dot.path])
-        #expect(run.status == 0, "\(run.error)")
+        #expect(run.status == 0, "\(run)")
         #expect(run.output.contains("[this executable]"), "\(run.output)")
         #expect(run.output.contains("object graph (6 objects"))
         #expect(run.output.contains("capture 3: HeapPackTestSupport.Ring → #2 HeapPackTestSupport.Ring"))

@@ -4,15 +4,9 @@ import Testing
 // heappack-noreflection is built with -disable-reflection-metadata: packing there must refuse
 // with an error that says which flag to drop, for closures and for classes alike.
 @Test func binariesWithoutReflectionMetadataAreRefusedClearly() throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        .deletingLastPathComponent().appendingPathComponent("heappack-noreflection")
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    #expect(process.terminationStatus == 0, "it must not crash: \(output)")
+    let run = try runChild(sibling("heappack-noreflection"), [])
+    let output = run.output
+    #expect(run.status == 0, "it must not crash: \(run)")
     let lines = output.split(separator: "\n").map(String.init)
     #expect(lines.count == 2)
     for line in lines {
