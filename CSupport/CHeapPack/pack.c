@@ -292,20 +292,21 @@ static hp_status put_fields(hp_packer *p, const uint8_t *base, const hp_plan *pl
             s = hp_put_bytes(&p->out, base + position, op->offset - position);
             if (s != HP_OK) return s;
         }
-        if (op->kind == HP_OP_PADDING) {
-            // Not read: padding may be narrower than a word, and what it holds must not travel.
-            position = op->offset + (uint32_t)(uintptr_t)op->aux;
-            continue;
-        }
         const uint8_t *at = base + op->offset;
+        // Each op that reads a word loads it itself: a PADDING op may be narrower than a word.
         uintptr_t word;
-        memcpy(&word, at, 8);
         switch ((hp_op_kind)op->kind) {
+        case HP_OP_PADDING:
+            // What padding holds must not travel: the reader writes zeros.
+            position = op->offset + (uint32_t)(uintptr_t)op->aux;
+            break;
         case HP_OP_REF:
+            memcpy(&word, at, 8);
             s = put_ref(p, word, plan, i, op->sub);
             position = op->offset + 8;
             break;
         case HP_OP_FUNC: {
+            memcpy(&word, at, 8);
             s = put_static(p, word);
             hp_reason reason = pointer_reason(s, HP_REASON_STATIC_POINTER_OUTSIDE_IMAGES);
             if (s != HP_OK && report(p, s, reason, plan, i, word)) s = hp_put_varint(&p->out, 0);
@@ -318,6 +319,7 @@ static hp_status put_fields(hp_packer *p, const uint8_t *base, const hp_plan *pl
         }
         case HP_OP_STATIC:
         case HP_OP_RAW_POINTER: {
+            memcpy(&word, at, 8);
             s = put_static(p, word);
             hp_reason reason = pointer_reason(s, op->kind == HP_OP_RAW_POINTER ? HP_REASON_RAW_POINTER_OUTSIDE_IMAGES
                                                                                : HP_REASON_STATIC_POINTER_OUTSIDE_IMAGES);
@@ -329,6 +331,7 @@ static hp_status put_fields(hp_packer *p, const uint8_t *base, const hp_plan *pl
         case HP_OP_WEAK:
         case HP_OP_UNOWNED:
         case HP_OP_UNOWNED_UNSAFE: {
+            memcpy(&word, at, 8);
             // Nothing inline: the trailer says, once the walk is over, whether the target was packed.
             s = hp_grow((void **)&p->links, &p->link_capacity, sizeof(hp_link), p->link_count + 1);
             if (s != HP_OK) return s;
@@ -339,6 +342,7 @@ static hp_status put_fields(hp_packer *p, const uint8_t *base, const hp_plan *pl
             break;
         }
         case HP_OP_STATIC_STRING:
+            memcpy(&word, at, 8);
             // 0 then the scalar, or a static pointer (whose first varint is never 0 when set).
             if (word <= HP_MAX_UNICODE_SCALAR) {
                 s = hp_put_varint(&p->out, 0);
@@ -352,6 +356,7 @@ static hp_status put_fields(hp_packer *p, const uint8_t *base, const hp_plan *pl
         case HP_OP_INTERIOR: {
             // Offset + 1 from the owner (0: null); the owner was walked by an earlier op.
             uintptr_t owner;
+            memcpy(&word, at, 8);
             memcpy(&owner, at + (intptr_t)op->aux, 8);
             if (word == 0) {
                 s = hp_put_varint(&p->out, 0);
@@ -364,6 +369,7 @@ static hp_status put_fields(hp_packer *p, const uint8_t *base, const hp_plan *pl
             break;
         }
         case HP_OP_METADATA: {
+            memcpy(&word, at, 8);
             uint32_t type = 0;
             if (word) s = type_index(p, (const void *)word, &type);
             if (s == HP_OK) s = hp_put_varint(&p->out, word ? (uint64_t)type + 1 : 0);
