@@ -98,7 +98,7 @@ struct HashedCollectionTests {
 
     @Test func duplicateKeysInAForgedPacketDoNotTrap() throws {
         var packet = try pack([1: "one", 2: "two"])
-        let start = Int(packet[8]) | Int(packet[9]) << 8 | Int(packet[10]) << 16 | Int(packet[11]) << 24
+        let start = headerLength(packet)
         // Body: keys array (new, type, count 2), values array (new, type, count 2), then the
         // keys' 16 raw bytes. Make the second key a copy of the first.
         #expect(packet[start] == 1 && packet[start + 2] == 2 && packet[start + 3] == 1 && packet[start + 5] == 2)
