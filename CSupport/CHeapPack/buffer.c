@@ -36,3 +36,16 @@ hp_status hp_grow(void **array, uint32_t *capacity, size_t element_size, uint32_
     *capacity = (uint32_t)cap;
     return HP_OK;
 }
+
+hp_status hp_grow_frames(void **steps, size_t step_size, void **frames, size_t frame_size, uint32_t *capacity,
+                         uint32_t needed) {
+    if (needed <= *capacity) return HP_OK;
+    uint32_t old = *capacity, step_capacity = *capacity, frame_capacity = *capacity;
+    hp_status s = hp_grow(steps, &step_capacity, step_size, needed);
+    if (s == HP_OK) s = hp_grow(frames, &frame_capacity, frame_size, step_capacity);
+    if (s != HP_OK) return s;
+    // New frames own nothing yet (a frame's scratch memory outlives its use, for reuse).
+    memset((uint8_t *)*frames + (size_t)old * frame_size, 0, (size_t)(frame_capacity - old) * frame_size);
+    *capacity = step_capacity < frame_capacity ? step_capacity : frame_capacity;
+    return HP_OK;
+}

@@ -13,10 +13,6 @@
 _Static_assert(sizeof(void *) == 8, "HeapPack supports 64-bit targets only");
 _Static_assert(sizeof(hp_op) == 24, "hp_op layout is mirrored by the Swift plan builder");
 
-// Enums nested inline are walked recursively; nesting is bounded by the type, not by data.
-// This cap turns a pathological type (or a garbled plan) into an error instead of a crash.
-#define HP_MAX_INLINE_DEPTH 64
-
 static inline hp_status hp_put_bytes(hp_buffer *b, const void *src, size_t n) {
     if (HP_UNLIKELY(b->capacity - b->count < n)) {
         hp_status s = hp_buffer_reserve(b, n);
@@ -123,5 +119,10 @@ static inline void *hp_alloc_value(const hp_plan *plan) {
 
 /// Grows a (pointer, count, capacity) array to hold one more element.
 hp_status hp_grow(void **array, uint32_t *capacity, size_t element_size, uint32_t needed);
+
+/// Grows a walk's two parallel frame arrays (the `hp_step`s Swift reads, and the walker's own
+/// frames) to `needed`; the new frames are zeroed.
+hp_status hp_grow_frames(void **steps, size_t step_size, void **frames, size_t frame_size, uint32_t *capacity,
+                         uint32_t needed);
 
 #endif

@@ -1,8 +1,22 @@
 // The pack walk. Cheney-style: the root value is written first; every object met for the first
 // time is appended to `objects` and its body is written later, in index order. The object list
 // is the work queue, so the walk never recurses on data: a million-node list costs a million
-// queue entries and no stack.
+// queue entries and no stack. Values nested inline (enum payloads, existential values,
+// replacements) go on an explicit stack of frames, so their depth costs heap, not C stack.
 #include "hp_internal.h"
+
+/// A value being written: `steps[k]` holds its plan and the op being walked, this the rest.
+struct hp_pack_frame {
+    const uint8_t *base;
+    uint32_t position;          ///< first byte of the value not yet written
+    uint32_t end;
+    uint32_t resume;            ///< where the op whose value the next frame up walks ends
+    uint32_t scratch_size;
+    uint8_t *scratch;           ///< this level's copy of an enum, projected (kept for the next enum at this level)
+};
+
+/// Enclosing frames of the innermost one: the path from the value being walked to the failure.
+static uint32_t nesting(const hp_packer *p) { return p->frame_count ? p->frame_count - 1 : 0; }
 
 static hp_status fail_at(hp_packer *p, hp_status status, hp_reason reason, const hp_plan *plan, uint32_t op,
                          uintptr_t pointer) {
@@ -12,7 +26,7 @@ static hp_status fail_at(hp_packer *p, hp_status status, hp_reason reason, const
         p->site.op = op;
         p->site.pointer = pointer;
         p->site.reason = reason;
-        p->site_depth = p->depth;
+        p->site_depth = nesting(p);
     }
     return status;
 }
@@ -45,7 +59,7 @@ static bool report(hp_packer *p, hp_status status, hp_reason reason, const hp_pl
     p->site.op = op;
     p->site.pointer = pointer;
     p->site.reason = reason;
-    p->site_depth = p->depth;
+    p->site_depth = nesting(p);
     bool go_on = p->report(p->context, p, status);
     p->site_recorded = false;
     return go_on;
@@ -75,7 +89,8 @@ static hp_status type_index(hp_packer *p, const void *metadata, uint32_t *index_
     return HP_OK;
 }
 
-static hp_status put_replacement(hp_packer *p, const uint8_t *at, const hp_plan *plan, const hp_op *op, uint32_t index);
+static hp_status put_object_replacement(hp_packer *p, const uint8_t *at, const hp_plan *plan, const hp_op *op,
+                                        uint32_t index);
 
 static hp_status put_ref(hp_packer *p, uintptr_t object, const hp_plan *plan, uint32_t op, const hp_plan *box_plan) {
     if (object == 0) return hp_put_varint(&p->out, HP_REF_NULL);
@@ -146,7 +161,7 @@ static hp_status put_ref(hp_packer *p, uintptr_t object, const hp_plan *plan, ui
     }
     // The value of a class type is the reference itself: that is what the replacement hook reads.
     if (s == HP_OK && object_plan->replacement)
-        s = put_replacement(p, (const uint8_t *)&object, plan, object_plan->replacement, op);
+        s = put_object_replacement(p, (const uint8_t *)&object, plan, object_plan->replacement, op);
     return s;
 }
 
@@ -174,8 +189,42 @@ static hp_status put_string(hp_packer *p, const uint8_t *at, const hp_plan *plan
     return s == HP_OK ? hp_put_bytes(&p->out, bytes, length) : s;
 }
 
-static hp_status put_fields(hp_packer *p, const uint8_t *base, const hp_plan *plan, uint32_t start, uint32_t end);
+/// Starts walking `plan`'s ops over the value at `base` on top of the stack. Fails at the
+/// enclosing frame's op when the nesting limit is reached.
+static hp_status push(hp_packer *p, const uint8_t *base, const hp_plan *plan, uint32_t start, uint32_t end) {
+    uint32_t n = p->frame_count;
+    if (n == p->frame_capacity) {
+        if (n >= HP_MAX_NESTING) {
+            const hp_step *at = n ? &p->steps[n - 1] : NULL;
+            return fail_at(p, HP_ERR_LIMIT, HP_REASON_INLINE_DEPTH, at ? at->plan : plan, at ? at->op : UINT32_MAX, 0);
+        }
+        hp_status s = hp_grow_frames((void **)&p->steps, sizeof(hp_step), (void **)&p->frames,
+                                     sizeof(struct hp_pack_frame), &p->frame_capacity, n + 1);
+        if (s != HP_OK) return s;
+    }
+    p->steps[n] = (hp_step){ plan, 0 };
+    struct hp_pack_frame *f = &p->frames[n];
+    f->base = base;
+    f->position = start;
+    f->end = end;
+    p->frame_count = n + 1;
+    return HP_OK;
+}
 
+/// This level's scratch memory for an enum copy: kept and reused, as levels are, so a deep
+/// walk allocates once per level, not once per enum.
+static uint8_t *level_scratch(hp_packer *p, uint32_t level, const hp_plan *enum_plan) {
+    struct hp_pack_frame *f = &p->frames[level];
+    if (f->scratch_size < enum_plan->size || ((uintptr_t)f->scratch & enum_plan->align_mask)) {
+        free(f->scratch);
+        f->scratch_size = 0;
+        f->scratch = hp_alloc_value(enum_plan);
+        if (f->scratch) f->scratch_size = enum_plan->size;
+    }
+    return f->scratch;
+}
+
+/// Writes the tag; a payload case becomes a new frame over a projected copy.
 static hp_status put_enum(hp_packer *p, const uint8_t *at, const hp_plan *plan, const hp_plan *enum_plan, uint32_t op) {
     uint32_t tag = hp_enum_tag(at, enum_plan->metadata);
     if (tag >= enum_plan->case_count)
@@ -183,20 +232,16 @@ static hp_status put_enum(hp_packer *p, const uint8_t *at, const hp_plan *plan, 
     hp_status s = hp_put_varint(&p->out, tag);
     if (s != HP_OK || tag >= enum_plan->payload_case_count) return s;
     const hp_plan *payload = enum_plan->payloads[tag];
-    if (p->depth >= HP_MAX_INLINE_DEPTH) return fail_at(p, HP_ERR_LIMIT, HP_REASON_INLINE_DEPTH, plan, op, 0);
-    // Projection clears tag bits that may live in the payload's spare bits; do it on a copy.
-    uint8_t local[256] __attribute__((aligned(16)));
-    uint8_t *scratch = enum_plan->size <= sizeof local ? local : malloc(enum_plan->size);
+    // Projection clears tag bits that may live in the payload's spare bits; do it on a copy,
+    // owned by the level the payload's frame will have.
+    s = push(p, NULL, payload, 0, payload->size);
+    if (s != HP_OK) return s;
+    uint8_t *scratch = level_scratch(p, p->frame_count - 1, enum_plan);
     if (!scratch) return HP_ERR_NO_MEMORY;
     memcpy(scratch, at, enum_plan->size);
     hp_enum_project(scratch, enum_plan->metadata);
-    p->site_path[p->depth] = plan;
-    p->site_path_ops[p->depth] = op;
-    p->depth++;
-    s = put_fields(p, scratch, payload, 0, payload->size);
-    p->depth--;
-    if (scratch != local) free(scratch);
-    return s;
+    p->frames[p->frame_count - 1].base = scratch;
+    return HP_OK;
 }
 
 /// The receiver will look the witness tables up again; make sure that finds what this value has
@@ -210,6 +255,7 @@ static bool witnesses_match(const hp_existential *e, const void *type, const uin
     return true;
 }
 
+/// Writes the dynamic type; its value becomes a new frame.
 static hp_status put_existential(hp_packer *p, const uint8_t *at, const hp_plan *plan, const hp_op *op, uint32_t index) {
     const hp_existential *e = op->aux;
     uintptr_t word;
@@ -252,58 +298,82 @@ static hp_status put_existential(hp_packer *p, const uint8_t *at, const hp_plan 
     if (s != HP_OK) return s;
     if (e->container == HP_CONTAINER_ERROR) value = (const uint8_t *)word + hp_error_value_offset(value_plan);
     else if (value_plan->boxed_in_existential) value = (const uint8_t *)word + hp_box_value_offset(value_plan);
-    if (p->depth >= HP_MAX_INLINE_DEPTH) return fail_at(p, HP_ERR_LIMIT, HP_REASON_INLINE_DEPTH, plan, index, 0);
-    p->site_path[p->depth] = plan;
-    p->site_path_ops[p->depth] = index;
-    p->depth++;
-    s = put_fields(p, value, value_plan, 0, value_plan->size);
-    p->depth--;
-    return s;
+    return push(p, value, value_plan, 0, value_plan->size);
 }
 
-static hp_status put_replacement(hp_packer *p, const uint8_t *at, const hp_plan *plan, const hp_op *op, uint32_t index) {
-    // The replacement lives until the walk ends: its objects are in the sharing table by
-    // address, and freeing it early would let a later one reuse those addresses.
-    hp_status s = hp_grow((void **)&p->replacements, &p->replacement_capacity, sizeof(hp_fixup),
-                          p->replacement_count + 1);
-    if (s != HP_OK) return s;
+/// Makes the replacement of the value at `at`, which lives until the walk ends: its objects
+/// are in the sharing table by address, and freeing it early would let a later one reuse
+/// those addresses. Returns it, or NULL after recording the failure.
+static void *make_replacement(hp_packer *p, const uint8_t *at, const hp_plan *plan, const hp_op *op, uint32_t index,
+                              hp_status *status) {
+    *status = hp_grow((void **)&p->replacements, &p->replacement_capacity, sizeof(hp_fixup), p->replacement_count + 1);
+    if (*status != HP_OK) return NULL;
     void *replacement = hp_alloc_value(op->sub);
-    if (!replacement) return HP_ERR_NO_MEMORY;
+    if (!replacement) { *status = HP_ERR_NO_MEMORY; return NULL; }
     if (!p->replace(p->context, op->aux, at, replacement)) {
         free(replacement);
-        return fail_at(p, HP_ERR_CALLBACK, HP_REASON_CALLBACK_FAILED, plan, index, 0);
+        *status = fail_at(p, HP_ERR_CALLBACK, HP_REASON_CALLBACK_FAILED, plan, index, 0);
+        return NULL;
     }
     p->replacements[p->replacement_count++] = (hp_fixup){ NULL, op->aux, replacement, 0 };
-    if (p->depth >= HP_MAX_INLINE_DEPTH) return fail_at(p, HP_ERR_LIMIT, HP_REASON_INLINE_DEPTH, plan, index, 0);
-    p->site_path[p->depth] = plan;
-    p->site_path_ops[p->depth] = index;
-    p->depth++;
-    s = put_fields(p, replacement, op->sub, 0, op->sub->size);
-    p->depth--;
+    return replacement;
+}
+
+static hp_status walk(hp_packer *p, const uint8_t *base, const hp_plan *plan, uint32_t start, uint32_t end);
+
+/// An object that travels as its replacement: the replacement's value is written right after
+/// the reference, by a walk of its own above the current frames. Its plan holds plain data
+/// only (the plan builder checks), so that walk meets no reference and this never nests.
+static hp_status put_object_replacement(hp_packer *p, const uint8_t *at, const hp_plan *plan, const hp_op *op,
+                                        uint32_t index) {
+    if (p->replacing_object) return fail_at(p, HP_ERR_INTERNAL, HP_REASON_BAD_PLAN, plan, index, 0);
+    hp_status s;
+    void *replacement = make_replacement(p, at, plan, op, index, &s);
+    if (!replacement) return s;
+    p->replacing_object = true;
+    s = walk(p, replacement, op->sub, 0, op->sub->size);
+    p->replacing_object = false;
     return s;
 }
 
-static hp_status put_fields(hp_packer *p, const uint8_t *base, const hp_plan *plan, uint32_t start, uint32_t end) {
-    uint32_t position = start;
-    hp_status s = HP_OK;
-    for (uint32_t i = 0; i < plan->op_count; i++) {
+/// Runs `plan`'s ops over the value at `base`, and every value nested inline in it, on the
+/// frame stack. Returns when that value is written (or on failure, leaving the frames as the
+/// failure's path).
+static hp_status walk(hp_packer *p, const uint8_t *base, const hp_plan *plan, uint32_t start, uint32_t end) {
+    uint32_t floor = p->frame_count;
+    hp_status s = push(p, base, plan, start, end);
+    while (s == HP_OK && p->frame_count > floor) {
+        uint32_t top = p->frame_count - 1;
+        struct hp_pack_frame *f = &p->frames[top];
+        plan = p->steps[top].plan;
+        base = f->base;
+        uint32_t i = p->steps[top].op;
+        if (i == plan->op_count) {
+            if (f->end > f->position) s = hp_put_bytes(&p->out, base + f->position, f->end - f->position);
+            p->frame_count = top;
+            if (top > floor) {
+                p->frames[top - 1].position = p->frames[top - 1].resume;
+                p->steps[top - 1].op++;
+            }
+            continue;
+        }
         const hp_op *op = &plan->ops[i];
-        if (op->offset > position) {
-            s = hp_put_bytes(&p->out, base + position, op->offset - position);
+        if (op->offset > f->position) {
+            s = hp_put_bytes(&p->out, base + f->position, op->offset - f->position);
             if (s != HP_OK) return s;
         }
         const uint8_t *at = base + op->offset;
+        uint32_t next = op->offset + 8;
         // Each op that reads a word loads it itself: a PADDING op may be narrower than a word.
         uintptr_t word;
         switch ((hp_op_kind)op->kind) {
         case HP_OP_PADDING:
             // What padding holds must not travel: the reader writes zeros.
-            position = op->offset + (uint32_t)(uintptr_t)op->aux;
+            next = op->offset + (uint32_t)(uintptr_t)op->aux;
             break;
         case HP_OP_REF:
             memcpy(&word, at, 8);
             s = put_ref(p, word, plan, i, op->sub);
-            position = op->offset + 8;
             break;
         case HP_OP_FUNC: {
             memcpy(&word, at, 8);
@@ -314,7 +384,7 @@ static hp_status put_fields(hp_packer *p, const uint8_t *base, const hp_plan *pl
             uintptr_t context;
             memcpy(&context, at + 8, 8);
             s = put_ref(p, context, plan, i, NULL);
-            position = op->offset + 16;
+            next = op->offset + 16;
             break;
         }
         case HP_OP_STATIC:
@@ -325,7 +395,6 @@ static hp_status put_fields(hp_packer *p, const uint8_t *base, const hp_plan *pl
                                                                                : HP_REASON_STATIC_POINTER_OUTSIDE_IMAGES);
             if (s != HP_OK && report(p, s, reason, plan, i, word)) s = hp_put_varint(&p->out, 0);
             if (s != HP_OK) return fail_at(p, s, reason, plan, i, word);
-            position = op->offset + 8;
             break;
         }
         case HP_OP_WEAK:
@@ -338,7 +407,6 @@ static hp_status put_fields(hp_packer *p, const uint8_t *base, const hp_plan *pl
             uintptr_t target = op->kind == HP_OP_WEAK ? (uintptr_t)hp_weak_load_strong(at) : word;
             p->links[p->link_count++] = (hp_link){ target, op->kind, op->aux != NULL, p->site.object, plan, i,
                                                    p->site.element };
-            position = op->offset + 8;
             break;
         }
         case HP_OP_STATIC_STRING:
@@ -351,7 +419,6 @@ static hp_status put_fields(hp_packer *p, const uint8_t *base, const hp_plan *pl
                 s = put_static(p, word);
                 if (s != HP_OK) return fail_at(p, s, pointer_reason(s, HP_REASON_STATIC_POINTER_OUTSIDE_IMAGES), plan, i, word);
             }
-            position = op->offset + 8;
             break;
         case HP_OP_INTERIOR: {
             // Offset + 1 from the owner (0: null); the owner was walked by an earlier op.
@@ -365,7 +432,6 @@ static hp_status put_fields(hp_packer *p, const uint8_t *base, const hp_plan *pl
             } else {
                 s = hp_put_varint(&p->out, (uint64_t)(word - owner) + 1);
             }
-            position = op->offset + 8;
             break;
         }
         case HP_OP_METADATA: {
@@ -373,37 +439,44 @@ static hp_status put_fields(hp_packer *p, const uint8_t *base, const hp_plan *pl
             uint32_t type = 0;
             if (word) s = type_index(p, (const void *)word, &type);
             if (s == HP_OK) s = hp_put_varint(&p->out, word ? (uint64_t)type + 1 : 0);
-            position = op->offset + 8;
             break;
         }
         case HP_OP_STRING:
             s = put_string(p, at, plan, i);
-            position = op->offset + 16;
+            next = op->offset + 16;
             break;
         case HP_OP_ENUM:
             s = put_enum(p, at, plan, op->sub, i);
-            position = op->offset + op->sub->size;
+            next = op->offset + op->sub->size;
             break;
         case HP_OP_EXISTENTIAL:
             s = put_existential(p, at, plan, op, i);
-            position = op->offset + ((const hp_existential *)op->aux)->size;
+            next = op->offset + ((const hp_existential *)op->aux)->size;
             break;
-        case HP_OP_REPLACE:
-            s = put_replacement(p, at, plan, op, i);
-            position = op->offset + op->sub->replaced_size;
+        case HP_OP_REPLACE: {
+            void *replacement = make_replacement(p, at, plan, op, i, &s);
+            if (replacement) s = push(p, replacement, op->sub, 0, op->sub->size);
+            next = op->offset + op->sub->replaced_size;
             break;
+        }
         case HP_OP_REFUSED:
             // Collect-all goes on without writing the value: the packet is never handed out.
             if (!report(p, HP_ERR_REFUSED, HP_REASON_VALUE_REFUSED, plan, i, 0))
                 return fail_at(p, HP_ERR_REFUSED, HP_REASON_VALUE_REFUSED, plan, i, 0);
-            position = op->offset + op->sub->size;
+            next = op->offset + op->sub->size;
             break;
         default:
             return fail_at(p, HP_ERR_INTERNAL, HP_REASON_UNKNOWN_OP, plan, i, 0);
         }
         if (s != HP_OK) return s;
+        // A value nested in this op is walked first (its frame is on top); this op ends when it does.
+        if (p->frame_count == top + 1) {
+            p->frames[top].position = next;
+            p->steps[top].op = i + 1;
+        } else {
+            p->frames[top].resume = next;
+        }
     }
-    if (end > position) s = hp_put_bytes(&p->out, base + position, end - position);
     return s;
 }
 
@@ -412,7 +485,7 @@ static hp_status put_object(hp_packer *p, uint32_t index) {
     const hp_plan *plan = p->object_plans[index];
     p->site.object = index;
     p->site.element = UINT64_MAX;
-    hp_status s = put_fields(p, object, plan, plan->body_offset, plan->size);
+    hp_status s = walk(p, object, plan, plan->body_offset, plan->size);
     if (s != HP_OK || !plan->has_tail) return s;
     uint64_t count;
     memcpy(&count, object + plan->count_offset, 8);
@@ -424,7 +497,7 @@ static hp_status put_object(hp_packer *p, uint32_t index) {
     }
     for (uint64_t i = 0; i < count; i++) {
         p->site.element = i;
-        s = put_fields(p, tail + i * element->stride, element, 0, element->size);
+        s = walk(p, tail + i * element->stride, element, 0, element->size);
         if (s != HP_OK) return s;
     }
     p->site.element = UINT64_MAX;
@@ -448,7 +521,6 @@ static hp_status put_links(hp_packer *p) {
             // An unowned reference must not dangle: its target has to travel too.
             p->site = (hp_site){ link->object, link->plan, link->op, link->element, link->target,
                                  HP_REASON_UNOWNED_TARGET_NOT_PACKED };
-            p->depth = 0;
             if (report(p, HP_ERR_POINTER_NOT_STATIC, HP_REASON_UNOWNED_TARGET_NOT_PACKED, link->plan, link->op,
                        link->target)) {
                 s = hp_put_varint(&p->out, 0);
@@ -463,10 +535,15 @@ static hp_status put_links(hp_packer *p) {
     return s;
 }
 
+const hp_step *hp_packer_site_path(const hp_packer *p, uint32_t *depth_out) {
+    *depth_out = p->site_depth;
+    return p->steps;
+}
+
 hp_status hp_pack(hp_packer *p, const hp_plan *root, const void *value) {
     p->site = (hp_site){ UINT32_MAX, NULL, UINT32_MAX, UINT64_MAX, 0 };
     p->site_recorded = false;
-    p->depth = 0;
+    p->frame_count = 0;
     p->image_slot = calloc(p->images->image_count, sizeof(uint32_t));
     p->images_used = malloc(p->images->image_count * sizeof(uint32_t));
     if (!p->image_slot || !p->images_used) return HP_ERR_NO_MEMORY;
@@ -486,13 +563,19 @@ hp_status hp_pack(hp_packer *p, const hp_plan *root, const void *value) {
             s = hp_map_insert(&p->named_index, p->named_objects[i], i);
     }
     if (s != HP_OK) return s;
-    s = put_fields(p, value, root, 0, root->size);
+    s = walk(p, value, root, 0, root->size);
     for (uint32_t k = 0; s == HP_OK && k < p->object_count; k++) s = put_object(p, k);
     if (s == HP_OK) s = put_links(p);
     return s;
 }
 
 void hp_packer_free(hp_packer *p) {
+    for (uint32_t i = 0; i < p->frame_capacity; i++) free(p->frames[i].scratch);
+    free(p->frames);
+    free(p->steps);
+    p->frames = NULL;
+    p->steps = NULL;
+    p->frame_count = p->frame_capacity = 0;
     for (uint32_t i = 0; i < p->link_count; i++)
         if (p->links[i].kind == HP_OP_WEAK && p->links[i].target) hp_release((void *)p->links[i].target);
     free(p->links);

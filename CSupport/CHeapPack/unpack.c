@@ -1,10 +1,9 @@
 // The unpack walk: the mirror of pack.c over the same plans. It runs twice over the body: a
 // validation pass that checks every varint, index, length, tag and type without allocating,
 // then a build pass that cannot meet bad input. So a garbled packet is refused having built
-// nothing, and no half-built object ever needs tearing down.
+// nothing, and no half-built object ever needs tearing down. Values nested inline go on an
+// explicit stack of frames, as in pack.c.
 #include "hp_internal.h"
-
-_Static_assert(HP_SITE_PATH_MAX == HP_MAX_INLINE_DEPTH, "the trail has a slot per nesting level");
 
 #define NEED(cond) do { if (HP_UNLIKELY(!(cond))) return HP_ERR_MALFORMED; } while (0)
 
@@ -95,22 +94,47 @@ static uint64_t object_extent(const hp_unpacker *u, uint64_t last_ref) {
     return plan->tail_offset + u->object_counts[last_ref - 1] * plan->element->stride;
 }
 
-static hp_status get_fields(hp_unpacker *u, uint8_t *base, const hp_plan *plan, uint32_t start, uint32_t end);
+/// A value being read: `steps[k]` holds its plan and the op being read, this the rest.
+struct hp_unpack_frame {
+    uint8_t *base;              ///< NULL in the validation pass
+    uint32_t position;          ///< first byte of the value not yet read
+    uint32_t end;
+    uint32_t resume;            ///< where the op whose value the next frame up reads ends
+    uint32_t inject;            ///< an enum payload's frame: tag + 1 to set in `base` when it ends (0: none)
+};
+
+/// Starts reading `plan`'s ops into the value at `base` on top of the stack.
+static hp_status push(hp_unpacker *u, uint8_t *base, const hp_plan *plan, uint32_t start, uint32_t end) {
+    uint32_t n = u->frame_count;
+    if (n == u->frame_capacity) {
+        if (n >= HP_MAX_NESTING) return fail_because(u, HP_ERR_LIMIT, HP_REASON_INLINE_DEPTH);
+        hp_status s = hp_grow_frames((void **)&u->steps, sizeof(hp_step), (void **)&u->frames,
+                                     sizeof(struct hp_unpack_frame), &u->frame_capacity, n + 1);
+        if (s != HP_OK) return s;
+    }
+    u->steps[n] = (hp_step){ plan, 0 };
+    u->frames[n] = (struct hp_unpack_frame){ base, start, end, 0, 0 };
+    u->frame_count = n + 1;
+    return HP_OK;
+}
+
+static hp_status walk(hp_unpacker *u, uint8_t *base, const hp_plan *plan, uint32_t start, uint32_t end);
 
 /// An object that travels as a replacement value (read right here, after its reference) is
-/// rebuilt from it at once. Its replacement is plain data (the plan builder made sure), so
-/// nothing in it waits for objects that are not complete yet.
+/// rebuilt from it at once, by a walk of its own above the current frames. Its replacement is
+/// plain data (the plan builder made sure), so nothing in it waits for objects that are not
+/// complete yet, and that walk meets no reference: this never nests.
 static hp_status get_object_replacement(hp_unpacker *u, const hp_op *op, void **object_out) {
-    if (u->depth >= HP_MAX_INLINE_DEPTH) return fail_because(u, HP_ERR_LIMIT, HP_REASON_INLINE_DEPTH);
+    if (u->replacing_object) return fail_because(u, HP_ERR_INTERNAL, HP_REASON_BAD_PLAN);
     void *replacement = NULL;
     if (u->building) {
         replacement = hp_alloc_value(op->sub);
         if (!replacement) return HP_ERR_NO_MEMORY;
     }
     uint32_t strings_before = u->string_count;
-    u->depth++;
-    hp_status s = get_fields(u, replacement, op->sub, 0, op->sub->size);
-    u->depth--;
+    u->replacing_object = true;
+    hp_status s = walk(u, replacement, op->sub, 0, op->sub->size);
+    u->replacing_object = false;
     if (u->building) {
         if (s != HP_OK) {
             // The strings made so far are on the list that discard_built destroys.
@@ -253,6 +277,7 @@ static hp_status defer(hp_unpacker *u, hp_fixup fixup) {
     return s;
 }
 
+/// Defers the rebuild of a replaced value; its replacement is read by a new frame.
 static hp_status get_replacement(hp_unpacker *u, uint8_t *at, const hp_op *op) {
     void *replacement = NULL;
     if (u->building) {
@@ -261,11 +286,7 @@ static hp_status get_replacement(hp_unpacker *u, uint8_t *at, const hp_op *op) {
         hp_status s = defer(u, (hp_fixup){ at, op->aux, replacement, 0 });
         if (s != HP_OK) { free(replacement); return s; }
     }
-    if (u->depth >= HP_MAX_INLINE_DEPTH) return fail_because(u, HP_ERR_LIMIT, HP_REASON_INLINE_DEPTH);
-    u->depth++;
-    hp_status s = get_fields(u, replacement, op->sub, 0, op->sub->size);
-    u->depth--;
-    return s;
+    return push(u, replacement, op->sub, 0, op->sub->size);
 }
 
 /// Witness tables are looked up again here, for the type the packet names: the same answer
@@ -309,11 +330,7 @@ static hp_status get_existential(hp_unpacker *u, uint8_t *at, const hp_existenti
             memcpy(at, &box, 8);
             value = buffer;
         }
-        if (u->depth >= HP_MAX_INLINE_DEPTH) return fail_because(u, HP_ERR_LIMIT, HP_REASON_INLINE_DEPTH);
-        u->depth++;
-        hp_status s = get_fields(u, value, plan, 0, plan->size);
-        u->depth--;
-        return s;
+        return push(u, value, plan, 0, plan->size);
     }
     hp_status s = put_witnesses(u, at ? at + 32 : NULL, e, type);
     if (s != HP_OK) return s;
@@ -327,13 +344,10 @@ static hp_status get_existential(hp_unpacker *u, uint8_t *at, const hp_existenti
         }
         memcpy(at + 24, &type, 8);
     }
-    if (u->depth >= HP_MAX_INLINE_DEPTH) return fail_because(u, HP_ERR_LIMIT, HP_REASON_INLINE_DEPTH);
-    u->depth++;
-    s = get_fields(u, value, plan, 0, plan->size);
-    u->depth--;
-    return s;
+    return push(u, value, plan, 0, plan->size);
 }
 
+/// Reads the tag; a payload case becomes a new frame, which sets the tag when it ends.
 static hp_status get_enum(hp_unpacker *u, uint8_t *at, const hp_plan *enum_plan) {
     uint64_t tag;
     NEED(hp_get_varint(&u->cursor, u->end, &tag));
@@ -347,55 +361,74 @@ static hp_status get_enum(hp_unpacker *u, uint8_t *at, const hp_plan *enum_plan)
         if (s != HP_OK) return s;
     }
     if (tag < enum_plan->payload_case_count) {
-        if (u->depth >= HP_MAX_INLINE_DEPTH) return fail_because(u, HP_ERR_LIMIT, HP_REASON_INLINE_DEPTH);
         const hp_plan *payload = enum_plan->payloads[tag];
-        u->depth++;
-        hp_status s = get_fields(u, at, payload, 0, payload->size);
-        u->depth--;
-        if (s != HP_OK) return s;
+        hp_status s = push(u, at, payload, 0, payload->size);
+        if (s == HP_OK && u->building && !deferred) u->frames[u->frame_count - 1].inject = (uint32_t)tag + 1;
+        return s;
     }
     if (u->building && !deferred) hp_enum_inject(at, (uint32_t)tag, enum_plan->metadata);
     return HP_OK;
 }
 
-static hp_status get_fields(hp_unpacker *u, uint8_t *base, const hp_plan *plan, uint32_t start, uint32_t end) {
-    uint32_t position = start;
-    hp_status s = HP_OK;
-    for (uint32_t i = 0; i < plan->op_count; i++) {
-        const hp_op *op = &plan->ops[i];
-        if (HP_UNLIKELY(u->observe != NULL)) {
-            u->trail[u->depth] = plan;
-            u->trail_ops[u->depth] = i;
+/// Reads `plan`'s ops into the value at `base`, and every value nested inline in it, on the
+/// frame stack. Returns when that value is read (or on failure).
+static hp_status walk(hp_unpacker *u, uint8_t *base, const hp_plan *plan, uint32_t start, uint32_t end) {
+    uint32_t floor = u->frame_count;
+    hp_status s = push(u, base, plan, start, end);
+    while (s == HP_OK && u->frame_count > floor) {
+        uint32_t top = u->frame_count - 1;
+        struct hp_unpack_frame *f = &u->frames[top];
+        plan = u->steps[top].plan;
+        base = f->base;
+        uint32_t i = u->steps[top].op;
+        if (i == plan->op_count) {
+            if (f->end > f->position) {
+                size_t n = f->end - f->position;
+                if ((size_t)(u->end - u->cursor) < n) return fail_at(u, HP_ERR_MALFORMED, plan, UINT32_MAX);
+                if (u->building) memcpy(base + f->position, u->cursor, n);
+                u->cursor += n;
+            }
+            // An enum payload is complete: its tag can go in now.
+            if (f->inject) {
+                const hp_step *parent = &u->steps[top - 1];
+                hp_enum_inject(base, f->inject - 1, parent->plan->ops[parent->op].sub->metadata);
+            }
+            u->frame_count = top;
+            if (top > floor) {
+                u->frames[top - 1].position = u->frames[top - 1].resume;
+                u->steps[top - 1].op++;
+            }
+            continue;
         }
-        if (op->offset > position) {
-            size_t n = op->offset - position;
+        const hp_op *op = &plan->ops[i];
+        if (op->offset > f->position) {
+            size_t n = op->offset - f->position;
             if ((size_t)(u->end - u->cursor) < n) return fail_at(u, HP_ERR_MALFORMED, plan, i);
-            if (u->building) memcpy(base + position, u->cursor, n);
+            if (u->building) memcpy(base + f->position, u->cursor, n);
             u->cursor += n;
         }
         uint8_t *at = u->building ? base + op->offset : NULL;
+        uint32_t next = op->offset + 8;
         uintptr_t word;
         switch ((hp_op_kind)op->kind) {
         case HP_OP_PADDING:
             if (at) memset(at, 0, (size_t)(uintptr_t)op->aux);
-            position = op->offset + (uint32_t)(uintptr_t)op->aux;
+            next = op->offset + (uint32_t)(uintptr_t)op->aux;
             break;
         case HP_OP_REF:
             s = get_ref(u, at, op->aux, NULL, op->sub);
-            position = op->offset + 8;
             break;
         case HP_OP_FUNC:
             s = get_static(u, &word);
             u->last_code = word;
             if (s == HP_OK && u->building) memcpy(at, &word, 8);
             if (s == HP_OK) s = get_ref(u, at ? at + 8 : NULL, NULL, NULL, NULL);
-            position = op->offset + 16;
+            next = op->offset + 16;
             break;
         case HP_OP_STATIC:
         case HP_OP_RAW_POINTER:
             s = get_static(u, &word);
             if (s == HP_OK && u->building) memcpy(at, &word, 8);
-            position = op->offset + 8;
             break;
         case HP_OP_WEAK:
         case HP_OP_UNOWNED:
@@ -406,7 +439,6 @@ static hp_status get_fields(hp_unpacker *u, uint8_t *base, const hp_plan *plan, 
             if (u->building) memset(at, 0, 8);
             notify(u, HP_EVENT_LINK_SLOT, u->link_count, op->kind);
             u->links[u->link_count++] = (hp_link){ (uintptr_t)at, op->kind, op->kind == HP_OP_WEAK || op->aux, 0, plan, i, 0 };
-            position = op->offset + 8;
             break;
         }
         case HP_OP_STATIC_STRING: {
@@ -424,7 +456,6 @@ static hp_status get_fields(hp_unpacker *u, uint8_t *base, const hp_plan *plan, 
                 if (s != HP_OK) return fail_at(u, s, plan, i);
             }
             if (u->building) memcpy(at, &word, 8);
-            position = op->offset + 8;
             break;
         }
         case HP_OP_INTERIOR: {
@@ -443,7 +474,6 @@ static hp_status get_fields(hp_unpacker *u, uint8_t *base, const hp_plan *plan, 
                 }
             }
             if (u->building) memcpy(at, &word, 8);
-            position = op->offset + 8;
             break;
         }
         case HP_OP_METADATA: {
@@ -452,24 +482,23 @@ static hp_status get_fields(hp_unpacker *u, uint8_t *base, const hp_plan *plan, 
             if (type > u->type_count) return fail_at(u, HP_ERR_MALFORMED, plan, i);
             word = type ? (uintptr_t)u->types[type - 1] : 0;
             if (u->building) memcpy(at, &word, 8);
-            position = op->offset + 8;
             break;
         }
         case HP_OP_STRING:
             s = get_string(u, at);
-            position = op->offset + 16;
+            next = op->offset + 16;
             break;
         case HP_OP_ENUM:
             s = get_enum(u, at, op->sub);
-            position = op->offset + op->sub->size;
+            next = op->offset + op->sub->size;
             break;
         case HP_OP_EXISTENTIAL:
             s = get_existential(u, at, op->aux);
-            position = op->offset + ((const hp_existential *)op->aux)->size;
+            next = op->offset + ((const hp_existential *)op->aux)->size;
             break;
         case HP_OP_REPLACE:
             s = get_replacement(u, at, op);
-            position = op->offset + op->sub->replaced_size;
+            next = op->offset + op->sub->replaced_size;
             break;
         case HP_OP_REFUSED:
             return fail_at(u, HP_ERR_MALFORMED, plan, i);
@@ -477,19 +506,20 @@ static hp_status get_fields(hp_unpacker *u, uint8_t *base, const hp_plan *plan, 
             return fail_at(u, fail_because(u, HP_ERR_INTERNAL, HP_REASON_UNKNOWN_OP), plan, i);
         }
         if (s != HP_OK) return fail_at(u, s, plan, i);
+        // A value nested in this op is read first (its frame is on top); this op ends when it does.
+        if (u->frame_count == top + 1) {
+            u->frames[top].position = next;
+            u->steps[top].op = i + 1;
+        } else {
+            u->frames[top].resume = next;
+        }
     }
-    if (end > position) {
-        size_t n = end - position;
-        if ((size_t)(u->end - u->cursor) < n) return fail_at(u, HP_ERR_MALFORMED, plan, UINT32_MAX);
-        if (u->building) memcpy(base + position, u->cursor, n);
-        u->cursor += n;
-    }
-    return HP_OK;
+    return s;
 }
 
 /// An object's fields, then its tail elements if it has any.
 static hp_status get_body(hp_unpacker *u, uint32_t index, uint8_t *object, const hp_plan *plan) {
-    hp_status s = get_fields(u, object, plan, plan->body_offset, plan->size);
+    hp_status s = walk(u, object, plan, plan->body_offset, plan->size);
     if (s != HP_OK || !plan->has_tail) return s;
     uint64_t count = u->object_counts[index];
     const hp_plan *element = plan->element;
@@ -505,7 +535,7 @@ static hp_status get_body(hp_unpacker *u, uint32_t index, uint8_t *object, const
     }
     for (uint64_t i = 0; i < count; i++) {
         u->site.element = i;
-        s = get_fields(u, tail ? tail + i * element->stride : NULL, element, 0, element->size);
+        s = walk(u, tail ? tail + i * element->stride : NULL, element, 0, element->size);
         if (s != HP_OK) return s;
     }
     u->site.element = UINT64_MAX;
@@ -562,9 +592,9 @@ static hp_status run_pass(hp_unpacker *u, const hp_plan *root, void *destination
     u->cursor = start;
     u->object_count = 0;
     u->link_count = 0;
-    u->depth = 0;
+    u->frame_count = 0;
     u->site = (hp_site){ UINT32_MAX, NULL, UINT32_MAX, UINT64_MAX, 0 };
-    hp_status s = get_fields(u, destination, root, 0, root->size);
+    hp_status s = walk(u, destination, root, 0, root->size);
     for (uint32_t k = 0; s == HP_OK && k < u->object_count; k++) s = get_object(u, k);
     if (s == HP_OK) s = get_links(u);
     if (s == HP_OK && u->cursor != u->end) s = HP_ERR_MALFORMED;
@@ -643,7 +673,17 @@ hp_status hp_inspect(hp_unpacker *u, const hp_plan *root) {
     return validate(u, root, u->cursor);
 }
 
+const hp_step *hp_unpacker_trail(const hp_unpacker *u, uint32_t *count_out) {
+    *count_out = u->frame_count;
+    return u->steps;
+}
+
 void hp_unpacker_free(hp_unpacker *u) {
+    free(u->steps);
+    free(u->frames);
+    u->steps = NULL;
+    u->frames = NULL;
+    u->frame_count = u->frame_capacity = 0;
     free(u->named_refs);
     u->named_refs = NULL;
     free(u->links);

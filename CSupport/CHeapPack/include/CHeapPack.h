@@ -54,10 +54,11 @@ typedef enum hp_reason {
     HP_REASON_UNOWNED_TARGET_NOT_PACKED,///< an unowned or unowned(unsafe) reference whose target does not travel
     HP_REASON_INTERIOR_OUTSIDE_OWNER,   ///< an interior pointer (ArraySlice's base) outside the object that owns it
     HP_REASON_OBJECT_LIMIT,             ///< more objects than the caller's limit
-    HP_REASON_INLINE_DEPTH,             ///< enum payloads, existential values and replacements nest deeper than the walker allows
+    HP_REASON_INLINE_DEPTH,             ///< enum payloads, existential values and replacements nest deeper than HP_MAX_NESTING
     HP_REASON_WITNESS_MISMATCH,         ///< an existential's witness tables are not the ones the runtime finds for its type
     HP_REASON_ENUM_TAG_OUT_OF_RANGE,    ///< an enum's tag witness answered a case its plan does not have (HP_ERR_INTERNAL)
     HP_REASON_UNKNOWN_OP,               ///< a plan op the walker does not know (HP_ERR_INTERNAL)
+    HP_REASON_BAD_PLAN,                 ///< a plan breaks a rule the plan builder promises (HP_ERR_INTERNAL)
     HP_REASON_EMPTY_ELEMENT_LIMIT,      ///< unpack: more zero-size elements than HP_MAX_EMPTY_ELEMENTS
     HP_REASON_NO_MEMORY,                ///< an allocation failed or a size overflowed
 } hp_reason;
@@ -317,11 +318,22 @@ typedef struct hp_origin {
     uint64_t element;
 } hp_origin;
 
-#define HP_SITE_PATH_MAX 64
+/// One level of a walk's nesting: the plan of a value being walked and the op it is at.
+typedef struct hp_step {
+    const hp_plan *plan;
+    uint32_t op;
+} hp_step;
+
+/// Values nested inline (enum payloads, existential values, replacements) are walked on an
+/// explicit stack, so a chain of a million `any P` values costs heap, not C stack. This caps
+/// it, so that a garbled plan or a hostile packet ends in an error, not in exhausted memory.
+#define HP_MAX_NESTING (1u << 20)
+
 /// StaticString's word holds a Unicode scalar (at most this) or a pointer; no image maps there.
 #define HP_MAX_UNICODE_SCALAR 0x10FFFF
 
 struct hp_packer;
+struct hp_pack_frame;
 
 /// Collect-all mode: called with `packer->site` describing a refusal; the walk then goes on
 /// with a null in place of what was refused. Returns false to stop the walk instead.
@@ -370,11 +382,14 @@ typedef struct hp_packer {
     uint32_t images_used_count;
 
     hp_site site;                      ///< valid after a failure
-    const hp_plan *site_path[HP_SITE_PATH_MAX]; ///< enclosing (plan, op) pairs at the failure, outermost first
-    uint32_t site_path_ops[HP_SITE_PATH_MAX];
-    uint32_t site_depth;
-    uint32_t depth;
+    uint32_t site_depth;               ///< how many frames enclose the failure site (see hp_packer_site_path)
     bool site_recorded;
+
+    // The frame stack of values nested inline: steps[k] is frame k's plan and op.
+    hp_step *steps;
+    struct hp_pack_frame *frames;
+    uint32_t frame_count, frame_capacity;
+    bool replacing_object;             ///< walking an object's replacement (plain data: no references)
 
     // Weak and unowned slots, in the order met: the body's trailer.
     hp_link *links;
@@ -394,6 +409,10 @@ typedef struct hp_packer {
 /// The caller frees with `hp_packer_free` in every case.
 hp_status hp_pack(hp_packer *packer, const hp_plan *root, const void *value);
 void hp_packer_free(hp_packer *packer);
+
+/// After a failure, or in a report callback: the (plan, op) steps that enclose the site,
+/// outermost first; `*depth_out` of them. Valid until the walk goes on or is freed.
+const hp_step *hp_packer_site_path(const hp_packer *packer, uint32_t *depth_out);
 
 /// Swift: `hp_packer_image_slot(&packer, tableIndex)`. The packet image index (0-based) of a
 /// table image, adding it to the packet's image list on first use. Used for type-table entries
@@ -423,8 +442,9 @@ typedef enum hp_event {
 } hp_event;
 
 struct hp_unpacker;
-/// Called during `hp_inspect`. The unpacker's `site` (container object and element), `trail`
-/// (enclosing plans and ops) and `last_code` describe where the event happened.
+struct hp_unpack_frame;
+/// Called during `hp_inspect`. The unpacker's `site` (container object and element), its trail
+/// (`hp_unpacker_trail`: enclosing plans and ops) and `last_code` describe where the event happened.
 typedef void (*hp_observe_fn)(void *context, const struct hp_unpacker *unpacker, hp_event event,
                               uint64_t a, uint64_t b);
 
@@ -466,15 +486,15 @@ typedef struct hp_unpacker {
     uint32_t string_count, string_capacity;
 
     hp_site site;
-    uint32_t depth;
     bool building;                      ///< false during the validation pass
+    bool replacing_object;              ///< reading an object's replacement (plain data: no references)
     uint64_t last_ref;                  ///< index + 1 of the object the last reference named (0: none/static)
 
-    // Where the reader is, kept only while inspecting (it costs stores in the hot loop):
-    // trail[d] / trail_ops[d] is the (plan, op) being read at nesting depth d (enum payloads,
-    // existential values and replacements nest), like the packer's site_path.
-    const hp_plan *trail[HP_SITE_PATH_MAX + 1];
-    uint32_t trail_ops[HP_SITE_PATH_MAX + 1];
+    // The frame stack of values nested inline (enum payloads, existential values and
+    // replacements): steps[k] is the (plan, op) being read at level k.
+    hp_step *steps;
+    struct hp_unpack_frame *frames;
+    uint32_t frame_count, frame_capacity;
     uintptr_t last_code;                ///< the code pointer of the FUNC op being read (for closure names)
 
     // Inspection: told about every object and reference of a validation-only pass.
@@ -504,6 +524,10 @@ void hp_unpacker_free(hp_unpacker *unpacker);
 /// Named objects need not be registered: a NULL entry in `named_objects` is accepted (and
 /// its type goes unchecked), since inspection only reports the name.
 hp_status hp_inspect(hp_unpacker *unpacker, const hp_plan *root);
+
+/// During an observer callback: the (plan, op) steps being read, outermost first and the
+/// innermost last; `*count_out` of them (0 between values).
+const hp_step *hp_unpacker_trail(const hp_unpacker *unpacker, uint32_t *count_out);
 
 // MARK: - Checksum
 

@@ -83,16 +83,14 @@ final class _InspectionRecorder {
     private func path(_ u: UnsafePointer<hp_unpacker>) -> String {
         var parts: [String] = []
         if u.pointee.site.element != UInt64.max { parts.append("[\(u.pointee.site.element)]") }
-        let depth = min(Int(u.pointee.depth), Int(HP_SITE_PATH_MAX))
         var innermost: hp_op?
-        let raw = UnsafeRawPointer(u)
-        let plans = (raw + MemoryLayout<hp_unpacker>.offset(of: \.trail)!)
-            .assumingMemoryBound(to: UnsafePointer<hp_plan>?.self)
-        let ops = (raw + MemoryLayout<hp_unpacker>.offset(of: \.trail_ops)!).assumingMemoryBound(to: UInt32.self)
-        for level in 0...depth {
-            guard let plan = plans[level], ops[level] < plan.pointee.op_count else { continue }
-            parts += engine.labels(plan, ops[level])
-            innermost = plan.pointee.ops[Int(ops[level])]
+        var count: UInt32 = 0
+        if let steps = hp_unpacker_trail(u, &count) {
+            for step in UnsafeBufferPointer(start: steps, count: Int(count)) {
+                guard let plan = step.plan, step.op < plan.pointee.op_count else { continue }
+                parts += engine.labels(plan, step.op)
+                innermost = plan.pointee.ops[Int(step.op)]
+            }
         }
         if innermost?.kind == HP_OP_FUNC.rawValue, let name = images.functionName(u.pointee.last_code) {
             parts.append(name)

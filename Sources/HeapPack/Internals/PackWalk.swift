@@ -164,20 +164,25 @@ final class _PackWalk {
         return isKey ? "key \(key)" : "[\(key)]"
     }
 
+    /// How many levels of inline nesting a path shows at each end.
+    static let pathEndsKept = 32
+
     /// `root: T > capture 1: Logger > .sink`: the hops from the root to the failure site.
     func path(_ packer: hp_packer, root: Any.Type, rootValue: UnsafeRawPointer, rootPlan: UnsafePointer<hp_plan>) -> String {
-        var packer = packer
         let site = packer.site
         var inner: [String] = []
-        withUnsafePointer(to: &packer.site_path) { tuple in
-            tuple.withMemoryRebound(to: UnsafePointer<hp_plan>?.self, capacity: Int(HP_SITE_PATH_MAX)) { plans in
-                withUnsafePointer(to: &packer.site_path_ops) { opsTuple in
-                    opsTuple.withMemoryRebound(to: UInt32.self, capacity: Int(HP_SITE_PATH_MAX)) { ops in
-                        for level in 0..<min(Int(packer.site_depth), Int(HP_SITE_PATH_MAX)) {
-                            inner += engine.labels(plans[level], ops[level])
-                        }
-                    }
+        var depth: UInt32 = 0
+        if let steps = withUnsafePointer(to: packer, { hp_packer_site_path($0, &depth) }) {
+            let steps = UnsafeBufferPointer(start: steps, count: Int(depth))
+            // A million levels of nesting would make a path nobody reads: keep both ends.
+            let kept = Self.pathEndsKept
+            let shown = steps.count > 2 * kept ? Array(0..<kept) + Array(steps.count - kept..<steps.count)
+                                               : Array(steps.indices)
+            for index in shown {
+                if index == steps.count - kept, steps.count > 2 * kept {
+                    inner.append("(\(steps.count - 2 * kept) more levels)")
                 }
+                inner += engine.labels(steps[index].plan, steps[index].op)
             }
         }
         var innermost = hop(nil, UInt32.max, site.element) + inner + engine.labels(site.plan, site.op)

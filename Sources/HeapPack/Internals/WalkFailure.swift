@@ -32,7 +32,7 @@ enum _WalkFailure {
         case HP_REASON_OBJECT_LIMIT:
             return .limit("more than \(maxObjects) objects (PackOptions.maxObjects)")
         case HP_REASON_INLINE_DEPTH:
-            return .limit("\(nesting) nests more than \(HP_SITE_PATH_MAX) levels of values held inline "
+            return .limit("\(nesting) nests more than \(HP_MAX_NESTING) levels of values held inline "
                           + "(enum payloads, existential values and replacements, counted together)")
         case HP_REASON_WITNESS_MISMATCH:
             return .unsupported("the existential's witness tables are not the ones the runtime finds for its type "
@@ -41,6 +41,8 @@ enum _WalkFailure {
             return .internalInconsistency("an enum's tag names a case its layout plan does not have (misread metadata)")
         case HP_REASON_UNKNOWN_OP:
             return .internalInconsistency("a layout plan holds an op the walker does not know")
+        case HP_REASON_BAD_PLAN:
+            return .internalInconsistency("a layout plan breaks a rule of the plan contract")
         case HP_REASON_NO_MEMORY:
             return .limit("out of memory while packing")
         default:
@@ -59,10 +61,12 @@ enum _WalkFailure {
             return .limit("an array of zero-size elements claims more than \(HP_MAX_EMPTY_ELEMENTS) of them")
         case HP_REASON_INLINE_DEPTH:
             // The writer walks the same plans under the same limit, so no packet it made gets here.
-            return .malformed("values held inline nest more than \(HP_SITE_PATH_MAX) levels deep, which no "
+            return .malformed("values held inline nest more than \(HP_MAX_NESTING) levels deep, which no "
                               + "writer produces" + reading, at: offset)
         case HP_REASON_UNKNOWN_OP:
             return .internalInconsistency("a layout plan holds an op the reader does not know" + reading)
+        case HP_REASON_BAD_PLAN:
+            return .internalInconsistency("a layout plan breaks a rule of the plan contract" + reading)
         case HP_REASON_NO_MEMORY:
             return .limit("out of memory while unpacking")
         default:
