@@ -5,12 +5,12 @@ import Testing
 // The shim records which check failed; the Swift layer maps each reason to its error in one
 // table (_WalkFailure). These tests reach reasons that values alone reach rarely or never.
 
-private protocol Chained {}
-private struct ChainEnd: Chained {}
-private struct ChainLink: Chained { var next: any Chained }
-
 @Suite("Walk failures")
 struct WalkFailureTests {
+    private protocol Chained {}
+    private struct ChainEnd: Chained {}
+    private struct ChainLink: Chained { var next: any Chained }
+
     @Test("existentials nested past the inline limit are named as existentials, not enum payloads")
     func nestedExistentials() {
         var chain: any Chained = ChainEnd()
@@ -19,7 +19,7 @@ struct WalkFailureTests {
         #expect(error?.code == .limitExceeded)
         #expect(error?.message.hasPrefix("an existential value nests more than 64 levels") == true,
                 "\(String(describing: error))")
-        #expect(error?.path.hasPrefix("root: ChainLink > .next > as HeapPackTests.Chained > .next > ") == true, "\(String(describing: error?.path))")
+        #expect(error?.path.hasPrefix("root: ChainLink > .next > as HeapPackTests.WalkFailureTests.Chained > .next > ") == true, "\(String(describing: error?.path))")
     }
 
     @Test("a plan op the walker does not know is an internal inconsistency, not a property of the value")
