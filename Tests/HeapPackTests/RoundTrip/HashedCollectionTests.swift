@@ -5,29 +5,29 @@ import Testing
 // Dictionary and Set travel as their elements and are rebuilt by insertion on unpack: their
 // storage is laid out by per-process hash seeds, so a raw copy would find nothing.
 
-private final class Key: Hashable {
-    let name: String
-    init(_ name: String) { self.name = name }
-    static func == (a: Key, b: Key) -> Bool { a.name == b.name }
-    func hash(into hasher: inout Hasher) { hasher.combine(name) }
-}
-
-private enum Payload {
-    case table([String: Int])
-    case tags(Set<String>)
-    case nothing
-}
-
-private struct Inventory {
-    var counts: [String: Int]
-    var byOwner: [String: [String: Int]]
-    var tags: Set<String>
-    var optionalTable: [Int: String]?
-    var payloads: [Payload]
-}
-
 @Suite("Dictionary and Set")
 struct HashedCollectionTests {
+    private final class Key: Hashable {
+        let name: String
+        init(_ name: String) { self.name = name }
+        static func == (a: Key, b: Key) -> Bool { a.name == b.name }
+        func hash(into hasher: inout Hasher) { hasher.combine(name) }
+    }
+
+    private enum Payload {
+        case table([String: Int])
+        case tags(Set<String>)
+        case nothing
+    }
+
+    private struct Inventory {
+        var counts: [String: Int]
+        var byOwner: [String: [String: Int]]
+        var tags: Set<String>
+        var optionalTable: [Int: String]?
+        var payloads: [Payload]
+    }
+
     @Test func dictionaryLookupsWorkAfterUnpack() throws {
         var table: [Int: String] = [:]
         for i in 0..<10_000 { table[i &* 2_654_435_761 % (1 << 32)] = "value-\(i)" }

@@ -4,32 +4,32 @@ import Testing
 // Alignment padding holds whatever the sender's memory held: stale heap or stack bytes. It must
 // not travel, and the same value must pack to the same bytes however dirty its padding is.
 
-/// Fields at 16 (1 byte) and 24: bytes 17..<24 are padding.
-private final class PaddedObject {
-    var flag: UInt8 = 1
-    var count: Int64 = 2
-}
-
-/// 1 byte, 7 of padding, 8: stride 16.
-private struct PaddedPair: Equatable {
-    var flag: UInt8
-    var count: Int64
-}
-
-private let stain: UInt8 = 0xA5
-
-/// Whether `bytes` holds `length` stain bytes in a row.
-private func containsStain(_ bytes: [UInt8], length: Int) -> Bool {
-    var run = 0
-    for byte in bytes {
-        run = byte == stain ? run + 1 : 0
-        if run >= length { return true }
-    }
-    return false
-}
-
 @Suite("Padding")
 struct PaddingTests {
+    /// Fields at 16 (1 byte) and 24: bytes 17..<24 are padding.
+    private final class PaddedObject {
+        var flag: UInt8 = 1
+        var count: Int64 = 2
+    }
+
+    /// 1 byte, 7 of padding, 8: stride 16.
+    private struct PaddedPair: Equatable {
+        var flag: UInt8
+        var count: Int64
+    }
+
+    private let stain: UInt8 = 0xA5
+
+    /// Whether `bytes` holds `length` stain bytes in a row.
+    private func containsStain(_ bytes: [UInt8], length: Int) -> Bool {
+        var run = 0
+        for byte in bytes {
+            run = byte == stain ? run + 1 : 0
+            if run >= length { return true }
+        }
+        return false
+    }
+
     @Test("padding travels as nothing and arrives as zeros, however dirty the sender's memory")
     func paddingNeverTravels() throws {
         let object = PaddedObject()

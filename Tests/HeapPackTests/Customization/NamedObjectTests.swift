@@ -5,20 +5,20 @@ import Testing
 // Two packers stand for two processes' registries here (the cross-process scenario does it for
 // real).
 
-private final class Console {
-    let owner: String
-    var lines: [String] = []
-    init(owner: String) { self.owner = owner }
-}
-
-private struct Job {
-    var console: Console
-    var alsoConsole: Console
-    var label: String
-}
-
 @Suite("Named objects")
 struct NamedObjectTests {
+    private final class Console {
+        let owner: String
+        var lines: [String] = []
+        init(owner: String) { self.owner = owner }
+    }
+
+    private struct Job {
+        var console: Console
+        var alsoConsole: Console
+        var label: String
+    }
+
     @Test func referencesResolveToTheReceiversObject() throws {
         let sender = Packer(), receiver = Packer()
         let senderConsole = Console(owner: "sender"), receiverConsole = Console(owner: "receiver")

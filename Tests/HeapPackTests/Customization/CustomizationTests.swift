@@ -4,62 +4,56 @@ import Synchronization
 import HeapPackTestSupport
 import Testing
 
-/// The issue's example: a log sink that owns a file handle travels as its path and reopens.
-final class LogSink: PackReplaceable {
-    let path: String
-    let handle: FileHandle
-
-    init(path: String) {
-        self.path = path
-        FileManager.default.createFile(atPath: path, contents: nil)
-        handle = FileHandle(forWritingAtPath: path)!
-    }
-
-    func write(_ line: String) {
-        handle.seekToEndOfFile()
-        handle.write(Data((line + "\n").utf8))
-    }
-
-    func packedReplacement() -> String { path }
-    static func unpacked(from replacement: String) -> LogSink { LogSink(reopening: replacement) }
-
-    /// Reopenings by path: each test uses a path of its own, so tests running beside it
-    /// cannot move its count.
-    private static let reopenings = Mutex<[String: Int]>([:])
-    static func reopenCount(of path: String) -> Int { reopenings.withLock { $0[path] ?? 0 } }
-
-    private init(reopening path: String) {
-        self.path = path
-        handle = FileHandle(forWritingAtPath: path)!
-        Self.reopenings.withLock { $0[path, default: 0] += 1 }
-    }
-}
-
-struct Reported { let snapshot: Snapshot }
-
-/// Replaceable, but its replacement holds an array: an object reference of its own.
-final class Snapshot: PackReplaceable {
-    let readings: [Int]
-    init(readings: [Int]) { self.readings = readings }
-    func packedReplacement() -> [Int] { readings }
-    static func unpacked(from replacement: [Int]) -> Snapshot { Snapshot(readings: replacement) }
-}
-
-/// Bound to this process by the user's say-so.
-struct SessionToken: NeverTransferable {
-    var raw: UInt64
-    static var transferRefusal: String { "a session token is only valid in the process that opened the session" }
-}
-
-final class PoolHandle: NeverTransferable {}
-
-enum Step {
-    case wait(Int)
-    case authorised(SessionToken)
-}
-
 @Suite("Customization")
 struct CustomizationTests {
+    /// The issue's example: a log sink that owns a file handle travels as its path and reopens.
+    final class LogSink: PackReplaceable {
+        let path: String
+        let handle: FileHandle
+
+        init(path: String) {
+            self.path = path
+            FileManager.default.createFile(atPath: path, contents: nil)
+            handle = FileHandle(forWritingAtPath: path)!
+        }
+
+        func write(_ line: String) {
+            handle.seekToEndOfFile()
+            handle.write(Data((line + "\n").utf8))
+        }
+
+        func packedReplacement() -> String { path }
+        static func unpacked(from replacement: String) -> LogSink { LogSink(reopening: replacement) }
+
+        /// Reopenings by path: each test uses a path of its own, so tests running beside it
+        /// cannot move its count.
+        private static let reopenings = Mutex<[String: Int]>([:])
+        static func reopenCount(of path: String) -> Int { reopenings.withLock { $0[path] ?? 0 } }
+
+        private init(reopening path: String) {
+            self.path = path
+            handle = FileHandle(forWritingAtPath: path)!
+            Self.reopenings.withLock { $0[path, default: 0] += 1 }
+        }
+    }
+
+    struct Reported { let snapshot: Snapshot }
+
+    /// Replaceable, but its replacement holds an array: an object reference of its own.
+    final class Snapshot: PackReplaceable {
+        let readings: [Int]
+        init(readings: [Int]) { self.readings = readings }
+        func packedReplacement() -> [Int] { readings }
+        static func unpacked(from replacement: [Int]) -> Snapshot { Snapshot(readings: replacement) }
+    }
+
+    final class PoolHandle: NeverTransferable {}
+
+    enum Step {
+        case wait(Int)
+        case authorised(SessionToken)
+    }
+
     @Test func aReplaceableLogSinkTravelsAsItsPathAndReopens() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("heappack-sink-\(getpid()).log").path
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -103,7 +97,7 @@ struct CustomizationTests {
         let snapshot = Snapshot(readings: [1, 2, 3])
         let error = #expect(throws: PackError.self) { _ = try pack([snapshot] as [AnyObject]) }
         #expect(error?.code == .unsupported)
-        #expect(error?.typeName == "HeapPackTests.Snapshot")
+        #expect(error?.typeName == "HeapPackTests.CustomizationTests.Snapshot")
         #expect(error?.message.contains("plain data") == true, "\(error?.message ?? "")")
         // Through a property of its own type it travels as usual. (Not in an array: arrays of
         // any class keep their elements in `_ContiguousArrayStorage<AnyObject>`.)
@@ -146,7 +140,7 @@ struct CustomizationTests {
         let error = #expect(throws: PackError.self) { _ = try pack(use) }
         #expect(error?.code == .nonTransferable)
         #expect(error?.message == "PoolHandle is marked NeverTransferable")
-        #expect(error?.path.contains("capture") == true && error?.path.hasSuffix("HeapPackTests.PoolHandle") == true,
+        #expect(error?.path.contains("capture") == true && error?.path.hasSuffix("HeapPackTests.CustomizationTests.PoolHandle") == true,
                 "\(error?.path ?? "")")
     }
 
@@ -154,6 +148,6 @@ struct CustomizationTests {
         let things: [AnyObject] = [NSObject(), PoolHandle()]
         let error = #expect(throws: PackError.self) { _ = try pack(Array(things.dropFirst())) }
         #expect(error?.code == .nonTransferable)
-        #expect(error?.path.hasSuffix("[0] > HeapPackTests.PoolHandle") == true, "\(error?.path ?? "")")
+        #expect(error?.path.hasSuffix("[0] > HeapPackTests.CustomizationTests.PoolHandle") == true, "\(error?.path ?? "")")
     }
 }

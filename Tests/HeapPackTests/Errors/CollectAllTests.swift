@@ -3,18 +3,18 @@ import Foundation
 import HeapPack
 import Testing
 
-/// Four things that cannot travel, side by side.
-private final class Trouble {
-    let sink = FileHandle.standardError
-    let lock = NSLock()
-    let pointer: UnsafeMutableRawPointer
-    let queue = DispatchQueue(label: "trouble")
-    let fine = "this part could travel"
-    init(pointer: UnsafeMutableRawPointer) { self.pointer = pointer }
-}
-
 @Suite("Collect all problems")
 struct CollectAllTests {
+    /// Four things that cannot travel, side by side.
+    private final class Trouble {
+        let sink = FileHandle.standardError
+        let lock = NSLock()
+        let pointer: UnsafeMutableRawPointer
+        let queue = DispatchQueue(label: "trouble")
+        let fine = "this part could travel"
+        init(pointer: UnsafeMutableRawPointer) { self.pointer = pointer }
+    }
+
     @Test func oneErrorByDefaultEveryProblemOnRequest() {
         let heap = UnsafeMutableRawPointer.allocate(byteCount: 8, alignment: 8)
         defer { heap.deallocate() }

@@ -5,57 +5,57 @@ import Testing
 // Existentials carry their dynamic type through the type table; the receiver finds every
 // witness table again with the runtime's conformance lookup.
 
-private protocol Shape { func area() -> Double }
-private protocol Named { var name: String { get } }
-private protocol Owner: AnyObject { var items: [Int] { get } }
-
-private struct Square: Shape, Named {
-    var side: Double
-    var name: String { "square" }
-    func area() -> Double { side * side }
-}
-
-/// Larger than the 3-word inline buffer: existentials keep it in a heap box.
-private struct Polygon: Shape, Named {
-    var points: [Double]
-    var label: String
-    var scale: Double
-    var rotation: Double
-    var name: String { label }
-    func area() -> Double { points.reduce(0, +) * scale }
-}
-
-private final class Circle: Shape, Owner {
-    var radius: Double
-    var items: [Int]
-    init(radius: Double, items: [Int]) { self.radius = radius; self.items = items }
-    func area() -> Double { 3 * radius * radius }
-}
-
-private struct Drawing {
-    var shapes: [any Shape]
-    var named: [any Shape & Named]
-    var owner: any Owner
-    var anything: [Any]
-    var hashables: [any Hashable]
-}
-
-private struct DetailedError: Error, Equatable {
-    var code: Int
-    var detail: String
-}
-
-private final class ClassError: Error {
-    let reason: String
-    init(reason: String) { self.reason = reason }
-}
-
-private protocol Polygonal { static var sides: Int { get } }
-private struct Triangle: Polygonal { static var sides: Int { 3 } }
-private struct Hexagon: Polygonal { static var sides: Int { 6 } }
-
 @Suite("Existentials")
 struct ExistentialTests {
+    private protocol Shape { func area() -> Double }
+    private protocol Named { var name: String { get } }
+    private protocol Owner: AnyObject { var items: [Int] { get } }
+
+    private struct Square: Shape, Named {
+        var side: Double
+        var name: String { "square" }
+        func area() -> Double { side * side }
+    }
+
+    /// Larger than the 3-word inline buffer: existentials keep it in a heap box.
+    private struct Polygon: Shape, Named {
+        var points: [Double]
+        var label: String
+        var scale: Double
+        var rotation: Double
+        var name: String { label }
+        func area() -> Double { points.reduce(0, +) * scale }
+    }
+
+    private final class Circle: Shape, Owner {
+        var radius: Double
+        var items: [Int]
+        init(radius: Double, items: [Int]) { self.radius = radius; self.items = items }
+        func area() -> Double { 3 * radius * radius }
+    }
+
+    private struct Drawing {
+        var shapes: [any Shape]
+        var named: [any Shape & Named]
+        var owner: any Owner
+        var anything: [Any]
+        var hashables: [any Hashable]
+    }
+
+    private struct DetailedError: Error, Equatable {
+        var code: Int
+        var detail: String
+    }
+
+    private final class ClassError: Error {
+        let reason: String
+        init(reason: String) { self.reason = reason }
+    }
+
+    private protocol Polygonal { static var sides: Int { get } }
+    private struct Triangle: Polygonal { static var sides: Int { 3 } }
+    private struct Hexagon: Polygonal { static var sides: Int { 6 } }
+
     @Test func anyHoldsInlineBoxedAndReferenceValues() throws {
         let circle = Circle(radius: 2, items: [1])
         let values: [Any] = [42, "a string longer than the small-string limit", 2.5,

@@ -9,82 +9,82 @@ import Testing
 // enum payload, and a closure captured by another closure. The refusal must name the kind and
 // the path must lead to it, whichever way the walk got there.
 
-final class NRHolder<T> {
-    let value: T
-    init(_ value: T) { self.value = value }
-}
-
-enum NRJob<Payload> {
-    case idle
-    case waiting(String)
-    case running(Payload)
-}
-
-final class NRMutexOwner { let count = Mutex(0) }
-final class NRAtomicOwner { let ticks = Atomic<Int>(0) }
-final class NRTicket: NeverTransferable {}
-final class NRSamples: ManagedBuffer<Int, Double> {}
-final class NRUnownedLink {
-    unowned let target: AnyObject
-    init(_ target: AnyObject) { self.target = target }
-}
-actor NRCounter { var count = 0 }
-distributed actor NRWorker { typealias ActorSystem = LocalTestingDistributedActorSystem }
-
-/// An outer closure that calls an inner one, which captures `holder`. Each captures a string
-/// too, made at run time so that -O cannot fold it away: a closure whose only capture is one
-/// object would use that object as its context, and the path would show no capture.
-@inline(never)
-private func nestedClosure(around holder: AnyObject) -> () -> Int {
-    let tag = String(repeating: "i", count: Int.random(in: 1...3))
-    let inner: () -> Int = { tag.count + (ObjectIdentifier(holder).hashValue & 1) }
-    let label = String(repeating: "o", count: Int.random(in: 1...3))
-    return { inner() + label.count }
-}
-
-/// Packs `value`, held in an ``NRHolder``, in each of the four places and expects each to be
-/// refused as `typeName`, for `reason`, with a path ending `.value > pathEnd` (`.value` when
-/// the refused word is the held value itself).
-private func expectRefusedInFourPlaces<T>(
-    _ value: T, typeName: String?, pathEnd: String? = nil, reason: String,
-    sourceLocation: SourceLocation = #_sourceLocation
-) {
-    let holder = NRHolder(value)
-    let tail = pathEnd ?? typeName ?? ""
-    let end = tail.isEmpty ? ".value" : ".value > " + tail
-    let places: [(String, PackError?, [String])] = [
-        ("array", packError { () throws(PackError) in _ = try pack([0, "one", holder] as [Any]) },
-         ["root: Array<Any> > [2] > "]),
-        ("dictionary", packError { () throws(PackError) in
-            _ = try pack(["alpha": 1, "culprit": holder, "omega": "fine"] as [String: Any])
-         }, ["root: Dictionary<String, Any> > [\"culprit\"] > "]),
-        ("enum", packError { () throws(PackError) in
-            _ = try pack([NRJob<NRHolder<T>>.idle, .waiting("queue"), .running(holder)])
-         }, ["root: Array<NRJob<NRHolder<", " > [2] > case .running > " + end]),
-        ("closure", packError { () throws(PackError) in _ = try pack(nestedClosure(around: holder)) },
-         ["root: () -> Int > ", "capture "]),
-    ]
-    for (place, error, pieces) in places {
-        guard let error else {
-            Issue.record("\(place): packed without a refusal", sourceLocation: sourceLocation)
-            continue
-        }
-        #expect(error.code == .nonTransferable, "\(place): \(error)", sourceLocation: sourceLocation)
-        #expect(error.typeName == typeName, "\(place)", sourceLocation: sourceLocation)
-        #expect(error.message.contains(reason), "\(place): \(error.message)", sourceLocation: sourceLocation)
-        #expect(error.path.hasPrefix(pieces[0]), "\(place): \(error.path)", sourceLocation: sourceLocation)
-        #expect(error.path.hasSuffix(end), "\(place): \(error.path)", sourceLocation: sourceLocation)
-        for piece in pieces.dropFirst() {
-            #expect(error.path.contains(piece), "\(place): \(error.path)", sourceLocation: sourceLocation)
-        }
-        if place == "closure" {
-            #expect(error.path.contains(#/capture \d+: /#), "\(error.path)", sourceLocation: sourceLocation)
-        }
-    }
-}
-
 @Suite("Refusals, nested deep")
 struct NestedRefusalTests {
+    final class Holder<T> {
+        let value: T
+        init(_ value: T) { self.value = value }
+    }
+
+    enum Job<Payload> {
+        case idle
+        case waiting(String)
+        case running(Payload)
+    }
+
+    final class MutexOwner { let count = Mutex(0) }
+    final class AtomicOwner { let ticks = Atomic<Int>(0) }
+    final class Ticket: NeverTransferable {}
+    final class Samples: ManagedBuffer<Int, Double> {}
+    final class UnownedLink {
+        unowned let target: AnyObject
+        init(_ target: AnyObject) { self.target = target }
+    }
+    actor Counter { var count = 0 }
+    distributed actor Worker { typealias ActorSystem = LocalTestingDistributedActorSystem }
+
+    /// An outer closure that calls an inner one, which captures `holder`. Each captures a string
+    /// too, made at run time so that -O cannot fold it away: a closure whose only capture is one
+    /// object would use that object as its context, and the path would show no capture.
+    @inline(never)
+    private func nestedClosure(around holder: AnyObject) -> () -> Int {
+        let tag = String(repeating: "i", count: Int.random(in: 1...3))
+        let inner: () -> Int = { tag.count + (ObjectIdentifier(holder).hashValue & 1) }
+        let label = String(repeating: "o", count: Int.random(in: 1...3))
+        return { inner() + label.count }
+    }
+
+    /// Packs `value`, held in a ``Holder``, in each of the four places and expects each to be
+    /// refused as `typeName`, for `reason`, with a path ending `.value > pathEnd` (`.value` when
+    /// the refused word is the held value itself).
+    private func expectRefusedInFourPlaces<T>(
+        _ value: T, typeName: String?, pathEnd: String? = nil, reason: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        let holder = Holder(value)
+        let tail = pathEnd ?? typeName ?? ""
+        let end = tail.isEmpty ? ".value" : ".value > " + tail
+        let places: [(String, PackError?, [String])] = [
+            ("array", packError { () throws(PackError) in _ = try pack([0, "one", holder] as [Any]) },
+             ["root: Array<Any> > [2] > "]),
+            ("dictionary", packError { () throws(PackError) in
+                _ = try pack(["alpha": 1, "culprit": holder, "omega": "fine"] as [String: Any])
+             }, ["root: Dictionary<String, Any> > [\"culprit\"] > "]),
+            ("enum", packError { () throws(PackError) in
+                _ = try pack([Job<Holder<T>>.idle, .waiting("queue"), .running(holder)])
+             }, ["root: Array<Job<Holder<", " > [2] > case .running > " + end]),
+            ("closure", packError { () throws(PackError) in _ = try pack(nestedClosure(around: holder)) },
+             ["root: () -> Int > ", "capture "]),
+        ]
+        for (place, error, pieces) in places {
+            guard let error else {
+                Issue.record("\(place): packed without a refusal", sourceLocation: sourceLocation)
+                continue
+            }
+            #expect(error.code == .nonTransferable, "\(place): \(error)", sourceLocation: sourceLocation)
+            #expect(error.typeName == typeName, "\(place)", sourceLocation: sourceLocation)
+            #expect(error.message.contains(reason), "\(place): \(error.message)", sourceLocation: sourceLocation)
+            #expect(error.path.hasPrefix(pieces[0]), "\(place): \(error.path)", sourceLocation: sourceLocation)
+            #expect(error.path.hasSuffix(end), "\(place): \(error.path)", sourceLocation: sourceLocation)
+            for piece in pieces.dropFirst() {
+                #expect(error.path.contains(piece), "\(place): \(error.path)", sourceLocation: sourceLocation)
+            }
+            if place == "closure" {
+                #expect(error.path.contains(#/capture \d+: /#), "\(error.path)", sourceLocation: sourceLocation)
+            }
+        }
+    }
+
     // Foundation
 
     @Test func fileHandle() throws {
@@ -200,18 +200,18 @@ struct NestedRefusalTests {
     // Concurrency
 
     @Test func actor() {
-        expectRefusedInFourPlaces(NRCounter(), typeName: "HeapPackTests.NRCounter",
+        expectRefusedInFourPlaces(Counter(), typeName: "HeapPackTests.NestedRefusalTests.Counter",
                                   reason: "bound to this process's executor and isolation")
     }
 
     @Test("a distributed actor, with advice to send its id")
     func distributedActor() {
         let system = LocalTestingDistributedActorSystem()
-        let worker = NRWorker(actorSystem: system)
+        let worker = Worker(actorSystem: system)
         // The testing system holds its ready actors strongly, and each actor holds the system:
         // resign the id by hand, or the two keep each other alive (LeakSanitizer reports it).
         defer { system.resignID(worker.id) }
-        expectRefusedInFourPlaces(worker, typeName: "HeapPackTests.NRWorker", reason: "send its id and resolve it")
+        expectRefusedInFourPlaces(worker, typeName: "HeapPackTests.NestedRefusalTests.Worker", reason: "send its id and resolve it")
     }
 
     @Test func taskHandle() async {
@@ -292,12 +292,12 @@ struct NestedRefusalTests {
     // refusal names the field and `~Copyable`, not Mutex or Atomic.
 
     @Test func mutex() {
-        expectRefusedInFourPlaces(NRMutexOwner(), typeName: "~Copyable", pathEnd: ".count > ~Copyable",
+        expectRefusedInFourPlaces(MutexOwner(), typeName: "~Copyable", pathEnd: ".count > ~Copyable",
                                   reason: "field .count is noncopyable (~Copyable), such as Synchronization's Mutex")
     }
 
     @Test func atomic() {
-        expectRefusedInFourPlaces(NRAtomicOwner(), typeName: "~Copyable", pathEnd: ".ticks > ~Copyable",
+        expectRefusedInFourPlaces(AtomicOwner(), typeName: "~Copyable", pathEnd: ".ticks > ~Copyable",
                                   reason: "field .ticks is noncopyable (~Copyable)")
     }
 
@@ -313,8 +313,8 @@ struct NestedRefusalTests {
     }
 
     @Test func unmanaged() {
-        let target = NRTicket()
-        expectRefusedInFourPlaces(Unmanaged.passUnretained(target), typeName: "Swift.Unmanaged<HeapPackTests.NRTicket>",
+        let target = Ticket()
+        expectRefusedInFourPlaces(Unmanaged.passUnretained(target), typeName: "Swift.Unmanaged<HeapPackTests.NestedRefusalTests.Ticket>",
                                   reason: "retained and released by hand")
     }
 
@@ -338,19 +338,19 @@ struct NestedRefusalTests {
 
     @Test("a class with tail-allocated storage")
     func tailAllocated() {
-        let buffer = NRSamples.create(minimumCapacity: 2) { _ in 2 }
-        expectRefusedInFourPlaces(buffer, typeName: "HeapPackTests.NRSamples", reason: "tail-allocated storage")
+        let buffer = Samples.create(minimumCapacity: 2) { _ in 2 }
+        expectRefusedInFourPlaces(buffer, typeName: "HeapPackTests.NestedRefusalTests.Samples", reason: "tail-allocated storage")
     }
 
     @Test("an unowned reference whose target stays behind")
     func unownedOutside() {
-        let outside = NRTicket()
-        expectRefusedInFourPlaces(NRUnownedLink(outside), typeName: nil, pathEnd: ".target",
+        let outside = Ticket()
+        expectRefusedInFourPlaces(UnownedLink(outside), typeName: nil, pathEnd: ".target",
                                   reason: "it would dangle in the receiver")
     }
 
     @Test func neverTransferable() {
-        expectRefusedInFourPlaces(NRTicket(), typeName: "HeapPackTests.NRTicket",
-                                  reason: "NRTicket is marked NeverTransferable")
+        expectRefusedInFourPlaces(Ticket(), typeName: "HeapPackTests.NestedRefusalTests.Ticket",
+                                  reason: "Ticket is marked NeverTransferable")
     }
 }

@@ -3,21 +3,21 @@ import HeapPack
 import HeapPackTestSupport
 import Testing
 
-private func runTool(_ name: String, _ arguments: [String]) throws -> ChildRun {
-    try runChild(sibling(name), arguments)
-}
-
-private final class Console: @unchecked Sendable {}
-
-private final class Node {
-    var next: Node?
-    weak var back: Node?
-    let label: String
-    init(_ label: String) { self.label = label }
-}
-
 @Suite("Inspect")
 struct InspectTests {
+    private func runTool(_ name: String, _ arguments: [String]) throws -> ChildRun {
+        try runChild(sibling(name), arguments)
+    }
+
+    private final class Console: @unchecked Sendable {}
+
+    private final class Node {
+        var next: Node?
+        weak var back: Node?
+        let label: String
+        init(_ label: String) { self.label = label }
+    }
+
     @Test("an inspection lists every object once, with the references and paths that reach it")
     func objectsAndReferences() throws {
         let packer = Packer()

@@ -5,28 +5,28 @@ import Testing
 // refused where the walk meets a value of them, so the path has the index or key, and a
 // collection that holds none of them travels.
 
-struct RSJob {
-    var name: String
-    var handle: Task<Int, Never>?
-}
-
-final class RSTarget {}
-
-struct RSSessionKey: Hashable, NeverTransferable {
-    var session: Int
-    static var transferRefusal: String { "a session key is only valid in this process" }
-}
-
 @Suite("Refusals at the value's own site")
 struct RefusalSiteTests {
+    struct Job {
+        var name: String
+        var handle: Task<Int, Never>?
+    }
+
+    final class Target {}
+
+    struct SessionKey: Hashable, NeverTransferable {
+        var session: Int
+        static var transferRefusal: String { "a session key is only valid in this process" }
+    }
+
     @Test func arrayElementsAreNamedByIndex() {
-        let target = RSTarget()
+        let target = Target()
         let error = packError {
             _ = try pack([Unmanaged.passUnretained(target), .passUnretained(target)])
         }
         #expect(error?.code == .nonTransferable)
-        #expect(error?.path == "root: Array<Unmanaged<RSTarget>> > [0] > "
-                + "Swift.Unmanaged<HeapPackTests.RSTarget>", "\(String(describing: error))")
+        #expect(error?.path == "root: Array<Unmanaged<Target>> > [0] > "
+                + "Swift.Unmanaged<HeapPackTests.RefusalSiteTests.Target>", "\(String(describing: error))")
     }
 
     @Test func dictionaryValuesAreNamedByKey() {
@@ -38,21 +38,21 @@ struct RefusalSiteTests {
     }
 
     @Test func refusedDictionaryKeysAreNamedByThemselves() {
-        let error = packError { _ = try pack([RSSessionKey(session: 12): "open"]) }
+        let error = packError { _ = try pack([SessionKey(session: 12): "open"]) }
         #expect(error?.code == .nonTransferable)
-        #expect(error?.path == "root: Dictionary<RSSessionKey, String> > key HeapPackTests.RSSessionKey(session: 12) > "
-                + "HeapPackTests.RSSessionKey", "\(String(describing: error))")
+        #expect(error?.path == "root: Dictionary<SessionKey, String> > key HeapPackTests.RefusalSiteTests.SessionKey(session: 12) > "
+                + "HeapPackTests.RefusalSiteTests.SessionKey", "\(String(describing: error))")
     }
 
     @Test func aFieldOfAnElementIsNamedByIndexThenField() async {
         let task = Task { 1 }
         _ = await task.value
         let error = packError {
-            _ = try pack([RSJob(name: "idle"), RSJob(name: "busy", handle: task)])
+            _ = try pack([Job(name: "idle"), Job(name: "busy", handle: task)])
         }
         #expect(error?.code == .nonTransferable)
         #expect(error?.typeName == "Swift.Task<Swift.Int, Swift.Never>", "\(String(describing: error))")
-        #expect(error?.path == "root: Array<RSJob> > [1] > .handle > Swift.Task<Swift.Int, Swift.Never>",
+        #expect(error?.path == "root: Array<Job> > [1] > .handle > Swift.Task<Swift.Int, Swift.Never>",
                 "\(String(describing: error))")
     }
 
@@ -60,7 +60,7 @@ struct RefusalSiteTests {
         #expect(try unpack(try pack([SessionToken]()), as: [SessionToken].self).isEmpty)
         #expect(try unpack(try pack([String: SessionToken]()), as: [String: SessionToken].self).isEmpty)
         #expect(try unpack(try pack(SessionToken?.none), as: SessionToken?.self) == nil)
-        let jobs = try unpack(try pack([RSJob(name: "idle"), RSJob(name: "queued")]), as: [RSJob].self)
+        let jobs = try unpack(try pack([Job(name: "idle"), Job(name: "queued")]), as: [Job].self)
         #expect(jobs.map(\.name) == ["idle", "queued"])
         #expect(jobs.allSatisfy { $0.handle == nil })
     }

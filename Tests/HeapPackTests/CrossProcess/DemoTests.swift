@@ -15,8 +15,9 @@ private func value(after prefix: String, in output: String) -> String? {
 
 /// The fenced block that follows `marker` in README.md.
 private func readmeBlock(after marker: String) throws -> String {
+    // This file is Tests/HeapPackTests/CrossProcess/DemoTests.swift.
     let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("README.md")
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("README.md")
     let text = try String(contentsOf: readme, encoding: .utf8)
     let start = try #require(text.range(of: marker), "README.md no longer says \(marker)")
     let open = try #require(text.range(of: "```\n", range: start.upperBound..<text.endIndex))

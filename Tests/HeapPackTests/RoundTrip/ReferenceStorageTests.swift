@@ -6,54 +6,54 @@ import Testing
 // Weak and unowned references travel in the packet's trailer: a weak one finds the copy of its
 // target if the target travels too (through strong references), and comes back nil otherwise.
 
-private final class TreeNode {
-    let name: String
-    weak var parent: TreeNode?
-    var children: [TreeNode] = []
-    unowned(unsafe) var root: TreeNode?
-    static let deinits = Mutex(0)
-
-    init(_ name: String) { self.name = name }
-
-    func add(_ name: String) -> TreeNode {
-        let child = TreeNode(name)
-        child.parent = self
-        child.root = root ?? self
-        children.append(child)
-        return child
-    }
-
-    deinit { TreeNode.deinits.withLock { $0 += 1 } }
-}
-
-private final class Box {
-    var value: Int
-    init(_ value: Int) { self.value = value }
-}
-
-private final class UnsafeLink {
-    unowned(unsafe) let target: Box
-    init(target: Box) { self.target = target }
-}
-
-private struct WeakHolder {
-    weak var box: Box?
-}
-
-private enum Slot {
-    case holder(WeakHolder)
-    case number(Int)
-    case strong(Box)
-}
-
-private final class Pair {
-    let first: Box
-    unowned let alias: Box
-    init(_ box: Box) { first = box; alias = box }
-}
-
 @Suite("Weak and unowned")
 struct ReferenceStorageTests {
+    private final class TreeNode {
+        let name: String
+        weak var parent: TreeNode?
+        var children: [TreeNode] = []
+        unowned(unsafe) var root: TreeNode?
+        static let deinits = Mutex(0)
+
+        init(_ name: String) { self.name = name }
+
+        func add(_ name: String) -> TreeNode {
+            let child = TreeNode(name)
+            child.parent = self
+            child.root = root ?? self
+            children.append(child)
+            return child
+        }
+
+        deinit { TreeNode.deinits.withLock { $0 += 1 } }
+    }
+
+    private final class Box {
+        var value: Int
+        init(_ value: Int) { self.value = value }
+    }
+
+    private final class UnsafeLink {
+        unowned(unsafe) let target: Box
+        init(target: Box) { self.target = target }
+    }
+
+    private struct WeakHolder {
+        weak var box: Box?
+    }
+
+    private enum Slot {
+        case holder(WeakHolder)
+        case number(Int)
+        case strong(Box)
+    }
+
+    private final class Pair {
+        let first: Box
+        unowned let alias: Box
+        init(_ box: Box) { first = box; alias = box }
+    }
+
     @Test func weakReferencesFindTheirTargetsCopies() throws {
         let inside = Box(1), outside = Box(2)
         let holders = [WeakHolder(box: inside), WeakHolder(box: outside), WeakHolder(box: nil)]

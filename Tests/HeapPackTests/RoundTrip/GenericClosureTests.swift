@@ -5,10 +5,10 @@ import Testing
 // Generic closure contexts: each object's plan is made from the bindings it carries, and the
 // reader makes the same bindings in its own process (witness tables looked up again).
 
-private struct Point: Hashable { var x: Double; var y: Double; var label: String }
-
 @Suite("Generic closures")
 struct GenericClosureTests {
+    private struct Point: Hashable { var x: Double; var y: Double; var label: String }
+
     @Test func closuresOverHashableValues() throws {
         let cases: [() -> Int] = [
             makeHashCheck(42, matching: 42, bonus: 1),
