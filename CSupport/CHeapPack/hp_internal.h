@@ -3,8 +3,159 @@
 #define HP_INTERNAL_H
 
 #include "CHeapPack.h"
+
+// MARK: - Growable byte buffer
+
+typedef struct hp_buffer {
+    uint8_t *bytes;
+    size_t count;
+    size_t capacity;
+} hp_buffer;
+
+/// Ensures `capacity - count >= extra`.
+hp_status hp_buffer_reserve(hp_buffer *buffer, size_t extra);
+/// Frees the storage and zeroes the struct. Safe on a zeroed buffer.
+void hp_buffer_free(hp_buffer *buffer);
 #include <string.h>
 #include <stdlib.h>
+
+// MARK: - Walk state (private: Swift sees hp_packer and hp_unpacker only through accessors)
+
+/// StaticString's word holds a Unicode scalar (at most this) or a pointer; no image maps there.
+#define HP_MAX_UNICODE_SCALAR 0x10FFFF
+
+/// Work the unpacker does after every object is complete: rebuild replaced values (innermost
+/// first), then set enum tags whose payloads held them. The packer keeps its replacements in
+/// the same shape, to destroy them when the walk ends.
+typedef struct hp_fixup {
+    void *destination;
+    const void *type;           ///< replaced type, or the enum's metadata
+    void *replacement;          ///< NULL: an enum tag injection
+    uint32_t tag;
+} hp_fixup;
+
+/// A weak or unowned slot met by the walk. Its target is resolved when the walk ends, once it
+/// is known whether the target is in the packet.
+typedef struct hp_link {
+    uintptr_t target;           ///< pack: the referent (weak: retained until the walk ends); unpack: the slot
+    uint32_t kind;              ///< HP_OP_WEAK, HP_OP_UNOWNED or HP_OP_UNOWNED_UNSAFE
+    uint32_t nullable;          ///< the slot's type is Optional (weak ones always are)
+    uint32_t object;            ///< pack: the object holding the slot (for error paths); unpack: the trailer value
+    const void *plan;
+    uint32_t op;
+    uint64_t element;
+} hp_link;
+
+/// Open-addressing pointer -> u32 map. Keys are non-zero addresses.
+typedef struct hp_map {
+    uintptr_t *keys;            ///< 0 = empty slot
+    uint32_t *values;
+    uint32_t capacity;          ///< power of two
+    uint32_t count;
+    uint32_t shift;             ///< 64 - log2(capacity), for Fibonacci hashing
+} hp_map;
+
+struct hp_packer {
+    hp_pack_config config;
+    hp_buffer out;                     ///< the body stream
+
+    // Objects discovered so far, in index order.
+    const void **objects;
+    const hp_plan **object_plans;
+    hp_origin *origins;
+    uint32_t object_count;
+    uint32_t object_capacity;
+    hp_map object_index;
+
+    // Types used, in type-table order: metadata, or a per-instance plan (generic closure
+    // contexts); with the object plan and the value plan of each (NULL until asked for).
+    const void **types;
+    const hp_plan **type_plans;
+    const hp_plan **type_value_plans;
+    uint32_t type_count;
+    uint32_t type_capacity;
+    uint32_t type_plan_capacity;
+    uint32_t type_value_plan_capacity;
+    hp_map type_index;
+
+    // Images used: table index -> packet index + 1 (0 = unused), and packet order.
+    uint32_t *image_slot;
+    uint32_t *images_used;
+    uint32_t images_used_count;
+
+    hp_site site;                      ///< valid after a failure
+    uint32_t site_depth;               ///< how many frames enclose the failure site
+    bool site_recorded;
+
+    // The frame stack of values nested inline: steps[k] is frame k's plan and op.
+    hp_step *steps;
+    struct hp_pack_frame *frames;
+    uint32_t frame_count, frame_capacity;
+    bool replacing_object;             ///< walking an object's replacement (plain data: no references)
+
+    // Weak and unowned slots, in the order met: the body's trailer.
+    hp_link *links;
+    uint32_t link_count, link_capacity;
+
+    // Named objects: address -> name number, and which numbers the packet used.
+    hp_map named_index;
+    uint8_t *named_used;
+
+    // Replacements made during the walk: alive until the packer is destroyed.
+    hp_fixup *replacements;
+    uint32_t replacement_count, replacement_capacity;
+};
+
+struct hp_unpacker {
+    hp_unpack_config config;
+    uint32_t *named_refs;               ///< references to each named object (retained on success)
+    const uint8_t *start;               ///< the body
+    const uint8_t *cursor;
+    const uint8_t *end;
+
+    // Objects made so far, in index order.
+    void **objects;
+    const hp_plan **object_plans;
+    uint64_t *object_counts;            ///< tail element count (tail objects only)
+    uint32_t *extra_refs;               ///< references beyond the first, applied on success
+    uint32_t object_count;
+    uint32_t object_capacity;
+
+    // Strings made so far (destroyed on failure).
+    void **strings;
+    uint32_t string_count, string_capacity;
+
+    hp_site site;
+    bool building;                      ///< false during the validation pass
+    bool replacing_object;              ///< reading an object's replacement (plain data: no references)
+    uint64_t last_ref;                  ///< index + 1 of the object the last reference named (0: none/static)
+
+    // The frame stack of values nested inline (enum payloads, existential values and
+    // replacements): steps[k] is the (plan, op) being read at level k.
+    hp_step *steps;
+    struct hp_unpack_frame *frames;
+    uint32_t frame_count, frame_capacity;
+    uintptr_t last_code;                ///< the code pointer of the FUNC op being read (for closure names)
+
+    // Weak and unowned slots, in the order met (the build pass records their addresses).
+    hp_link *links;
+    uint32_t link_count, link_capacity;
+
+    // Deferred work of the build pass, in the order it was met; run last to first.
+    hp_fixup *fixups;
+    uint32_t fixup_count, fixup_capacity;
+};
+
+// MARK: - Runtime helpers only the shim uses
+
+/// Calls the enum's `getEnumTag` value witness.
+uint32_t hp_enum_tag(const void *value, const void *metadata);
+/// Allocates an object with refcount 1; body is uninitialized.
+void *hp_alloc_object(const void *metadata, size_t size, size_t align_mask);
+/// Frees an object made by hp_alloc_object that was never handed to Swift (no deinit runs).
+void hp_dealloc_uninitialized_object(void *object, size_t size, size_t align_mask);
+/// Copies `size` bytes of an enum value and strips its tag bits, leaving the payload at offset 0.
+void hp_enum_project(void *value, const void *metadata);
 
 #define HP_LIKELY(x) __builtin_expect(!!(x), 1)
 #define HP_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -67,7 +218,6 @@ static inline bool hp_get_varint(const uint8_t **cursor, const uint8_t *end, uin
 #define HP_STRING_COUNT_MASK 0x0000FFFFFFFFFFFFull
 #define HP_STRING_NATIVE_BIAS 32
 
-// Open-addressing pointer -> u32 map. Keys are non-zero addresses.
 hp_status hp_map_init(hp_map *map, uint32_t capacity_hint);
 void hp_map_free(hp_map *map);
 hp_status hp_map_insert(hp_map *map, uintptr_t key, uint32_t value);

@@ -53,14 +53,14 @@ uint32_t hp_packer_image_slot(hp_packer *p, uint32_t image) {
 /// should write its placeholder and continue, false to fail as usual.
 static bool report(hp_packer *p, hp_status status, hp_reason reason, const hp_plan *plan, uint32_t op,
                    uintptr_t pointer) {
-    if (!p->report || !(status == HP_ERR_PLAN || status == HP_ERR_REFUSED || status == HP_ERR_POINTER_NOT_STATIC))
+    if (!p->config.callbacks.report || !(status == HP_ERR_PLAN || status == HP_ERR_REFUSED || status == HP_ERR_POINTER_NOT_STATIC))
         return false;
     p->site.plan = plan;
     p->site.op = op;
     p->site.pointer = pointer;
     p->site.reason = reason;
     p->site_depth = nesting(p);
-    bool go_on = p->report(p->context, p, status);
+    bool go_on = p->config.callbacks.report(p->config.context, p, status);
     p->site_recorded = false;
     return go_on;
 }
@@ -69,7 +69,7 @@ static hp_status put_static(hp_packer *p, uintptr_t address) {
     if (address == 0) return hp_put_varint(&p->out, 0);
     uint32_t image;
     uint64_t offset;
-    if (!hp_image_table_locate(p->images, address, &image, &offset)) return HP_ERR_POINTER_NOT_STATIC;
+    if (!hp_image_table_locate(p->config.images, address, &image, &offset)) return HP_ERR_POINTER_NOT_STATIC;
     uint32_t slot = hp_packer_image_slot(p, image) + 1;
     hp_status s = hp_put_varint(&p->out, slot);
     return s == HP_OK ? hp_put_varint(&p->out, offset) : s;
@@ -115,7 +115,7 @@ static hp_status put_ref(hp_packer *p, uintptr_t object, const hp_plan *plan, ui
     if (!object_plan) {
         // Ask before recording the object, so a refusal names the slot that led here. No
         // object: this is the plan (or template) of the type.
-        object_plan = p->plan_for(p->context, metadata, NULL);
+        object_plan = p->config.callbacks.plan_for(p->config.context, metadata, NULL);
         if (!object_plan) {
             if (!report(p, HP_ERR_PLAN, HP_REASON_PLAN_REFUSED, plan, op, (uintptr_t)metadata))
                 return fail_at(p, HP_ERR_PLAN, HP_REASON_PLAN_REFUSED, plan, op, (uintptr_t)metadata);
@@ -127,13 +127,13 @@ static hp_status put_ref(hp_packer *p, uintptr_t object, const hp_plan *plan, ui
     if (!box_plan && object_plan->per_instance) {
         // A generic closure context: its layout depends on the bindings it carries, so the
         // plan made for them is the type-table key.
-        object_plan = p->plan_for(p->context, metadata, (const void *)object);
+        object_plan = p->config.callbacks.plan_for(p->config.context, metadata, (const void *)object);
         if (!object_plan) return fail_at(p, HP_ERR_PLAN, HP_REASON_PLAN_REFUSED, plan, op, (uintptr_t)metadata);
         s = type_index(p, object_plan, &type);
         if (s != HP_OK) return s;
         p->type_plans[type] = object_plan;
     }
-    if (p->object_count >= p->max_objects) return fail_at(p, HP_ERR_LIMIT, HP_REASON_OBJECT_LIMIT, plan, op, object);
+    if (p->object_count >= p->config.max_objects) return fail_at(p, HP_ERR_LIMIT, HP_REASON_OBJECT_LIMIT, plan, op, object);
     uint32_t n = p->object_count;
     if (n == p->object_capacity) {
         // Three parallel arrays share one capacity.
@@ -180,7 +180,7 @@ static hp_status put_string(hp_packer *p, const uint8_t *at, const hp_plan *plan
     if (count_and_flags & HP_STRING_TAIL_ALLOCATED) {
         bytes = (const uint8_t *)(uintptr_t)(object & HP_STRING_ADDRESS_MASK) + HP_STRING_NATIVE_BIAS;
         length = (size_t)(count_and_flags & HP_STRING_COUNT_MASK);
-    } else if (!p->string_bytes(p->context, at, &bytes, &length)) {
+    } else if (!p->config.callbacks.string_bytes(p->config.context, at, &bytes, &length)) {
         return fail_at(p, HP_ERR_CALLBACK, HP_REASON_CALLBACK_FAILED, plan, op, 0);
     }
     tag = HP_STRING_UTF8;
@@ -290,7 +290,7 @@ static hp_status put_existential(hp_packer *p, const uint8_t *at, const hp_plan 
     if (s != HP_OK) return s;
     const hp_plan *value_plan = p->type_value_plans[type_number];
     if (!value_plan) {
-        value_plan = p->value_plan_for(p->context, type, NULL);
+        value_plan = p->config.callbacks.value_plan_for(p->config.context, type, NULL);
         if (!value_plan) return fail_at(p, HP_ERR_PLAN, HP_REASON_PLAN_REFUSED, plan, index, (uintptr_t)type);
         p->type_value_plans[type_number] = value_plan;
     }
@@ -310,7 +310,7 @@ static void *make_replacement(hp_packer *p, const uint8_t *at, const hp_plan *pl
     if (*status != HP_OK) return NULL;
     void *replacement = hp_alloc_value(op->sub);
     if (!replacement) { *status = HP_ERR_NO_MEMORY; return NULL; }
-    if (!p->replace(p->context, op->aux, at, replacement)) {
+    if (!p->config.callbacks.replace(p->config.context, op->aux, at, replacement)) {
         free(replacement);
         *status = fail_at(p, HP_ERR_CALLBACK, HP_REASON_CALLBACK_FAILED, plan, index, 0);
         return NULL;
@@ -535,6 +535,46 @@ static hp_status put_links(hp_packer *p) {
     return s;
 }
 
+hp_packer *hp_packer_create(const hp_pack_config *config) {
+    hp_packer *p = calloc(1, sizeof *p);
+    if (p) p->config = *config;
+    return p;
+}
+
+const uint8_t *hp_packer_body(const hp_packer *p, size_t *length_out) {
+    *length_out = p->out.count;
+    return p->out.bytes;
+}
+
+uint32_t hp_packer_object_count(const hp_packer *p) { return p->object_count; }
+
+const void *hp_packer_object(const hp_packer *p, uint32_t index, const hp_plan **plan_out, hp_origin *origin_out) {
+    *plan_out = p->object_plans[index];
+    *origin_out = p->origins[index];
+    return p->objects[index];
+}
+
+uint32_t hp_packer_type_count(const hp_packer *p) { return p->type_count; }
+
+const void *hp_packer_type(const hp_packer *p, uint32_t index, const hp_plan **instance_out) {
+    const hp_plan *plan = p->type_plans[index];
+    // A per-instance plan is its own key (see put_ref); its type is the metadata it was made for.
+    bool instance = plan && (const void *)plan == p->types[index];
+    *instance_out = instance ? plan : NULL;
+    return instance ? plan->metadata : p->types[index];
+}
+
+const uint32_t *hp_packer_images_used(const hp_packer *p, uint32_t *count_out) {
+    *count_out = p->images_used_count;
+    return p->images_used;
+}
+
+bool hp_packer_name_used(const hp_packer *p, uint32_t number) {
+    return p->named_used && number < p->config.named_object_count && p->named_used[number];
+}
+
+hp_site hp_packer_site(const hp_packer *p) { return p->site; }
+
 const hp_step *hp_packer_site_path(const hp_packer *p, uint32_t *depth_out) {
     *depth_out = p->site_depth;
     return p->steps;
@@ -544,8 +584,8 @@ hp_status hp_pack(hp_packer *p, const hp_plan *root, const void *value) {
     p->site = (hp_site){ UINT32_MAX, NULL, UINT32_MAX, UINT64_MAX, 0 };
     p->site_recorded = false;
     p->frame_count = 0;
-    p->image_slot = calloc(p->images->image_count, sizeof(uint32_t));
-    p->images_used = malloc(p->images->image_count * sizeof(uint32_t));
+    p->image_slot = calloc(p->config.images->image_count, sizeof(uint32_t));
+    p->images_used = malloc(p->config.images->image_count * sizeof(uint32_t));
     if (!p->image_slot || !p->images_used) return HP_ERR_NO_MEMORY;
     // The main executable is always packet image 0: its build-id identifies the program.
     p->images_used[0] = 0;
@@ -553,14 +593,14 @@ hp_status hp_pack(hp_packer *p, const hp_plan *root, const void *value) {
     p->images_used_count = 1;
     hp_status s = hp_map_init(&p->object_index, 64);
     if (s == HP_OK) s = hp_map_init(&p->type_index, 64);
-    for (uint32_t i = 0; s == HP_OK && i < p->static_object_count; i++)
-        s = hp_map_insert(&p->object_index, p->static_objects[i], UINT32_MAX);
-    if (s == HP_OK && p->named_object_count) {
-        p->named_used = calloc(p->named_object_count, 1);
+    for (uint32_t i = 0; s == HP_OK && i < p->config.static_object_count; i++)
+        s = hp_map_insert(&p->object_index, p->config.static_objects[i], UINT32_MAX);
+    if (s == HP_OK && p->config.named_object_count) {
+        p->named_used = calloc(p->config.named_object_count, 1);
         if (!p->named_used) s = HP_ERR_NO_MEMORY;
-        if (s == HP_OK) s = hp_map_init(&p->named_index, p->named_object_count * 2);
-        for (uint32_t i = 0; s == HP_OK && i < p->named_object_count; i++)
-            s = hp_map_insert(&p->named_index, p->named_objects[i], i);
+        if (s == HP_OK) s = hp_map_init(&p->named_index, p->config.named_object_count * 2);
+        for (uint32_t i = 0; s == HP_OK && i < p->config.named_object_count; i++)
+            s = hp_map_insert(&p->named_index, p->config.named_objects[i], i);
     }
     if (s != HP_OK) return s;
     s = walk(p, value, root, 0, root->size);
@@ -569,7 +609,8 @@ hp_status hp_pack(hp_packer *p, const hp_plan *root, const void *value) {
     return s;
 }
 
-void hp_packer_free(hp_packer *p) {
+void hp_packer_destroy(hp_packer *p) {
+    if (!p) return;
     for (uint32_t i = 0; i < p->frame_capacity; i++) free(p->frames[i].scratch);
     free(p->frames);
     free(p->steps);
@@ -585,7 +626,7 @@ void hp_packer_free(hp_packer *p) {
     p->named_used = NULL;
     p->link_count = p->link_capacity = 0;
     for (uint32_t i = 0; i < p->replacement_count; i++) {
-        p->destroy_replacement(p->replacements[i].type, p->replacements[i].replacement);
+        p->config.callbacks.destroy_replacement(p->replacements[i].type, p->replacements[i].replacement);
         free(p->replacements[i].replacement);
     }
     free(p->replacements);
@@ -606,4 +647,5 @@ void hp_packer_free(hp_packer *p) {
     p->type_plans = NULL; p->type_value_plans = NULL; p->image_slot = NULL; p->images_used = NULL;
     p->object_count = p->object_capacity = p->type_count = p->type_capacity = p->type_plan_capacity = 0;
     p->type_value_plan_capacity = 0;
+    free(p);
 }

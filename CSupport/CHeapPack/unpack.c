@@ -35,19 +35,19 @@ static hp_status get_static(hp_unpacker *u, uintptr_t *out) {
     uint64_t slot, offset;
     NEED(hp_get_varint(&u->cursor, u->end, &slot));
     if (slot == 0) { *out = 0; return HP_OK; }
-    NEED(slot - 1 < u->image_map_count);
+    NEED(slot - 1 < u->config.image_map_count);
     NEED(hp_get_varint(&u->cursor, u->end, &offset));
-    NEED(hp_image_table_resolve(u->images, u->image_map[slot - 1], offset, 1, out));
+    NEED(hp_image_table_resolve(u->config.images, u->config.image_map[slot - 1], offset, 1, out));
     return HP_OK;
 }
 
 static inline void notify(hp_unpacker *u, hp_event event, uint64_t a, uint64_t b) {
-    if (HP_UNLIKELY(u->observe != NULL)) u->observe(u->observer, u, event, a, b);
+    if (HP_UNLIKELY(u->config.callbacks.observe != NULL)) u->config.callbacks.observe(u->config.observer, u, event, a, b);
 }
 
 static hp_status add_object(hp_unpacker *u, const hp_plan *plan, const void *metadata, uint64_t count,
                             void **object_out) {
-    if (u->object_count >= u->max_objects) return fail_because(u, HP_ERR_LIMIT, HP_REASON_OBJECT_LIMIT);
+    if (u->object_count >= u->config.max_objects) return fail_because(u, HP_ERR_LIMIT, HP_REASON_OBJECT_LIMIT);
     uint32_t n = u->object_count;
     if (n == u->object_capacity) {
         uint32_t capacity = u->object_capacity, same = u->object_capacity;
@@ -143,8 +143,9 @@ static hp_status get_object_replacement(hp_unpacker *u, const hp_op *op, void **
         }
         // The strings now belong to the replacement, which the rebuild consumes.
         u->string_count = strings_before;
-        *object_out = u->restore_object(op->aux, replacement);
+        *object_out = u->config.callbacks.restore_object(op->aux, replacement);
         free(replacement);
+        if (!*object_out) return fail_because(u, HP_ERR_INTERNAL, HP_REASON_BAD_PLAN);
     }
     return s;
 }
@@ -161,16 +162,16 @@ static hp_status get_ref(hp_unpacker *u, uint8_t *at, const void *expected, cons
     } else if (code == HP_REF_NEW) {
         uint64_t type, count = 0;
         NEED(hp_get_varint(&u->cursor, u->end, &type));
-        NEED(type < u->type_count);
-        const hp_plan *plan = u->type_plans[type];
+        NEED(type < u->config.type_count);
+        const hp_plan *plan = u->config.type_plans[type];
         if (box_plan) {
             // A box: the slot says what it holds; its (shared) metadata must be a box's.
-            uintptr_t kind = *(const uintptr_t *)u->types[type];
+            uintptr_t kind = *(const uintptr_t *)u->config.types[type];
             NEED(kind == 0x400 || kind == 0x500);
             plan = box_plan;
         }
         NEED(plan != NULL && plan->kind == HP_PLAN_OBJECT && !plan->per_instance);
-        if (expected && !is_kind_of(u->types[type], expected)) return HP_ERR_TYPE_MISMATCH;
+        if (expected && !is_kind_of(u->config.types[type], expected)) return HP_ERR_TYPE_MISMATCH;
         if (plan->has_tail) {
             NEED(hp_get_varint(&u->cursor, u->end, &count));
             size_t remaining = (size_t)(u->end - u->cursor);
@@ -184,14 +185,14 @@ static hp_status get_ref(hp_unpacker *u, uint8_t *at, const void *expected, cons
             }
             NEED(count <= (UINT64_MAX - plan->tail_offset) / (element->stride ? element->stride : 1));
         }
-        hp_status s = add_object(u, plan, u->types[type], count, &object);
+        hp_status s = add_object(u, plan, u->config.types[type], count, &object);
         if (s != HP_OK) return s;
         if (plan->replacement) {
             s = get_object_replacement(u, plan->replacement, &object);
             if (s != HP_OK) return s;
             u->objects[u->object_count - 1] = object;
         }
-        metadata = u->types[type];
+        metadata = u->config.types[type];
         u->last_ref = u->object_count;
         notify(u, HP_EVENT_REF_NEW, u->object_count - 1, 0);
     } else if (code == HP_REF_STATIC) {
@@ -199,7 +200,7 @@ static hp_status get_ref(hp_unpacker *u, uint8_t *at, const void *expected, cons
         hp_status s = get_static(u, &address);
         if (s != HP_OK) return s;
         bool known = false;
-        for (uint32_t i = 0; i < u->static_object_count; i++) known |= u->static_objects[i] == address;
+        for (uint32_t i = 0; i < u->config.static_object_count; i++) known |= u->config.static_objects[i] == address;
         NEED(known && address != 0);
         object = (void *)address;
         metadata = *(const void *const *)address;
@@ -210,8 +211,8 @@ static hp_status get_ref(hp_unpacker *u, uint8_t *at, const void *expected, cons
         // holds a retain, applied on success like the others.
         uint64_t number;
         NEED(hp_get_varint(&u->cursor, u->end, &number));
-        NEED(number < u->named_object_count && (u->named_objects[number] != NULL || u->observe));
-        object = u->named_objects[number];
+        NEED(number < u->config.named_object_count && (u->config.named_objects[number] != NULL || u->config.callbacks.observe));
+        object = u->config.named_objects[number];
         if (object) {
             metadata = *(const void *const *)object;
             if (expected && !is_kind_of(metadata, expected)) return HP_ERR_TYPE_MISMATCH;
@@ -262,7 +263,7 @@ static hp_status get_string(hp_unpacker *u, uint8_t *at) {
     if (u->building) {
         hp_status s = hp_grow((void **)&u->strings, &u->string_capacity, sizeof(void *), u->string_count + 1);
         if (s != HP_OK) return s;
-        u->make_string(u->cursor, (size_t)length, at);
+        u->config.callbacks.make_string(u->cursor, (size_t)length, at);
         u->strings[u->string_count++] = at;
     }
     u->cursor += length;
@@ -310,14 +311,14 @@ static hp_status get_existential(hp_unpacker *u, uint8_t *at, const hp_existenti
     }
     uint64_t number;
     NEED(hp_get_varint(&u->cursor, u->end, &number));
-    NEED(number >= 1 && number <= u->type_count);
-    const void *type = u->types[number - 1];
+    NEED(number >= 1 && number <= u->config.type_count);
+    const void *type = u->config.types[number - 1];
     NEED(type != NULL);
     if (e->container == HP_CONTAINER_METATYPE) {
         if (u->building) memcpy(at, &type, 8);
         return put_witnesses(u, at ? at + 8 : NULL, e, type);
     }
-    const hp_plan *plan = u->value_plans[number - 1];
+    const hp_plan *plan = u->config.value_plans[number - 1];
     NEED(plan != NULL);
     if (e->container == HP_CONTAINER_ERROR) {
         // The Error conformance, looked up again; swift_allocError lays the box out.
@@ -479,8 +480,8 @@ static hp_status walk(hp_unpacker *u, uint8_t *base, const hp_plan *plan, uint32
         case HP_OP_METADATA: {
             uint64_t type;
             if (!hp_get_varint(&u->cursor, u->end, &type)) return fail_at(u, HP_ERR_MALFORMED, plan, i);
-            if (type > u->type_count) return fail_at(u, HP_ERR_MALFORMED, plan, i);
-            word = type ? (uintptr_t)u->types[type - 1] : 0;
+            if (type > u->config.type_count) return fail_at(u, HP_ERR_MALFORMED, plan, i);
+            word = type ? (uintptr_t)u->config.types[type - 1] : 0;
             if (u->building) memcpy(at, &word, 8);
             break;
         }
@@ -562,8 +563,8 @@ static hp_status get_links(hp_unpacker *u) {
     for (uint32_t i = 0; i < u->link_count; i++) {
         uint64_t target;
         NEED(hp_get_varint(&u->cursor, u->end, &target));
-        NEED(target <= (uint64_t)u->object_count + u->named_object_count);
-        if (target > u->object_count) NEED(u->named_objects[target - u->object_count - 1] != NULL || u->observe);
+        NEED(target <= (uint64_t)u->object_count + u->config.named_object_count);
+        if (target > u->object_count) NEED(u->config.named_objects[target - u->object_count - 1] != NULL || u->config.callbacks.observe);
         NEED(target != 0 || u->links[i].nullable);
         u->links[i].object = (uint32_t)target;
         notify(u, HP_EVENT_LINK_TARGET, i, target);
@@ -576,7 +577,7 @@ static void apply_links(hp_unpacker *u) {
         hp_link *link = &u->links[i];
         void *slot = (void *)link->target;
         void *object = NULL;
-        if (link->object > u->object_count) object = u->named_objects[link->object - u->object_count - 1];
+        if (link->object > u->object_count) object = u->config.named_objects[link->object - u->object_count - 1];
         else if (link->object) object = u->objects[link->object - 1];
         if (link->kind == HP_OP_WEAK) {
             hp_weak_init(slot, object);
@@ -588,7 +589,7 @@ static void apply_links(hp_unpacker *u) {
 }
 
 static hp_status run_pass(hp_unpacker *u, const hp_plan *root, void *destination, const uint8_t *start) {
-    if (u->named_refs) memset(u->named_refs, 0, (size_t)u->named_object_count * sizeof(uint32_t));
+    if (u->named_refs) memset(u->named_refs, 0, (size_t)u->config.named_object_count * sizeof(uint32_t));
     u->cursor = start;
     u->object_count = 0;
     u->link_count = 0;
@@ -608,7 +609,7 @@ static void discard_fixups(hp_unpacker *u) {
 
 static void discard_built(hp_unpacker *u) {
     discard_fixups(u);
-    for (uint32_t i = u->string_count; i-- > 0;) u->destroy_string(u->strings[i]);
+    for (uint32_t i = u->string_count; i-- > 0;) u->config.callbacks.destroy_string(u->strings[i]);
     u->string_count = 0;
     for (uint32_t k = 0; k < u->object_count; k++) {
         const hp_plan *plan = u->object_plans[k];
@@ -628,14 +629,21 @@ static void discard_built(hp_unpacker *u) {
 static hp_status validate(hp_unpacker *u, const hp_plan *root, const uint8_t *start) {
     u->building = false;
     hp_status s = run_pass(u, root, NULL, start);
-    if (s == HP_OK && u->object_count != u->expected_objects) s = HP_ERR_MALFORMED;
+    if (s == HP_OK && u->object_count != u->config.expected_objects) s = HP_ERR_MALFORMED;
     return s;
 }
 
-hp_status hp_unpack(hp_unpacker *u, const hp_plan *root, void *destination) {
-    const uint8_t *start = u->cursor;
-    if (u->named_object_count) {
-        u->named_refs = calloc(u->named_object_count, sizeof(uint32_t));
+/// Once per unpacker: the body, and where each pass starts.
+static void begin(hp_unpacker *u, const uint8_t *body, size_t length) {
+    u->start = u->cursor = body;
+    u->end = body + length;
+}
+
+hp_status hp_unpack(hp_unpacker *u, const hp_plan *root, const uint8_t *body, size_t length, void *destination) {
+    begin(u, body, length);
+    const uint8_t *start = u->start;
+    if (u->config.named_object_count) {
+        u->named_refs = calloc(u->config.named_object_count, sizeof(uint32_t));
         if (!u->named_refs) return HP_ERR_NO_MEMORY;
     }
     hp_status s = validate(u, root, start);
@@ -649,8 +657,8 @@ hp_status hp_unpack(hp_unpacker *u, const hp_plan *root, void *destination) {
     }
     for (uint32_t k = 0; k < u->object_count; k++)
         if (u->extra_refs[k]) hp_retain_n(u->objects[k], u->extra_refs[k]);
-    for (uint32_t k = 0; k < u->named_object_count; k++)
-        if (u->named_refs[k]) hp_retain_n(u->named_objects[k], u->named_refs[k]);
+    for (uint32_t k = 0; k < u->config.named_object_count; k++)
+        if (u->named_refs[k]) hp_retain_n(u->config.named_objects[k], u->named_refs[k]);
     u->string_count = 0;
     // Before the fixups: a replacement being consumed may hold one of these slots.
     apply_links(u);
@@ -659,7 +667,7 @@ hp_status hp_unpack(hp_unpacker *u, const hp_plan *root, void *destination) {
     for (uint32_t i = u->fixup_count; i-- > 0;) {
         hp_fixup *f = &u->fixups[i];
         if (f->replacement) {
-            u->restore(f->type, f->replacement, f->destination);
+            u->config.callbacks.restore(f->type, f->replacement, f->destination);
             free(f->replacement);
         } else {
             hp_enum_inject(f->destination, f->tag, f->type);
@@ -669,8 +677,29 @@ hp_status hp_unpack(hp_unpacker *u, const hp_plan *root, void *destination) {
     return HP_OK;
 }
 
-hp_status hp_inspect(hp_unpacker *u, const hp_plan *root) {
-    return validate(u, root, u->cursor);
+hp_status hp_inspect(hp_unpacker *u, const hp_plan *root, const uint8_t *body, size_t length) {
+    begin(u, body, length);
+    return validate(u, root, u->start);
+}
+
+hp_unpacker *hp_unpacker_create(const hp_unpack_config *config) {
+    hp_unpacker *u = calloc(1, sizeof *u);
+    if (u) u->config = *config;
+    return u;
+}
+
+size_t hp_unpacker_offset(const hp_unpacker *u) { return (size_t)(u->cursor - u->start); }
+
+hp_site hp_unpacker_site(const hp_unpacker *u) { return u->site; }
+
+uintptr_t hp_unpacker_last_code(const hp_unpacker *u) { return u->last_code; }
+
+uint32_t hp_unpacker_object_count(const hp_unpacker *u) { return u->object_count; }
+
+const hp_plan *hp_unpacker_object_plan(const hp_unpacker *u, uint32_t index, uint64_t *count_out) {
+    if (index >= u->object_count) { *count_out = 0; return NULL; }
+    *count_out = u->object_counts[index];
+    return u->object_plans[index];
 }
 
 const hp_step *hp_unpacker_trail(const hp_unpacker *u, uint32_t *count_out) {
@@ -678,7 +707,8 @@ const hp_step *hp_unpacker_trail(const hp_unpacker *u, uint32_t *count_out) {
     return u->steps;
 }
 
-void hp_unpacker_free(hp_unpacker *u) {
+void hp_unpacker_destroy(hp_unpacker *u) {
+    if (!u) return;
     free(u->steps);
     free(u->frames);
     u->steps = NULL;
@@ -698,7 +728,5 @@ void hp_unpacker_free(hp_unpacker *u) {
     free(u->object_counts);
     free(u->extra_refs);
     free(u->strings);
-    u->objects = NULL; u->object_plans = NULL; u->object_counts = NULL; u->extra_refs = NULL;
-    u->strings = NULL;
-    u->object_count = u->object_capacity = u->string_count = u->string_capacity = 0;
+    free(u);
 }

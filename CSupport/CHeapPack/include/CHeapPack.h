@@ -21,7 +21,9 @@
 extern "C" {
 #endif
 
-#define HP_SWIFTCC __attribute__((swiftcall))
+// Pointers are non-null unless marked _Nullable: Swift sees them as non-optional. Plan fields
+// whose presence depends on the plan's or op's kind are _Null_unspecified (hp_plan_seal checks them).
+#pragma clang assume_nonnull begin
 
 // MARK: - Status
 
@@ -63,19 +65,6 @@ typedef enum hp_reason {
     HP_REASON_NO_MEMORY,                ///< an allocation failed or a size overflowed
 } hp_reason;
 
-// MARK: - Growable byte buffer
-
-typedef struct hp_buffer {
-    uint8_t *bytes;
-    size_t count;
-    size_t capacity;
-} hp_buffer;
-
-/// Swift: `hp_buffer_reserve(&buf, extra)`. Ensures `capacity - count >= extra`.
-hp_status hp_buffer_reserve(hp_buffer *buffer, size_t extra);
-/// Frees the storage and zeroes the struct. Safe on a zeroed buffer.
-void hp_buffer_free(hp_buffer *buffer);
-
 // MARK: - Loaded images
 
 /// One PT_LOAD segment's file-backed part: `[start, start + filesz)`. Only these bytes are the
@@ -96,9 +85,9 @@ typedef struct hp_image {
 } hp_image;
 
 typedef struct hp_image_table {
-    hp_image *images;               ///< images[0] is the main executable
+    hp_image *_Nullable images;     ///< images[0] is the main executable
     uint32_t image_count;
-    hp_segment *segments;           ///< sorted by start, non-overlapping
+    hp_segment *_Nullable segments; ///< sorted by start, non-overlapping
     uint32_t segment_count;
 } hp_image_table;
 
@@ -122,7 +111,7 @@ bool hp_image_table_resolve(const hp_image_table *table, uint32_t image, uint64_
 bool hp_symbol_name(const hp_image_table *table, uintptr_t address, char *name_out, size_t capacity);
 
 /// swift_demangle: a malloc'd readable name, or NULL. Free with free().
-char *hp_demangle(const char *name, size_t length);
+char *_Nullable hp_demangle(const char *_Nullable name, size_t length);
 
 // MARK: - Layout plans
 
@@ -171,15 +160,15 @@ typedef enum hp_container {
 typedef struct hp_existential {
     uint32_t container;         ///< an hp_container
     uint32_t witness_count;
-    const void *const *protocols;   ///< one protocol descriptor per witness table, in order
+    const void *_Null_unspecified const *_Null_unspecified protocols; ///< one protocol descriptor per witness table, in order
     uint32_t size;              ///< the container's size
 } hp_existential;
 
 typedef struct hp_op {
     uint32_t kind;              ///< hp_op_kind
     uint32_t offset;            ///< from the start of the value (of the object, in object plans)
-    const void *aux;            ///< HP_OP_REF: expected class metadata (NULL = any object)
-    const hp_plan *sub;         ///< HP_OP_ENUM: the enum plan
+    const void *_Null_unspecified aux; ///< HP_OP_REF: expected class metadata (NULL = any object)
+    const hp_plan *_Null_unspecified sub; ///< HP_OP_ENUM: the enum plan
 } hp_op;
 
 typedef enum hp_plan_kind {
@@ -195,12 +184,12 @@ struct hp_plan {
     uint32_t align_mask;
     uint32_t min_wire_size;     ///< value: fewest body bytes one value takes (bounds a packet's element counts)
     uint32_t op_count;
-    const hp_op *ops;
-    const void *metadata;       ///< enum: for value witnesses; object: the object's metadata
+    const hp_op *_Null_unspecified ops;
+    const void *_Null_unspecified metadata; ///< enum: for value witnesses; object: the object's metadata
     // HP_PLAN_ENUM
     uint32_t case_count;        ///< payload cases + empty cases
     uint32_t payload_case_count;
-    const hp_plan *const *payloads; ///< one value plan per payload case (tag order)
+    const hp_plan *_Null_unspecified const *_Null_unspecified payloads; ///< one value plan per payload case (tag order)
     // HP_PLAN_OBJECT
     uint32_t body_offset;       ///< first byte of the fixed body that travels (after header/count words)
     uint32_t has_tail;          ///< 1: `element` repeated `count` times from `tail_offset` (array storage)
@@ -209,101 +198,45 @@ struct hp_plan {
     uint32_t per_instance;      ///< object: a template; each object's own plan comes from the provider (generic contexts)
     uint32_t prefix_offset;     ///< object: where `prefix` words go in a new object (a generic context's bindings)
     uint32_t prefix_count;
-    const void *const *prefix;
+    const void *_Null_unspecified const *_Null_unspecified prefix;
     uint32_t replaced_size;     ///< replacement plans: size of the value they stand for
     uint32_t tail_offset;
     uint32_t count_offset;      ///< where the element count is stored (tail objects)
-    const hp_plan *element;
+    const hp_plan *_Null_unspecified element;
     /// object: a REPLACE op (aux: the replaceable type, sub: the replacement's plan) when the
     /// object travels as a replacement value, inline after the reference that introduces it,
     /// and the receiver makes it with `restore_object`. Its body is then empty.
-    const hp_op *replacement;
+    const hp_op *_Null_unspecified replacement;
 };
 
 // MARK: - Runtime helpers used by the Swift layer
 
-/// Swift: `hp_enum_tag(value, metadata)` — calls the enum's `getEnumTag` value witness.
-uint32_t hp_enum_tag(const void *value, const void *metadata);
-/// Allocates an object with refcount 1; body is uninitialized.
-void *hp_alloc_object(const void *metadata, size_t size, size_t align_mask);
-/// Frees an object made by hp_alloc_object that was never handed to Swift (no deinit runs).
-void hp_dealloc_uninitialized_object(void *object, size_t size, size_t align_mask);
 /// Resolves a mangled name that mentions generic parameters of depth 0, given their metadata.
-const void *hp_type_by_mangled_name_with_parameters(const char *name, size_t length, uint32_t count,
-                                                    const void *const *parameters);
+const void *_Nullable hp_type_by_mangled_name_with_parameters(const char *_Nullable name, size_t length, uint32_t count,
+                                                              const void *_Nullable const *_Nullable parameters);
 /// Resolves a mangled type name (symbolic references allowed when `name` points into the image).
 /// `context` is a nominal type descriptor (or NULL) and `arguments` its generic arguments.
-const void *hp_type_by_mangled_name(const char *name, size_t length, const void *context,
-                                    const void *const *arguments);
+const void *_Nullable hp_type_by_mangled_name(const char *_Nullable name, size_t length, const void *_Nullable context,
+                                              const void *_Nullable const *_Nullable arguments);
 /// Metadata of a nominal type from its descriptor: the access function for a non-generic type
 /// (`arguments` NULL), `swift_getGenericMetadata` with the key arguments otherwise.
-const void *hp_metadata_for_descriptor(const void *descriptor, const void *const *arguments);
+const void *_Nullable hp_metadata_for_descriptor(const void *descriptor, const void *_Nullable const *_Nullable arguments);
 /// Existential type metadata for a protocol composition (swift_getExistentialTypeMetadata).
-const void *hp_existential_metadata(bool class_bound, const void *superclass, size_t count,
-                                    const void *const *protocols);
+const void *_Nullable hp_existential_metadata(bool class_bound, const void *_Nullable superclass, size_t count,
+                                              const void *_Nullable const *_Nullable protocols);
 /// The metadata of the runtime's heap box for values of `type` (kind 0x500).
-const void *hp_box_metadata(const void *type);
+const void *_Nullable hp_box_metadata(const void *type);
 /// `instance.Type` (existential: `any P.Type` for instance `any P`).
 const void *hp_metatype_metadata(const void *instance, bool existential);
 /// The witness table of `type`'s conformance to `protocol`, or NULL.
-const void *hp_conformance(const void *type, const void *protocol);
-/// Copies `size` bytes of an enum value and strips its tag bits, leaving the payload at offset 0.
-void hp_enum_project(void *value, const void *metadata);
+const void *_Nullable hp_conformance(const void *type, const void *protocol);
 
-// MARK: - Pack
-
-/// Called when the walker meets an object type it has not seen in this walk (`object` is the
-/// object), and for every new object whose plan is a per-instance template. Returns the
-/// object plan, or NULL after recording an error in `context` (the walk then stops with
-/// HP_ERR_PLAN). Per-instance plans are keys of the type table in their own right.
-typedef const hp_plan *(*hp_plan_provider)(void *context, const void *metadata, const void *object);
-
-/// Makes the replacement of the value at `value` (whose type is `type`) at `replacement`, which
-/// has the replacement plan's size. The walk keeps it alive and destroys it at the end.
-typedef bool (*hp_replace_fn)(void *context, const void *type, const void *value, void *replacement);
-/// Destroys a replacement made by hp_replace_fn, or decoded by the unpacker.
-typedef void (*hp_destroy_replacement_fn)(const void *type, void *replacement);
-/// Consumes the replacement at `replacement` and initializes `destination` with the rebuilt value.
-typedef void (*hp_restore_fn)(const void *type, void *replacement, void *destination);
-
-/// Work the unpacker does after every object is complete: rebuild replaced values (innermost
-/// first), then set enum tags whose payloads held them.
-typedef struct hp_fixup {
-    void *destination;
-    const void *type;           ///< replaced type, or the enum's metadata
-    void *replacement;          ///< NULL: an enum tag injection
-    uint32_t tag;
-} hp_fixup;
-
-/// Called for strings that do not keep contiguous UTF-8 (shared, foreign). Writes a pointer
-/// to UTF-8 bytes that stay valid until the walk ends. Returns false after recording an error.
-typedef bool (*hp_string_bytes_fn)(void *context, const void *string,
-                                   const uint8_t **bytes_out, size_t *length_out);
-
-/// A weak or unowned slot met by the walk. Its target is resolved when the walk ends, once it
-/// is known whether the target is in the packet.
-typedef struct hp_link {
-    uintptr_t target;           ///< pack: the referent (weak: retained until the walk ends); unpack: the slot
-    uint32_t kind;              ///< HP_OP_WEAK, HP_OP_UNOWNED or HP_OP_UNOWNED_UNSAFE
-    uint32_t nullable;          ///< the slot's type is Optional (weak ones always are)
-    uint32_t object;            ///< pack: the object holding the slot (for error paths); unpack: the trailer value
-    const void *plan;
-    uint32_t op;
-    uint64_t element;
-} hp_link;
-
-typedef struct hp_map {
-    uintptr_t *keys;            ///< 0 = empty slot
-    uint32_t *values;
-    uint32_t capacity;          ///< power of two
-    uint32_t count;
-    uint32_t shift;             ///< 64 - log2(capacity), for Fibonacci hashing
-} hp_map;
+// MARK: - Walks: what both walkers report
 
 /// Where the walker was when something went wrong, so Swift can name the path.
 typedef struct hp_site {
     uint32_t object;            ///< object index, or UINT32_MAX for the root value
-    const hp_plan *plan;        ///< innermost plan
+    const hp_plan *_Nullable plan; ///< innermost plan
     uint32_t op;                ///< op index in `plan`, or UINT32_MAX
     uint64_t element;           ///< tail element index, or UINT64_MAX
     uintptr_t pointer;          ///< the offending pointer or metadata, if any
@@ -314,13 +247,13 @@ typedef struct hp_site {
 typedef struct hp_origin {
     uint32_t parent;            ///< UINT32_MAX: the root value
     uint32_t op;
-    const hp_plan *plan;
+    const hp_plan *_Nullable plan;
     uint64_t element;
 } hp_origin;
 
 /// One level of a walk's nesting: the plan of a value being walked and the op it is at.
 typedef struct hp_step {
-    const hp_plan *plan;
+    const hp_plan *_Nullable plan;
     uint32_t op;
 } hp_step;
 
@@ -329,104 +262,106 @@ typedef struct hp_step {
 /// it, so that a garbled plan or a hostile packet ends in an error, not in exhausted memory.
 #define HP_MAX_NESTING (1u << 20)
 
-/// StaticString's word holds a Unicode scalar (at most this) or a pointer; no image maps there.
-#define HP_MAX_UNICODE_SCALAR 0x10FFFF
+/// Element counts of zero-size elements cannot be bounded by the packet's length; this caps them.
+#define HP_MAX_EMPTY_ELEMENTS (1u << 24)
 
-struct hp_packer;
-struct hp_pack_frame;
+/// Destroys a replacement made by hp_replace_fn, or decoded by the unpacker.
+typedef void (*hp_destroy_replacement_fn)(const void *type, void *replacement);
 
-/// Collect-all mode: called with `packer->site` describing a refusal; the walk then goes on
+// MARK: - Pack
+
+/// The writer's state: private to the shim, made by `hp_packer_create`.
+typedef struct hp_packer hp_packer;
+
+/// Called when the walker meets an object type it has not seen in this walk (`object` NULL),
+/// and for every new object whose plan is a per-instance template (`object` is the object).
+/// Returns the object plan, or NULL after recording an error in `context` (the walk then stops
+/// with HP_ERR_PLAN). Per-instance plans are keys of the type table in their own right.
+typedef const hp_plan *_Nullable (*hp_plan_provider)(void *context, const void *metadata,
+                                                     const void *_Nullable object);
+/// Makes the replacement of the value at `value` (whose type is `type`) at `replacement`, which
+/// has the replacement plan's size. The walk keeps it alive and destroys it at the end.
+typedef bool (*hp_replace_fn)(void *context, const void *type, const void *value, void *replacement);
+/// Called for strings that do not keep contiguous UTF-8 (shared, foreign). Writes a pointer
+/// to UTF-8 bytes that stay valid until the walk ends. Returns false after recording an error.
+typedef bool (*hp_string_bytes_fn)(void *context, const void *string,
+                                   const uint8_t *_Nullable *_Nonnull bytes_out, size_t *length_out);
+/// Collect-all mode: called with `hp_packer_site` describing a refusal; the walk then goes on
 /// with a null in place of what was refused. Returns false to stop the walk instead.
-typedef bool (*hp_report_fn)(void *context, struct hp_packer *packer, hp_status status);
+typedef bool (*hp_report_fn)(void *context, const hp_packer *packer, hp_status status);
 
-typedef struct hp_packer {
-    // Inputs (set by the caller, not changed by the walk).
-    const hp_image_table *images;
-    hp_report_fn report;               ///< NULL: stop at the first refusal
-    hp_plan_provider plan_for;
-    hp_plan_provider value_plan_for;   ///< value plans of the dynamic types inside existentials
+/// What the writer calls back into, with the config's `context`.
+typedef struct hp_pack_callbacks {
+    hp_plan_provider plan_for;          ///< object plans
+    hp_plan_provider value_plan_for;    ///< value plans of the dynamic types inside existentials
     hp_string_bytes_fn string_bytes;
     hp_replace_fn replace;
     hp_destroy_replacement_fn destroy_replacement;
+    hp_report_fn _Nullable report;      ///< NULL: stop at the first refusal
+} hp_pack_callbacks;
+
+/// Everything one pack walk is given; copied by `hp_packer_create`. The arrays must outlive
+/// the packer.
+typedef struct hp_pack_config {
+    const hp_image_table *images;
+    hp_pack_callbacks callbacks;
     void *context;
-    const uintptr_t *static_objects;   ///< objects that travel as image pointers (empty-array singleton)
+    const uintptr_t *_Nullable static_objects;  ///< objects that travel as image pointers (empty-array singleton)
     uint32_t static_object_count;
-    const uintptr_t *named_objects;    ///< registered objects that travel as names (index = name number)
+    const uintptr_t *_Nullable named_objects;   ///< registered objects that travel as names (index = name number)
     uint32_t named_object_count;
     uint64_t max_objects;
+} hp_pack_config;
 
-    // Output.
-    hp_buffer out;                     ///< the body stream
+/// Swift: `hp_packer_create(&config)`. NULL when out of memory. Free with `hp_packer_destroy`.
+hp_packer *_Nullable hp_packer_create(const hp_pack_config *config);
+void hp_packer_destroy(hp_packer *_Nullable packer);
 
-    // Objects discovered so far, in index order.
-    const void **objects;
-    const hp_plan **object_plans;
-    hp_origin *origins;
-    uint32_t object_count;
-    uint32_t object_capacity;
-    hp_map object_index;
-
-    // Types used, in type-table order, with the object plan of each (NULL until asked for).
-    const void **types;
-    const hp_plan **type_plans;
-    const hp_plan **type_value_plans;
-    uint32_t type_count;
-    uint32_t type_capacity;
-    uint32_t type_plan_capacity;
-    uint32_t type_value_plan_capacity;
-    hp_map type_index;
-
-    // Images used: table index -> packet index + 1 (0 = unused), and packet order.
-    uint32_t *image_slot;
-    uint32_t *images_used;
-    uint32_t images_used_count;
-
-    hp_site site;                      ///< valid after a failure
-    uint32_t site_depth;               ///< how many frames enclose the failure site (see hp_packer_site_path)
-    bool site_recorded;
-
-    // The frame stack of values nested inline: steps[k] is frame k's plan and op.
-    hp_step *steps;
-    struct hp_pack_frame *frames;
-    uint32_t frame_count, frame_capacity;
-    bool replacing_object;             ///< walking an object's replacement (plain data: no references)
-
-    // Weak and unowned slots, in the order met: the body's trailer.
-    hp_link *links;
-    uint32_t link_count, link_capacity;
-
-    // Named objects: address -> name number, and which numbers the packet used.
-    hp_map named_index;
-    uint8_t *named_used;
-
-    // Replacements made during the walk: alive until hp_packer_free destroys them.
-    hp_fixup *replacements;
-    uint32_t replacement_count, replacement_capacity;
-} hp_packer;
-
-/// Swift: `hp_pack(&packer, rootPlan, valuePointer)`. Walks the root value, then every object
-/// it reaches, appending the body stream to `packer->out`. On failure `packer->site` says where.
-/// The caller frees with `hp_packer_free` in every case.
+/// Swift: `hp_pack(packer, rootPlan, valuePointer)`. Walks the root value, then every object
+/// it reaches, writing the body stream (`hp_packer_body`). On failure `hp_packer_site` says
+/// where. Once per packer.
 hp_status hp_pack(hp_packer *packer, const hp_plan *root, const void *value);
-void hp_packer_free(hp_packer *packer);
 
+/// The body stream written so far.
+const uint8_t *_Nullable hp_packer_body(const hp_packer *packer, size_t *length_out);
+/// Objects in index order: the object, its plan and who referenced it first.
+uint32_t hp_packer_object_count(const hp_packer *packer);
+const void *hp_packer_object(const hp_packer *packer, uint32_t index, const hp_plan *_Nullable *_Nonnull plan_out,
+                             hp_origin *origin_out);
+/// The type table in index order. An entry is type metadata, or, for a generic closure
+/// context, the per-instance object plan made for its bindings (`*instance_out`; its
+/// metadata is the plan's). New entries are appended by `hp_packer_image_slot`'s callers.
+uint32_t hp_packer_type_count(const hp_packer *packer);
+const void *hp_packer_type(const hp_packer *packer, uint32_t index, const hp_plan *_Nullable *_Nonnull instance_out);
+/// The table images the packet uses, in packet order (the main executable first).
+const uint32_t *hp_packer_images_used(const hp_packer *packer, uint32_t *count_out);
+/// Whether the packet refers to registered object `number`.
+bool hp_packer_name_used(const hp_packer *packer, uint32_t number);
+/// After a failure, or in a report callback: where the walk was.
+hp_site hp_packer_site(const hp_packer *packer);
 /// After a failure, or in a report callback: the (plan, op) steps that enclose the site,
 /// outermost first; `*depth_out` of them. Valid until the walk goes on or is freed.
-const hp_step *hp_packer_site_path(const hp_packer *packer, uint32_t *depth_out);
+const hp_step *_Nullable hp_packer_site_path(const hp_packer *packer, uint32_t *depth_out);
 
-/// Swift: `hp_packer_image_slot(&packer, tableIndex)`. The packet image index (0-based) of a
+/// Swift: `hp_packer_image_slot(packer, tableIndex)`. The packet image index (0-based) of a
 /// table image, adding it to the packet's image list on first use. Used for type-table entries
 /// that travel as static addresses.
 uint32_t hp_packer_image_slot(hp_packer *packer, uint32_t image);
 
 // MARK: - Unpack
 
+/// The reader's state: private to the shim, made by `hp_unpacker_create`.
+typedef struct hp_unpacker hp_unpacker;
+
 /// Makes a String from UTF-8 bytes and initializes `destination` with it.
 typedef void (*hp_make_string_fn)(const uint8_t *bytes, size_t length, void *destination);
 /// Destroys a String made by hp_make_string_fn (cleanup after a failed unpack).
 typedef void (*hp_destroy_string_fn)(void *string);
-/// Consumes an object's replacement value and returns the object rebuilt from it (+1).
-typedef void *(*hp_restore_object_fn)(const void *type, void *replacement);
+/// Consumes the replacement at `replacement` and initializes `destination` with the rebuilt value.
+typedef void (*hp_restore_fn)(const void *type, void *replacement, void *destination);
+/// Consumes an object's replacement value and returns the object rebuilt from it (+1), or NULL
+/// if `type` has no replacement hooks (a bug: plans name only types that have them).
+typedef void *_Nullable (*hp_restore_object_fn)(const void *type, void *replacement);
 
 /// What an inspection observer is told, in body order (see `hp_inspect`).
 typedef enum hp_event {
@@ -441,98 +376,78 @@ typedef enum hp_event {
     HP_EVENT_LINK_TARGET,       ///< from the trailer; a: slot number, b: the trailer value
 } hp_event;
 
-struct hp_unpacker;
-struct hp_unpack_frame;
-/// Called during `hp_inspect`. The unpacker's `site` (container object and element), its trail
-/// (`hp_unpacker_trail`: enclosing plans and ops) and `last_code` describe where the event happened.
-typedef void (*hp_observe_fn)(void *context, const struct hp_unpacker *unpacker, hp_event event,
-                              uint64_t a, uint64_t b);
+/// Called during `hp_inspect`. The accessors below (`hp_unpacker_site`: container object and
+/// element; `hp_unpacker_trail`: enclosing plans and ops; `hp_unpacker_last_code`) describe
+/// where the event happened.
+typedef void (*hp_observe_fn)(void *context, const hp_unpacker *unpacker, hp_event event, uint64_t a, uint64_t b);
 
-typedef struct hp_unpacker {
-    // Inputs.
-    const hp_image_table *images;
-    const uint32_t *image_map;          ///< packet image index -> table index
-    uint32_t image_map_count;
-    const void *const *types;           ///< type-table index -> metadata
-    const hp_plan *const *type_plans;   ///< type-table index -> object plan (NULL if not an object type)
-    const hp_plan *const *value_plans;  ///< type-table index -> value plan (NULL if it has none)
-    uint32_t type_count;
+/// What the reader calls back into.
+typedef struct hp_unpack_callbacks {
     hp_make_string_fn make_string;
-    hp_restore_fn restore;
-    hp_destroy_replacement_fn destroy_replacement;
     hp_destroy_string_fn destroy_string;
+    hp_restore_fn restore;
     hp_restore_object_fn restore_object;
+    hp_destroy_replacement_fn destroy_replacement;
+    hp_observe_fn _Nullable observe;    ///< inspection only; called with `observer`
+} hp_unpack_callbacks;
+
+/// Everything one unpack walk is given; copied by `hp_unpacker_create`. The arrays must outlive
+/// the unpacker.
+typedef struct hp_unpack_config {
+    const hp_image_table *images;
+    const uint32_t *_Nullable image_map;        ///< packet image index -> table index
+    uint32_t image_map_count;
+    const void *_Nullable const *_Nullable types;   ///< type-table index -> metadata
+    const hp_plan *_Nullable const *_Nullable type_plans;  ///< type-table index -> object plan (NULL if not an object type)
+    const hp_plan *_Nullable const *_Nullable value_plans; ///< type-table index -> value plan (NULL if it has none)
+    uint32_t type_count;
+    hp_unpack_callbacks callbacks;
+    void *_Nullable observer;
     uint64_t max_objects;
-    uint64_t expected_objects;          ///< the header's object count; the body must make exactly this many
-    const uintptr_t *static_objects;    ///< the only addresses a static-object reference may name
+    uint64_t expected_objects;                  ///< the header's object count; the body must make exactly this many
+    const uintptr_t *_Nullable static_objects;  ///< the only addresses a static-object reference may name
     uint32_t static_object_count;
-    void *const *named_objects;         ///< the receiver's objects for the packet's names, in order
+    /// The receiver's objects for the packet's names, in order. Inspection only: an entry
+    /// may be NULL (its type then goes unchecked), since inspection only reports the name.
+    void *_Nullable const *_Nullable named_objects;
     uint32_t named_object_count;
-    uint32_t *named_refs;               ///< references to each named object (retained on success)
-    const uint8_t *cursor;
-    const uint8_t *end;
+} hp_unpack_config;
 
-    // Objects made so far, in index order.
-    void **objects;
-    const hp_plan **object_plans;
-    uint64_t *object_counts;            ///< tail element count (tail objects only)
-    uint32_t *extra_refs;               ///< references beyond the first, applied on success
-    uint32_t object_count;
-    uint32_t object_capacity;
-    uint32_t objects_filled;
+/// Swift: `hp_unpacker_create(&config)`. NULL when out of memory. Free with `hp_unpacker_destroy`.
+hp_unpacker *_Nullable hp_unpacker_create(const hp_unpack_config *config);
+void hp_unpacker_destroy(hp_unpacker *_Nullable unpacker);
 
-    // Strings made so far (destroyed on failure).
-    void **strings;
-    uint32_t string_count, string_capacity;
+/// Swift: `hp_unpack(unpacker, rootPlan, body, length, destination)`. Reads the body stream,
+/// building objects and initializing the root value at `destination`. On success every object
+/// holds exactly the references the graph gives it; on failure everything built is freed
+/// without running any deinit, `destination` is left uninitialized, and `hp_unpacker_site` and
+/// `hp_unpacker_offset` say where. Once per unpacker.
+hp_status hp_unpack(hp_unpacker *unpacker, const hp_plan *root, const uint8_t *body, size_t length,
+                    void *destination);
 
-    hp_site site;
-    bool building;                      ///< false during the validation pass
-    bool replacing_object;              ///< reading an object's replacement (plain data: no references)
-    uint64_t last_ref;                  ///< index + 1 of the object the last reference named (0: none/static)
+/// The validation pass alone, telling the config's `observe` what it reads. Builds nothing.
+hp_status hp_inspect(hp_unpacker *unpacker, const hp_plan *root, const uint8_t *body, size_t length);
 
-    // The frame stack of values nested inline (enum payloads, existential values and
-    // replacements): steps[k] is the (plan, op) being read at level k.
-    hp_step *steps;
-    struct hp_unpack_frame *frames;
-    uint32_t frame_count, frame_capacity;
-    uintptr_t last_code;                ///< the code pointer of the FUNC op being read (for closure names)
-
-    // Inspection: told about every object and reference of a validation-only pass.
-    hp_observe_fn observe;
-    void *observer;
-
-    // Weak and unowned slots, in the order met (the build pass records their addresses).
-    hp_link *links;
-    uint32_t link_count, link_capacity;
-
-    // Deferred work of the build pass, in the order it was met; run last to first.
-    hp_fixup *fixups;
-    uint32_t fixup_count, fixup_capacity;
-} hp_unpacker;
-
-/// Element counts of zero-size elements cannot be bounded by the packet's length; this caps them.
-#define HP_MAX_EMPTY_ELEMENTS (1u << 24)
-
-/// Swift: `hp_unpack(&unpacker, rootPlan, destination)`. Reads the body stream from `cursor`
-/// to `end`, building objects and initializing the root value at `destination`. On success
-/// every object holds exactly the references the graph gives it; on failure everything built
-/// is freed without running any deinit, and `destination` is left uninitialized.
-hp_status hp_unpack(hp_unpacker *unpacker, const hp_plan *root, void *destination);
-void hp_unpacker_free(hp_unpacker *unpacker);
-
-/// The validation pass alone, telling `unpacker->observe` what it reads. Builds nothing.
-/// Named objects need not be registered: a NULL entry in `named_objects` is accepted (and
-/// its type goes unchecked), since inspection only reports the name.
-hp_status hp_inspect(hp_unpacker *unpacker, const hp_plan *root);
-
+/// Where the reader is (or stopped), in bytes from the start of the body.
+size_t hp_unpacker_offset(const hp_unpacker *unpacker);
+/// After a failure, or during an observer callback: where the walk was.
+hp_site hp_unpacker_site(const hp_unpacker *unpacker);
 /// During an observer callback: the (plan, op) steps being read, outermost first and the
 /// innermost last; `*count_out` of them (0 between values).
-const hp_step *hp_unpacker_trail(const hp_unpacker *unpacker, uint32_t *count_out);
+const hp_step *_Nullable hp_unpacker_trail(const hp_unpacker *unpacker, uint32_t *count_out);
+/// During an observer callback: the code pointer of the closure being read (for its name).
+uintptr_t hp_unpacker_last_code(const hp_unpacker *unpacker);
+/// During an observer callback: how many objects the walk has met.
+uint32_t hp_unpacker_object_count(const hp_unpacker *unpacker);
+/// During an observer callback: an object met so far, its plan and its tail element count.
+const hp_plan *_Nullable hp_unpacker_object_plan(const hp_unpacker *unpacker, uint32_t index, uint64_t *count_out);
 
 // MARK: - Checksum
 
 /// A fast 64-bit checksum of the body (not cryptographic: it catches corruption, not forgery).
 uint64_t hp_checksum(const uint8_t *bytes, size_t length, uint64_t seed);
+
+#pragma clang assume_nonnull end
 
 #ifdef __cplusplus
 }

@@ -37,18 +37,18 @@ final class _ImageTable: @unchecked Sendable {
     var count: Int { Int(table.pointee.image_count) }
 
     func buildID(_ index: Int) -> [UInt8] {
-        let image = table.pointee.images[index]
+        let image = table.pointee.images![index]
         return withUnsafeBytes(of: image.build_id) { Array($0.prefix(Int(image.build_id_length))) }
     }
 
-    func path(_ index: Int) -> String { String(cString: table.pointee.images[index].path) }
+    func path(_ index: Int) -> String { String(cString: table.pointee.images![index].path) }
 
     /// The image's file name (the main executable's too, which the loader leaves unnamed).
     func fileName(_ index: Int) -> String { fileNames[index] }
 
     var images: [LoadedImage] {
         (0..<count).map { index in
-            LoadedImage(base: UInt(table.pointee.images[index].base), path: path(index),
+            LoadedImage(base: UInt(table.pointee.images![index].base), path: path(index),
                         buildID: _hex(buildID(index)))
         }
     }

@@ -25,18 +25,18 @@ final class _InspectionRecorder {
         return (rootEnd ?? trailer, bodyLength - trailer)
     }
 
-    func record(_ u: UnsafePointer<hp_unpacker>, _ event: hp_event, _ a: UInt64, _ b: UInt64) {
-        let offset = u.pointee.cursor.map { $0 - body } ?? 0
+    func record(_ u: _ShimUnpacker, _ event: hp_event, _ a: UInt64, _ b: UInt64) {
+        let offset = u.offset
         switch event {
         case HP_EVENT_OBJECT_BEGIN:
             if rootEnd == nil { rootEnd = offset }
             objectStart = offset
         case HP_EVENT_OBJECT_END:
-            let plan = u.pointee.object_plans[Int(a)]
+            let (plan, count) = u.object(UInt32(a))
             let hasTail = plan?.pointee.has_tail ?? 0 != 0
             objects.append(PacketInspection.Object(
                 index: Int(a), typeName: engine.describe(plan.map(UnsafeRawPointer.init))?.typeName ?? "?",
-                bytes: offset - objectStart, elementCount: hasTail ? Int(u.pointee.object_counts[Int(a)]) : nil))
+                bytes: offset - objectStart, elementCount: hasTail ? Int(count) : nil))
         case HP_EVENT_REF_NEW, HP_EVENT_REF_BACK:
             references.append(reference(u, to: .object(Int(a)), introduces: event == HP_EVENT_REF_NEW))
         case HP_EVENT_REF_NAMED:
@@ -56,7 +56,7 @@ final class _InspectionRecorder {
         case HP_EVENT_LINK_TARGET:
             guard Int(a) < linkSlots.count else { return }
             let slot = linkSlots[Int(a)]
-            let objectCount = u.pointee.object_count
+            let objectCount = u.objectCount
             let target: PacketInspection.Target =
                 b == 0 ? .none
                 : b <= objectCount ? .object(Int(b) - 1)
@@ -68,11 +68,12 @@ final class _InspectionRecorder {
         }
     }
 
-    private func container(_ u: UnsafePointer<hp_unpacker>) -> Int? {
-        u.pointee.site.object == UInt32.max ? nil : Int(u.pointee.site.object)
+    private func container(_ u: _ShimUnpacker) -> Int? {
+        let object = u.site.object
+        return object == UInt32.max ? nil : Int(object)
     }
 
-    private func reference(_ u: UnsafePointer<hp_unpacker>, to target: PacketInspection.Target,
+    private func reference(_ u: _ShimUnpacker, to target: PacketInspection.Target,
                            introduces: Bool = false) -> PacketInspection.Reference {
         PacketInspection.Reference(from: container(u), path: path(u), target: target, ownership: "strong",
                                    introducesTarget: introduces)
@@ -80,19 +81,17 @@ final class _InspectionRecorder {
 
     /// `[3] > capture 1: Logger > .sink`: the element, then the labels of every enclosing op,
     /// then the closure's name when the slot is a closure's context.
-    private func path(_ u: UnsafePointer<hp_unpacker>) -> String {
+    private func path(_ u: _ShimUnpacker) -> String {
         var parts: [String] = []
-        if u.pointee.site.element != UInt64.max { parts.append("[\(u.pointee.site.element)]") }
+        let element = u.site.element
+        if element != UInt64.max { parts.append("[\(element)]") }
         var innermost: hp_op?
-        var count: UInt32 = 0
-        if let steps = hp_unpacker_trail(u, &count) {
-            for step in UnsafeBufferPointer(start: steps, count: Int(count)) {
-                guard let plan = step.plan, step.op < plan.pointee.op_count else { continue }
-                parts += engine.labels(plan, step.op)
-                innermost = plan.pointee.ops[Int(step.op)]
-            }
+        for step in u.trail {
+            guard let plan = step.plan, step.op < plan.pointee.op_count else { continue }
+            parts += engine.labels(plan, step.op)
+            innermost = plan.pointee.ops[Int(step.op)]
         }
-        if innermost?.kind == HP_OP_FUNC.rawValue, let name = images.functionName(u.pointee.last_code) {
+        if innermost?.kind == HP_OP_FUNC.rawValue, let name = images.functionName(u.lastCode) {
             parts.append(name)
         }
         return parts.joined(separator: " > ")
@@ -100,8 +99,8 @@ final class _InspectionRecorder {
 }
 
 private let observe: hp_observe_fn = { context, unpacker, event, a, b in
-    guard let context, let unpacker else { return }
-    Unmanaged<_InspectionRecorder>.fromOpaque(context).takeUnretainedValue().record(unpacker, event, a, b)
+    Unmanaged<_InspectionRecorder>.fromOpaque(context).takeUnretainedValue()
+        .record(_ShimUnpacker(unpacker), event, a, b)
 }
 
 extension _Engine {
@@ -143,18 +142,17 @@ extension _Engine {
         let root = try valuePlan(_Metadata(rootType))
         let body = packet.baseAddress!.assumingMemoryBound(to: UInt8.self) + header.headerLength
         let recorder = _InspectionRecorder(engine: self, images: images, body: body, objectNames: header.names)
-        var unpacker = hp_unpacker()
-        defer { hp_unpacker_free(&unpacker) }
-        let status = withExtendedLifetime(recorder) {
-            withUnpacker(&unpacker, tables, images, imageMap, header: header, body: body,
-                         namedObjects: header.names.map { _ in nil }, maxObjects: Int(UInt32.max - 1)) {
-                $0.observe = observe
-                $0.observer = Unmanaged.passUnretained(recorder).toOpaque()
-                return hp_inspect(&$0, root.plan)
+        let limit = Self.objectLimit(Int(UInt32.max - 1))
+        let (status, failure) = try withExtendedLifetime(recorder) { () throws(PackError) in
+            try withUnpacker(tables, images, imageMap, header: header, namedObjects: header.names.map { _ in nil },
+                             maxObjects: limit, observe: observe,
+                             observer: Unmanaged.passUnretained(recorder).toOpaque()) { unpacker in
+                let status = hp_inspect(unpacker.handle, root.plan, body, header.bodyLength)
+                return (status, status == HP_OK ? nil : unpacker.failure)
             }
         }
-        guard status == HP_OK else {
-            throw bodyError(status, unpacker, offset: header.headerLength + (unpacker.cursor.map { $0 - body } ?? 0))
+        if let failure {
+            throw bodyError(status, failure, maxObjects: limit, offset: header.headerLength + failure.offset)
         }
         let sizes = recorder.sizes(bodyLength: header.bodyLength)
         inspection.rootBytes = sizes.root

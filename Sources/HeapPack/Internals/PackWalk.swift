@@ -10,6 +10,8 @@ final class _PackWalk {
     var rootType: Any.Type = Void.self
     var rootValue: UnsafeRawPointer?
     var rootPlan: UnsafePointer<hp_plan>?
+    /// PackOptions.maxObjects, as the shim was given it (for the limit's message).
+    var maxObjects: UInt64 = 0
     static let maxProblems = 1000
 
     /// UTF-8 copies of non-contiguous strings, alive until the walk ends.
@@ -22,10 +24,10 @@ final class _PackWalk {
     }
 
     static let planProvider: hp_plan_provider = { context, metadata, object in
-        let walk = Unmanaged<_PackWalk>.fromOpaque(context!).takeUnretainedValue()
+        let walk = Unmanaged<_PackWalk>.fromOpaque(context).takeUnretainedValue()
         do throws(PackError) {
-            if let object { return UnsafePointer(try walk.engine.instancePlan(_Metadata(metadata!), object: object).plan) }
-            return UnsafePointer(try walk.engine.objectPlan(_Metadata(metadata!)).plan)
+            if let object { return UnsafePointer(try walk.engine.instancePlan(_Metadata(metadata), object: object).plan) }
+            return UnsafePointer(try walk.engine.objectPlan(_Metadata(metadata)).plan)
         } catch {
             walk.error = error
             return nil
@@ -33,33 +35,33 @@ final class _PackWalk {
     }
 
     static let valuePlanProvider: hp_plan_provider = { context, metadata, _ in
-        let walk = Unmanaged<_PackWalk>.fromOpaque(context!).takeUnretainedValue()
+        let walk = Unmanaged<_PackWalk>.fromOpaque(context).takeUnretainedValue()
         do throws(PackError) {
-            return UnsafePointer(try walk.engine.valuePlan(_Metadata(metadata!)).plan)
+            return UnsafePointer(try walk.engine.valuePlan(_Metadata(metadata)).plan)
         } catch {
             var refused = error
-            if refused.typeName == nil { refused.typeName = _Metadata(metadata!).name }
+            if refused.typeName == nil { refused.typeName = _Metadata(metadata).name }
             walk.error = refused
             return nil
         }
     }
 
     static let stringBytes: hp_string_bytes_fn = { context, string, bytesOut, lengthOut in
-        let walk = Unmanaged<_PackWalk>.fromOpaque(context!).takeUnretainedValue()
-        let utf8 = string!.load(as: String.self).utf8
+        let walk = Unmanaged<_PackWalk>.fromOpaque(context).takeUnretainedValue()
+        let utf8 = string.load(as: String.self).utf8
         let copy = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(utf8.count, 1))
         _ = copy.initialize(from: utf8)
         walk.stringCopies.append(copy)
-        bytesOut!.pointee = UnsafePointer(copy.baseAddress)
-        lengthOut!.pointee = utf8.count
+        bytesOut.pointee = UnsafePointer(copy.baseAddress)
+        lengthOut.pointee = utf8.count
         return true
     }
 
     static let report: hp_report_fn = { context, packer, status in
-        let walk = Unmanaged<_PackWalk>.fromOpaque(context!).takeUnretainedValue()
+        let walk = Unmanaged<_PackWalk>.fromOpaque(context).takeUnretainedValue()
         guard let rootValue = walk.rootValue, let rootPlan = walk.rootPlan,
               walk.problems.count < maxProblems else { return false }
-        walk.problems.append(walk.failure(status, &packer!.pointee, root: walk.rootType, rootValue: rootValue,
+        walk.problems.append(walk.failure(status, _ShimPacker(packer), root: walk.rootType, rootValue: rootValue,
                                           rootPlan: rootPlan))
         walk.error = nil
         return true
@@ -67,16 +69,16 @@ final class _PackWalk {
 
     static let replace: hp_replace_fn = { context, type, value, replacement in
         guard let replaceable = _replaceable(type) else { return false }
-        replaceable._makeReplacement(of: value!, at: replacement!)
+        replaceable._makeReplacement(of: value, at: replacement)
         return true
     }
 
-    func failure(_ status: hp_status, _ packer: inout hp_packer, root: Any.Type, rootValue: UnsafeRawPointer,
+    func failure(_ status: hp_status, _ packer: _ShimPacker, root: Any.Type, rootValue: UnsafeRawPointer,
                  rootPlan: UnsafePointer<hp_plan>) -> PackError {
         let site = packer.site
         let reason = hp_reason(rawValue: site.reason)
         let refusal = reason == HP_REASON_VALUE_REFUSED ? op(at: site).flatMap(engine.refusal) : nil
-        var error = _WalkFailure.pack(status, reason, pointer: UInt(site.pointer), maxObjects: packer.max_objects,
+        var error = _WalkFailure.pack(status, reason, pointer: UInt(site.pointer), maxObjects: maxObjects,
                                       nesting: nesting(at: site), recorded: self.error, refusal: refusal)
         // A refusal from the plan builder carries the path inside the refused type.
         let fromBuilder = reason == HP_REASON_PLAN_REFUSED || reason == HP_REASON_VALUE_REFUSED
@@ -111,7 +113,7 @@ final class _PackWalk {
 
     /// For a hop through a closure (a FUNC op), the closure's name from the symbol table:
     /// the code pointer sits at the op's offset in the value the plan describes.
-    private func closureName(_ packer: hp_packer, parent: UInt32, plan: UnsafePointer<hp_plan>?, op: UInt32,
+    private func closureName(_ packer: _ShimPacker, parent: UInt32, plan: UnsafePointer<hp_plan>?, op: UInt32,
                              element: UInt64, rootValue: UnsafeRawPointer,
                              rootPlan: UnsafePointer<hp_plan>) -> String? {
         guard let plan, op != UInt32.max, op < plan.pointee.op_count,
@@ -119,8 +121,7 @@ final class _PackWalk {
         var base: UnsafeRawPointer?
         if parent == UInt32.max {
             if plan == rootPlan { base = rootValue }
-        } else if parent < packer.object_count, let object = packer.objects[Int(parent)],
-                  let objectPlan = packer.object_plans[Int(parent)] {
+        } else if parent < packer.objectCount, case let (object, objectPlan?) = packer.object(parent) {
             if plan == objectPlan {
                 base = object
             } else if element != UInt64.max, objectPlan.pointee.has_tail != 0, plan == objectPlan.pointee.element {
@@ -136,8 +137,8 @@ final class _PackWalk {
     /// `storage` is one of the two arrays of a dictionary's replacement (`_DictionaryEntries`):
     /// `["culprit"]` for a value (the keys array is the object introduced just before the values
     /// array, from the same slot), `key "culprit"` for a key. Bucket indices mean nothing to a reader.
-    private func dictionaryEntry(_ packer: hp_packer, storage object: UInt32, index: UInt64) -> String? {
-        let origin = packer.origins[Int(object)]
+    private func dictionaryEntry(_ packer: _ShimPacker, storage object: UInt32, index: UInt64) -> String? {
+        let origin = packer.origin(object)
         guard let plan = origin.plan,
               engine.describe(UnsafeRawPointer(plan))?.typeName.hasPrefix("HeapPack._DictionaryEntries<") == true
         else { return nil }
@@ -149,10 +150,10 @@ final class _PackWalk {
         }
         let keysIndex = isKey ? Int(object) : Int(object) - 1
         guard keysIndex >= 0 else { return nil }
-        let keysOrigin = packer.origins[keysIndex]
+        let keysOrigin = packer.origin(UInt32(keysIndex))
         guard keysOrigin.parent == origin.parent, keysOrigin.plan == origin.plan, keysOrigin.element == origin.element,
-              engine.labels(keysOrigin.plan, keysOrigin.op).first == ".keys",
-              let keys = packer.objects[keysIndex] else { return nil }
+              engine.labels(keysOrigin.plan, keysOrigin.op).first == ".keys" else { return nil }
+        let keys = packer.object(UInt32(keysIndex)).object
         guard let element = _PlanBuilder.arrayElement(of: _Metadata(keys.load(as: UnsafeRawPointer.self))),
               index < keys.load(fromByteOffset: 16, as: UInt64.self) else { return nil }
         let first = keys + ((32 + element.alignMask) & ~element.alignMask)
@@ -168,12 +169,11 @@ final class _PackWalk {
     static let pathEndsKept = 32
 
     /// `root: T > capture 1: Logger > .sink`: the hops from the root to the failure site.
-    func path(_ packer: hp_packer, root: Any.Type, rootValue: UnsafeRawPointer, rootPlan: UnsafePointer<hp_plan>) -> String {
+    func path(_ packer: _ShimPacker, root: Any.Type, rootValue: UnsafeRawPointer, rootPlan: UnsafePointer<hp_plan>) -> String {
         let site = packer.site
         var inner: [String] = []
-        var depth: UInt32 = 0
-        if let steps = withUnsafePointer(to: packer, { hp_packer_site_path($0, &depth) }) {
-            let steps = UnsafeBufferPointer(start: steps, count: Int(depth))
+        do {
+            let steps = packer.sitePath
             // A million levels of nesting would make a path nobody reads: keep both ends.
             let kept = Self.pathEndsKept
             let shown = steps.count > 2 * kept ? Array(0..<kept) + Array(steps.count - kept..<steps.count)
@@ -186,7 +186,7 @@ final class _PackWalk {
             }
         }
         var innermost = hop(nil, UInt32.max, site.element) + inner + engine.labels(site.plan, site.op)
-        if packer.site_depth == 0, let name = closureName(packer, parent: site.object, plan: site.plan, op: site.op,
+        if packer.sitePath.isEmpty, let name = closureName(packer, parent: site.object, plan: site.plan, op: site.op,
                                                           element: site.element, rootValue: rootValue,
                                                           rootPlan: rootPlan) {
             innermost.append(name)
@@ -195,8 +195,8 @@ final class _PackWalk {
         var object = site.object
         var childElement = site.element
         var guardCount = 0
-        while object != UInt32.max, object < packer.object_count, guardCount < 10_000 {
-            let origin = packer.origins[Int(object)]
+        while object != UInt32.max, object < packer.objectCount, guardCount < 10_000 {
+            let origin = packer.origin(object)
             var step = hop(origin.plan, origin.op, origin.element)
             if childElement != UInt64.max, hops[hops.count - 1].first?.hasPrefix("[") == true,
                let entry = dictionaryEntry(packer, storage: object, index: childElement) {
@@ -231,81 +231,84 @@ extension _Engine {
             throw refused
         }
         let walk = _PackWalk(engine: self)
-        var packer = hp_packer()
-        packer.images = UnsafePointer(images.table)
-        packer.plan_for = _PackWalk.planProvider
-        packer.value_plan_for = _PackWalk.valuePlanProvider
-        packer.string_bytes = _PackWalk.stringBytes
-        packer.replace = _PackWalk.replace
-        if collectAll { packer.report = _PackWalk.report }
         walk.rootType = T.self
         walk.rootPlan = UnsafePointer(root.plan)
-        packer.destroy_replacement = _destroyReplacement
-        packer.context = Unmanaged.passUnretained(walk).toOpaque()
-        packer.static_objects = UnsafePointer(staticObjects)
-        packer.static_object_count = UInt32(staticObjectCount)
-        packer.max_objects = UInt64(max(0, min(maxObjects, Int(UInt32.max - 1))))
         // A snapshot of the registry: these objects stay alive, and keep their numbers, for the walk.
         let registered = names.withLock { Array($0) }
         let namedAddresses = registered.map { UInt(bitPattern: Unmanaged.passUnretained($0.value).toOpaque()) }
-        defer { hp_packer_free(&packer) }
+        let callbacks = hp_pack_callbacks(plan_for: _PackWalk.planProvider, value_plan_for: _PackWalk.valuePlanProvider,
+                                          string_bytes: _PackWalk.stringBytes, replace: _PackWalk.replace,
+                                          destroy_replacement: _destroyReplacement,
+                                          report: collectAll ? _PackWalk.report : nil)
+        let limit = UInt64(max(0, min(maxObjects, Int(UInt32.max - 1))))
+        walk.maxObjects = limit
         // -O may end a value's lifetime at its last use; the walk reads it until the end.
-        let failure: PackError? = withExtendedLifetime((value, registered)) {
-            namedAddresses.withUnsafeBufferPointer { named in
-                packer.named_objects = named.baseAddress
-                packer.named_object_count = UInt32(named.count)
-                return withUnsafePointer(to: value) { pointer in
-                    walk.rootValue = UnsafeRawPointer(pointer)
-                    defer { walk.rootValue = nil }
-                    let status = hp_pack(&packer, root.plan, pointer)
-                    // The path reads the values it names, so it is made while they are alive.
-                    return status == HP_OK ? nil : walk.failure(status, &packer, root: T.self, rootValue: pointer,
-                                                                rootPlan: UnsafePointer(root.plan))
-                }
+        return try withExtendedLifetime((value, registered)) { () throws(PackError) -> [UInt8] in
+            let made = namedAddresses.withUnsafeBufferPointer { named in
+                var config = hp_pack_config(images: UnsafePointer(images.table), callbacks: callbacks,
+                                            context: Unmanaged.passUnretained(walk).toOpaque(),
+                                            static_objects: UnsafePointer(staticObjects),
+                                            static_object_count: UInt32(staticObjectCount),
+                                            named_objects: named.baseAddress, named_object_count: UInt32(named.count),
+                                            max_objects: limit)
+                return hp_packer_create(&config)
             }
+            guard let handle = made else { throw .limit("out of memory while packing") }
+            defer { hp_packer_destroy(handle) }
+            let packer = _ShimPacker(handle)
+            let failure: PackError? = withUnsafePointer(to: value) { pointer in
+                walk.rootValue = UnsafeRawPointer(pointer)
+                defer { walk.rootValue = nil }
+                let status = hp_pack(handle, root.plan, pointer)
+                // The path reads the values it names, so it is made while they are alive.
+                return status == HP_OK ? nil : walk.failure(status, packer, root: T.self, rootValue: pointer,
+                                                            rootPlan: UnsafePointer(root.plan))
+            }
+            if var failure {
+                if !walk.problems.isEmpty { failure.problems = walk.problems + [failure] }
+                throw failure
+            }
+            if var first = walk.problems.first {
+                first.problems = walk.problems
+                throw first
+            }
+            return try assemble(packer, T.self, images: images, registered: registered)
         }
-        if var failure {
-            if !walk.problems.isEmpty { failure.problems = walk.problems + [failure] }
-            throw failure
-        }
-        if var first = walk.problems.first {
-            first.problems = walk.problems
-            throw first
-        }
+    }
 
+    /// The packet of a finished walk: its images, type table, names and body.
+    private func assemble<T>(_ packer: _ShimPacker, _: T.Type, images: _ImageTable,
+                             registered: [(key: String, value: AnyObject)]) throws(PackError) -> [UInt8] {
         // Walk types keep their indices; generic arguments of nominal entries are appended.
-        var typeList: [_Metadata] = (0..<Int(packer.type_count)).map { _Metadata(packer.types[$0]!) }
+        var typeList: [(key: UnsafeRawPointer, instance: UnsafePointer<hp_plan>?)] = packer.types
         var typeIndex: [UnsafeRawPointer: Int] = [:]
-        for (index, type) in typeList.enumerated() { typeIndex[type.pointer] = index }
+        for (index, type) in typeList.enumerated() { typeIndex[type.key] = index }
+        func index(of argument: _Metadata) -> Int {
+            if let known = typeIndex[argument.pointer] { return known }
+            typeIndex[argument.pointer] = typeList.count
+            typeList.append((argument.pointer, nil))
+            return typeList.count - 1
+        }
         var types: [_PacketFormat.TypeEntry] = []
         while types.count < typeList.count {
-            // Per-instance plans (generic closure contexts) are type keys of their own.
-            if let (metadata, parameters, bindings) = instance(typeList[types.count].pointer) {
-                types.append(try genericContextEntry(metadata, parameters, bindings, &packer, images) { argument in
-                    if let known = typeIndex[argument.pointer] { return known }
-                    typeIndex[argument.pointer] = typeList.count
-                    typeList.append(argument)
-                    return typeList.count - 1
-                })
-                continue
+            let type = typeList[types.count]
+            // Per-instance plans (generic closure contexts) are type-table entries of their own.
+            if let plan = type.instance {
+                guard let (metadata, parameters, bindings) = instance(UnsafeRawPointer(plan)) else {
+                    throw .internalInconsistency("a closure context's per-instance plan is not one the plan builder made")
+                }
+                types.append(try genericContextEntry(metadata, parameters, bindings, packer, images, index: index))
+            } else {
+                types.append(try typeEntry(_Metadata(type.key), packer, images, index: index))
             }
-            types.append(try typeEntry(typeList[types.count], &packer, images) { argument in
-                if let known = typeIndex[argument.pointer] { return known }
-                typeIndex[argument.pointer] = typeList.count
-                typeList.append(argument)
-                return typeList.count - 1
-            })
         }
-        var imageEntries: [_PacketFormat.ImageEntry] = []
-        for slot in 0..<Int(packer.images_used_count) {
-            let image = Int(packer.images_used[slot])
-            imageEntries.append(.init(buildID: images.buildID(image), name: images.fileName(image)))
+        let imageEntries = packer.imagesUsed.map { image in
+            _PacketFormat.ImageEntry(buildID: images.buildID(Int(image)), name: images.fileName(Int(image)))
         }
         // Only the names the packet uses are spelled out; the others stay empty.
-        let usedNames = registered.indices.map { packer.named_used?[$0] == 1 ? registered[$0].key : "" }
+        let usedNames = registered.indices.map { packer.nameUsed($0) ? registered[$0].key : "" }
         return _PacketFormat.assemble(images: imageEntries, rootTypeName: rootTypeName(T.self), types: types,
                                       names: usedNames.contains(where: { !$0.isEmpty }) ? usedNames : [],
-                                      objectCount: Int(packer.object_count),
-                                      body: UnsafeRawBufferPointer(start: packer.out.bytes, count: packer.out.count))
+                                      objectCount: Int(packer.objectCount), body: packer.body)
     }
 }

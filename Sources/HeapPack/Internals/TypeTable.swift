@@ -8,7 +8,7 @@ import CHeapPack
 
 extension _Engine {
     func genericContextEntry(_ metadata: _Metadata, _ parameters: [_Metadata], _ bindings: [_Binding],
-                                     _ packer: inout hp_packer,
+                                     _ packer: _ShimPacker,
                                      _ images: _ImageTable, index: (_Metadata) -> Int) throws(PackError) -> _PacketFormat.TypeEntry {
         guard let (image, offset) = images.locate(metadata.pointer) else {
             throw .unsupported("closure-context metadata outside every image's static data")
@@ -23,16 +23,16 @@ extension _Engine {
                     throw .unsupported("a protocol descriptor outside every image's static data")
                 }
                 wire.append(.witness(parameter: parameter,
-                                     protocolImage: Int(hp_packer_image_slot(&packer, UInt32(protocolImage))),
+                                     protocolImage: Int(packer.imageSlot(UInt32(protocolImage))),
                                      protocolOffset: protocolOffset))
             }
         }
-        return .genericContext(image: Int(hp_packer_image_slot(&packer, UInt32(image))), offset: offset,
+        return .genericContext(image: Int(packer.imageSlot(UInt32(image))), offset: offset,
                                parameters: parameters.map(index), bindings: wire)
     }
 
     /// A protocol composition as its parts: the receiver asks the runtime for the same type.
-    private func existentialEntry(_ metadata: _Metadata, _ packer: inout hp_packer, _ images: _ImageTable,
+    private func existentialEntry(_ metadata: _Metadata, _ packer: _ShimPacker, _ images: _ImageTable,
                                   index: (_Metadata) -> Int) throws(PackError) -> _PacketFormat.TypeEntry {
         let flags = metadata.pointer.load(fromByteOffset: 8, as: UInt32.self)
         let protocolCount = Int(metadata.pointer.load(fromByteOffset: 12, as: UInt32.self))
@@ -49,7 +49,7 @@ extension _Engine {
                   let (image, offset) = images.locate(descriptor) else {
                 throw .unsupported("a protocol descriptor outside every image's static data", type: metadata.name)
             }
-            protocols.append((Int(hp_packer_image_slot(&packer, UInt32(image))), offset))
+            protocols.append((Int(packer.imageSlot(UInt32(image))), offset))
         }
         return .existential(classBound: flags & 0x8000_0000 == 0, superclass: superclass, protocols: protocols)
     }
@@ -57,13 +57,13 @@ extension _Engine {
     /// How a type travels: by mangled name when the runtime finds it again by that name; else
     /// closure contexts and boxes by static address, and nominal types (private, local) as
     /// descriptor + generic arguments.
-    func typeEntry(_ metadata: _Metadata, _ packer: inout hp_packer, _ images: _ImageTable,
+    func typeEntry(_ metadata: _Metadata, _ packer: _ShimPacker, _ images: _ImageTable,
                            index: (_Metadata) -> Int) throws(PackError) -> _PacketFormat.TypeEntry {
         if metadata.kind == _MetadataKind.heapLocalVariable {
             guard let (image, offset) = images.locate(metadata.pointer) else {
                 throw .unsupported("closure-context metadata outside every image's static data")
             }
-            return .staticAddress(image: Int(hp_packer_image_slot(&packer, UInt32(image))), offset: offset)
+            return .staticAddress(image: Int(packer.imageSlot(UInt32(image))), offset: offset)
         }
         if metadata.kind == _MetadataKind.heapGenericLocalVariable {
             // Not a type: never ask for its name. The runtime makes the box for the boxed type.
@@ -81,7 +81,7 @@ extension _Engine {
             }
         }
         if metadata.kind == _MetadataKind.existential {
-            return try existentialEntry(metadata, &packer, images, index: index)
+            return try existentialEntry(metadata, packer, images, index: index)
         }
         if metadata.kind == _MetadataKind.metatype || metadata.kind == _MetadataKind.existentialMetatype {
             // Both keep their instance type at +8.
@@ -107,11 +107,11 @@ extension _Engine {
                         throw .unsupported("a generic argument's conformance was instantiated at run time; such "
                                            + "witness tables cannot travel yet", type: metadata.name)
                     }
-                    witnessTables.append((Int(hp_packer_image_slot(&packer, UInt32(tableImage))), tableOffset))
+                    witnessTables.append((Int(packer.imageSlot(UInt32(tableImage))), tableOffset))
                 }
             }
         }
-        return .nominal(image: Int(hp_packer_image_slot(&packer, UInt32(image))), offset: offset,
+        return .nominal(image: Int(packer.imageSlot(UInt32(image))), offset: offset,
                         arguments: arguments, witnessTables: witnessTables)
     }
 }
@@ -254,10 +254,7 @@ extension _Engine {
                     || instanceType.kind == _MetadataKind.existentialMetatype else {
                 throw .malformed("an existential metatype entry names a non-existential type")
             }
-            guard let found = hp_metatype_metadata(instanceType.pointer, existential) else {
-                throw .malformed("the runtime made no metatype for a type-table entry")
-            }
-            return _Metadata(found)
+            return _Metadata(hp_metatype_metadata(instanceType.pointer, existential))
         }
     }
 }

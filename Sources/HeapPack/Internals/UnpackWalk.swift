@@ -2,25 +2,25 @@ import CHeapPack
 
 private let makeString: hp_make_string_fn = { bytes, length, destination in
     let text = String(decoding: UnsafeBufferPointer(start: bytes, count: length), as: UTF8.self)
-    destination!.initializeMemory(as: String.self, repeating: text, count: 1)
+    destination.initializeMemory(as: String.self, repeating: text, count: 1)
 }
 
 private let destroyString: hp_destroy_string_fn = { string in
-    string!.assumingMemoryBound(to: String.self).deinitialize(count: 1)
+    string.assumingMemoryBound(to: String.self).deinitialize(count: 1)
 }
 
 let _destroyReplacement: hp_destroy_replacement_fn = { type, replacement in
-    _replaceable(type)?._destroyReplacement(replacement!)
+    _replaceable(type)?._destroyReplacement(replacement)
 }
 
 private let restore: hp_restore_fn = { type, replacement, destination in
     // Plans only carry REPLACE ops for types that passed this same check.
-    _replaceable(type)?._restore(from: replacement!, into: destination!)
+    _replaceable(type)?._restore(from: replacement, into: destination)
 }
 
 private let restoreObject: hp_restore_object_fn = { type, replacement in
     // Plans only carry object replacements for types that passed this same check.
-    guard let replaceable = _replaceable(type), let replacement else { return nil }
+    guard let replaceable = _replaceable(type) else { return nil }
     var object: UnsafeMutableRawPointer?
     // The rebuilt value is a class reference: its +1 moves into `object`, and on to the shim.
     withUnsafeMutablePointer(to: &object) { replaceable._restore(from: replacement, into: UnsafeMutableRawPointer($0)) }
@@ -55,23 +55,26 @@ extension _Engine {
             let body = packet.baseAddress!.assumingMemoryBound(to: UInt8.self) + header.headerLength
             let destination = UnsafeMutablePointer<T>.allocate(capacity: 1)
             defer { destination.deallocate() }
-            var unpacker = hp_unpacker()
-            defer { hp_unpacker_free(&unpacker) }
-            let status = withUnpacker(&unpacker, tables, images, imageMap, header: header, body: body,
-                                      namedObjects: namedObjects, maxObjects: maxObjects) {
-                hp_unpack(&$0, root.plan, destination)
+            let limit = Self.objectLimit(maxObjects)
+            let (status, failure) = try withUnpacker(tables, images, imageMap, header: header,
+                                                     namedObjects: namedObjects, maxObjects: limit) { unpacker in
+                let status = hp_unpack(unpacker.handle, root.plan, body, header.bodyLength, destination)
+                return (status, status == HP_OK ? nil : unpacker.failure)
             }
-            guard status == HP_OK else {
-                throw bodyError(status, unpacker, offset: header.headerLength + (unpacker.cursor.map { $0 - body } ?? 0))
+            if let failure {
+                throw bodyError(status, failure, maxObjects: limit, offset: header.headerLength + failure.offset)
             }
             return destination.move()
         }
     }
 
+    /// The shim's limit for `maxObjects` (PackOptions/UnpackOptions), which it counts in 32 bits.
+    static func objectLimit(_ maxObjects: Int) -> UInt64 { UInt64(max(0, min(maxObjects, Int(UInt32.max - 1)))) }
+
     /// The error for a failed walk over the body; `offset` is where the reader stopped.
-    func bodyError(_ status: hp_status, _ unpacker: hp_unpacker, offset: Int) -> PackError {
-        _WalkFailure.unpack(status, hp_reason(rawValue: unpacker.site.reason), maxObjects: unpacker.max_objects,
-                            offset: offset, reading: readingSite(unpacker.site))
+    func bodyError(_ status: hp_status, _ failure: _ShimUnpacker.Failure, maxObjects: UInt64, offset: Int) -> PackError {
+        _WalkFailure.unpack(status, hp_reason(rawValue: failure.site.reason), maxObjects: maxObjects,
+                            offset: offset, reading: readingSite(failure.site))
     }
 
     /// Types, object plans and value plans of a packet's type table, by index: what the shim
@@ -130,46 +133,45 @@ extension _Engine {
         return objects
     }
 
-    /// Fills the shim's reader over `body` and runs `read` with it; the tables and objects stay
-    /// alive throughout.
-    func withUnpacker(_ unpacker: inout hp_unpacker, _ tables: ReaderTables, _ images: _ImageTable,
-                      _ imageMap: [UInt32], header: _PacketFormat.Header, body: UnsafePointer<UInt8>,
-                      namedObjects: [AnyObject?], maxObjects: Int,
-                      _ read: (inout hp_unpacker) -> hp_status) -> hp_status {
+    /// Makes the shim's reader for a packet and runs `read` with it; the tables and objects stay
+    /// alive throughout. `observe` and `observer` turn an `hp_inspect` pass into events.
+    func withUnpacker<R>(_ tables: ReaderTables, _ images: _ImageTable, _ imageMap: [UInt32],
+                         header: _PacketFormat.Header, namedObjects: [AnyObject?], maxObjects: UInt64,
+                         observe: hp_observe_fn? = nil, observer: UnsafeMutableRawPointer? = nil,
+                         _ read: (_ShimUnpacker) -> R) throws(PackError) -> R {
         let namedPointers: [UnsafeMutableRawPointer?] = namedObjects.map {
             $0.map { Unmanaged.passUnretained($0).toOpaque() }
         }
-        return imageMap.withUnsafeBufferPointer { imageMap in
-            tables.metadata.withUnsafeBufferPointer { metadata in
-                tables.plans.withUnsafeBufferPointer { plans in tables.valuePlans.withUnsafeBufferPointer { valuePlans in
-                    unpacker.images = UnsafePointer(images.table)
-                    unpacker.image_map = imageMap.baseAddress
-                    unpacker.image_map_count = UInt32(imageMap.count)
-                    unpacker.types = metadata.baseAddress
-                    unpacker.type_plans = plans.baseAddress
-                    unpacker.value_plans = valuePlans.baseAddress
-                    unpacker.type_count = UInt32(metadata.count)
-                    unpacker.make_string = makeString
-                    unpacker.destroy_string = destroyString
-                    unpacker.restore = restore
-                    unpacker.restore_object = restoreObject
-                    unpacker.destroy_replacement = _destroyReplacement
-                    unpacker.static_objects = UnsafePointer(staticObjects)
-                    unpacker.static_object_count = UInt32(staticObjectCount)
-                    unpacker.named_object_count = UInt32(namedPointers.count)
-                    unpacker.max_objects = UInt64(max(0, min(maxObjects, Int(UInt32.max - 1))))
-                    unpacker.expected_objects = UInt64(header.objectCount)
-                    unpacker.cursor = body
-                    unpacker.end = body + header.bodyLength
-                    return withExtendedLifetime(namedObjects) {
-                        namedPointers.withUnsafeBufferPointer { named in
-                            unpacker.named_objects = UnsafePointer(named.baseAddress)
-                            return read(&unpacker)
+        let callbacks = hp_unpack_callbacks(make_string: makeString, destroy_string: destroyString, restore: restore,
+                                            restore_object: restoreObject, destroy_replacement: _destroyReplacement,
+                                            observe: observe)
+        let made: R? = withExtendedLifetime(namedObjects) {
+            imageMap.withUnsafeBufferPointer { imageMap in
+                tables.metadata.withUnsafeBufferPointer { metadata in
+                    tables.plans.withUnsafeBufferPointer { plans in
+                        tables.valuePlans.withUnsafeBufferPointer { valuePlans in
+                            namedPointers.withUnsafeBufferPointer { named in
+                                var config = hp_unpack_config(
+                                    images: UnsafePointer(images.table), image_map: imageMap.baseAddress,
+                                    image_map_count: UInt32(imageMap.count), types: metadata.baseAddress,
+                                    type_plans: plans.baseAddress, value_plans: valuePlans.baseAddress,
+                                    type_count: UInt32(metadata.count), callbacks: callbacks, observer: observer,
+                                    max_objects: maxObjects, expected_objects: UInt64(header.objectCount),
+                                    static_objects: UnsafePointer(staticObjects),
+                                    static_object_count: UInt32(staticObjectCount),
+                                    named_objects: UnsafePointer(named.baseAddress),
+                                    named_object_count: UInt32(named.count))
+                                guard let handle = hp_unpacker_create(&config) else { return nil }
+                                defer { hp_unpacker_destroy(handle) }
+                                return read(_ShimUnpacker(handle))
+                            }
                         }
                     }
-                } }
+                }
             }
         }
+        guard let made else { throw .limit("out of memory while unpacking") }
+        return made
     }
 
     /// " (reading .members of Team)": the innermost plan and op the reader was in.

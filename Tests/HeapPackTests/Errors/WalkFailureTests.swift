@@ -22,12 +22,18 @@ struct WalkFailureTests {
             plan.align_mask = 7
             plan.op_count = 1
             plan.ops = UnsafePointer(ops.baseAddress)
-            var packer = hp_packer()
-            packer.images = withUnsafePointer(to: &images) { $0 }
-            packer.max_objects = 10
-            defer { hp_packer_free(&packer) }
-            let status = hp_pack(&packer, &plan, &value)
-            return (status, hp_reason(rawValue: packer.site.reason))
+            // No callback is reached: the walk stops at the first op.
+            let callbacks = hp_pack_callbacks(plan_for: { _, _, _ in nil }, value_plan_for: { _, _, _ in nil },
+                                              string_bytes: { _, _, _, _ in false }, replace: { _, _, _, _ in false },
+                                              destroy_replacement: { _, _ in }, report: nil)
+            var config = hp_pack_config(images: withUnsafePointer(to: &images) { $0 }, callbacks: callbacks,
+                                        context: UnsafeMutableRawPointer(&value), static_objects: nil,
+                                        static_object_count: 0, named_objects: nil, named_object_count: 0,
+                                        max_objects: 10)
+            guard let packer = hp_packer_create(&config) else { return (HP_ERR_NO_MEMORY, HP_REASON_NONE) }
+            defer { hp_packer_destroy(packer) }
+            let status = hp_pack(packer, &plan, &value)
+            return (status, hp_reason(rawValue: hp_packer_site(packer).reason))
         }
         #expect(status == HP_ERR_INTERNAL)
         #expect(reason == HP_REASON_UNKNOWN_OP)
