@@ -155,7 +155,7 @@ final class _PlanBuilder {
         refusals[UnsafeRawPointer(standIn)] = named
         return _ValueLayout(typeName: metadata.name, size: metadata.size, stride: metadata.stride,
                             alignMask: metadata.alignMask,
-                            ops: [hp_op(kind: HP_OP_REFUSED.rawValue, offset: 0, aux: nil, sub: UnsafePointer(standIn))],
+                            ops: [Self.op(HP_OP_REFUSED, at: 0, sub: UnsafePointer(standIn))],
                             labels: [[]])
     }
 
@@ -220,9 +220,16 @@ final class _PlanBuilder {
         }
     }
 
+    /// Every op is made here: what `aux` holds depends on the kind (see `hp_op`), and one
+    /// constructor keeps a change of its representation to one place.
+    static func op(_ kind: hp_op_kind, at offset: Int, aux: UnsafeRawPointer? = nil,
+                   sub: UnsafePointer<hp_plan>? = nil) -> hp_op {
+        hp_op(kind: kind.rawValue, offset: UInt32(offset), aux: aux, sub: sub)
+    }
+
     private func leaf(_ metadata: _Metadata, _ kind: hp_op_kind, aux: UnsafeRawPointer? = nil) -> _ValueLayout {
         _ValueLayout(typeName: metadata.name, size: metadata.size, stride: metadata.stride, alignMask: metadata.alignMask,
-                     ops: [hp_op(kind: kind.rawValue, offset: 0, aux: aux, sub: nil)], labels: [[]])
+                     ops: [Self.op(kind, at: 0, aux: aux)], labels: [[]])
     }
 
     private func trivial(_ metadata: _Metadata) -> _ValueLayout {
@@ -275,8 +282,7 @@ final class _PlanBuilder {
                                                 protocols: UnsafePointer(protocols), size: UInt32(metadata.size)))
         return _ValueLayout(typeName: metadata.name, size: metadata.size, stride: metadata.stride,
                             alignMask: metadata.alignMask,
-                            ops: [hp_op(kind: HP_OP_EXISTENTIAL.rawValue, offset: 0, aux: UnsafeRawPointer(container),
-                                        sub: nil)],
+                            ops: [Self.op(HP_OP_EXISTENTIAL, at: 0, aux: UnsafeRawPointer(container))],
                             labels: [["as " + metadata.name]])
     }
 
@@ -356,8 +362,7 @@ final class _PlanBuilder {
     }
 
     private func appendPadding(_ bytes: Range<Int>, to ops: inout [hp_op], labels: inout [[String]]) {
-        ops.append(hp_op(kind: HP_OP_PADDING.rawValue, offset: UInt32(bytes.lowerBound),
-                         aux: UnsafeRawPointer(bitPattern: UInt(bytes.count)), sub: nil))
+        ops.append(Self.op(HP_OP_PADDING, at: bytes.lowerBound, aux: UnsafeRawPointer(bitPattern: UInt(bytes.count))))
         labels.append([])
     }
 
@@ -393,7 +398,7 @@ final class _PlanBuilder {
         // aux marks a slot whose type is Optional: nil is a value it may hold.
         let nullable = referent.kind == _MetadataKind.optional ? UnsafeRawPointer(bitPattern: 1) : nil
         return _ValueLayout(typeName: "\(storage) \(referent.name)", size: 8, stride: 8, alignMask: 7,
-                            ops: [hp_op(kind: kind.rawValue, offset: 0, aux: nullable, sub: nil)], labels: [[]])
+                            ops: [Self.op(kind, at: 0, aux: nullable)], labels: [[]])
     }
 
     private func resolve(_ name: _MangledName, context: UnsafeRawPointer?, arguments: UnsafeRawPointer?,
@@ -426,9 +431,9 @@ final class _PlanBuilder {
         descriptions[UnsafeRawPointer(plan)] = _PlanDescription(typeName: replacement.typeName, labels: replacement.labels)
         return _ValueLayout(typeName: metadata.name, size: metadata.size, stride: metadata.stride,
                             alignMask: metadata.alignMask,
-                            ops: [hp_op(kind: HP_OP_REPLACE.rawValue, offset: 0,
-                                        aux: unsafeBitCast(replaceable as Any.Type, to: UnsafeRawPointer.self),
-                                        sub: UnsafePointer(plan))],
+                            ops: [Self.op(HP_OP_REPLACE, at: 0,
+                                          aux: unsafeBitCast(replaceable as Any.Type, to: UnsafeRawPointer.self),
+                                          sub: UnsafePointer(plan))],
                             labels: [[]])
     }
 
@@ -489,8 +494,8 @@ final class _PlanBuilder {
             throw .unsupported("an ArraySlice buffer with an unexpected layout", type: type)
         }
         let distance = Int(ops[owner].offset) - Int(ops[pointer].offset)
-        ops[pointer].kind = HP_OP_INTERIOR.rawValue
-        ops[pointer].aux = UnsafeRawPointer(bitPattern: UInt(bitPattern: distance))
+        ops[pointer] = Self.op(HP_OP_INTERIOR, at: Int(ops[pointer].offset),
+                               aux: UnsafeRawPointer(bitPattern: UInt(bitPattern: distance)))
     }
 
     private func tupleLayout(_ metadata: _Metadata, depth: Int) throws(PackError) -> _ValueLayout {
@@ -583,7 +588,7 @@ final class _PlanBuilder {
         descriptions[UnsafeRawPointer(plan)] = _PlanDescription(typeName: metadata.name, labels: [])
         return _ValueLayout(typeName: metadata.name, size: metadata.size, stride: metadata.stride,
                             alignMask: metadata.alignMask,
-                            ops: [hp_op(kind: HP_OP_ENUM.rawValue, offset: 0, aux: nil, sub: UnsafePointer(plan))],
+                            ops: [Self.op(HP_OP_ENUM, at: 0, sub: UnsafePointer(plan))],
                             labels: [[]])
     }
 
@@ -836,9 +841,8 @@ final class _PlanBuilder {
                                + "property of its own type instead", type: name)
         }
         let op = allocate(hp_op.self)
-        op.initialize(to: hp_op(kind: HP_OP_REPLACE.rawValue, offset: 0,
-                                aux: unsafeBitCast(hooks as Any.Type, to: UnsafeRawPointer.self),
-                                sub: UnsafePointer(cPlan(for: replacement))))
+        op.initialize(to: Self.op(HP_OP_REPLACE, at: 0, aux: unsafeBitCast(hooks as Any.Type, to: UnsafeRawPointer.self),
+                                  sub: UnsafePointer(cPlan(for: replacement))))
         let plan = try makeObjectPlan(metadata: metadata, typeName: name, size: 16, alignMask: 7, bodyOffset: 16,
                                       ops: [], labels: [])
         plan.pointee.replacement = UnsafePointer(op)
@@ -942,7 +946,7 @@ final class _PlanBuilder {
             }
         }
         return _ValueLayout(typeName: "box of \(payload.name)", size: 8, stride: 8, alignMask: 7,
-                            ops: [hp_op(kind: HP_OP_REF.rawValue, offset: 0, aux: nil, sub: UnsafePointer(plan))],
+                            ops: [Self.op(HP_OP_REF, at: 0, sub: UnsafePointer(plan))],
                             labels: [[label]])
     }
 
@@ -952,7 +956,7 @@ final class _PlanBuilder {
         let text = name.plainText
         if text.hasSuffix("XX") {
             return _ValueLayout(typeName: "generic var box", size: 8, stride: 8, alignMask: 7,
-                                ops: [hp_op(kind: HP_OP_REF.rawValue, offset: 0, aux: nil, sub: nil)], labels: [[]])
+                                ops: [Self.op(HP_OP_REF, at: 0)], labels: [[]])
         }
         let suffix = text.hasSuffix("z_Xx") ? 4 : 3
         let boxedLength = name.length - suffix
@@ -1112,8 +1116,7 @@ final class _PlanBuilder {
         if name.isSILBox { return try varBoxReference(name, parameters: parameters) }
         if let thick = name.silFunctionIsThick {
             return _ValueLayout(typeName: "function", size: thick ? 16 : 8, stride: thick ? 16 : 8, alignMask: 7,
-                                ops: [hp_op(kind: (thick ? HP_OP_FUNC : HP_OP_STATIC).rawValue, offset: 0,
-                                            aux: nil, sub: nil)], labels: [[]])
+                                ops: [Self.op(thick ? HP_OP_FUNC : HP_OP_STATIC, at: 0)], labels: [[]])
         }
         if parameters.isEmpty {
             throw .unsupported("capture \(index) has type '\(name.displayName)', which has no runtime metadata "
