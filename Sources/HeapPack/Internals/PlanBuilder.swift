@@ -117,14 +117,16 @@ final class _PlanBuilder {
     func layout(_ metadata: _Metadata, depth: Int = 0) throws(PackError) -> _ValueLayout {
         if let known = layouts[metadata.pointer] { return known }
         guard depth < Self.maxDepth else {
+            depthRefusals += 1
             throw .unsupported(Self.depthRefusal, type: metadata.name)
         }
         let made: _ValueLayout
+        let depthRefusalsBefore = depthRefusals
         do throws(PackError) {
             let candidate = try makeLayout(metadata, depth: depth + 1)
             try Self.validate(candidate)
             made = candidate
-        } catch where Self.defersRefusal(error, of: metadata) {
+        } catch where depthRefusals == depthRefusalsBefore && Self.defersRefusal(error, of: metadata) {
             // Refused where a value of the type is met, not here: only the walk knows the
             // index or key it sits at, and an empty array or a nil of the type has nothing to refuse.
             made = refusedLayout(metadata, error)
@@ -137,12 +139,15 @@ final class _PlanBuilder {
 
     static let depthRefusal = "the type nests more than \(maxDepth) levels deep"
 
-    /// Whether a layout failure becomes a REFUSED op. Not the depth guard: it depends on where
-    /// the type was reached from, and a layout is cached for every place. Not kinds without
-    /// value witnesses (boxes, contexts), whose size could not be read.
+    /// How many times the depth guard has refused. A layout during which it refused is not
+    /// deferred: the refusal depends on where the type was reached from, and a layout is
+    /// cached for every place.
+    private var depthRefusals = 0
+
+    /// Whether a layout failure becomes a REFUSED op. Not for kinds without value witnesses
+    /// (boxes, contexts) or unknown kinds, whose size could not be read.
     private static func defersRefusal(_ error: PackError, of metadata: _Metadata) -> Bool {
-        (error.code == .nonTransferable || error.code == .unsupported) && error.message != depthRefusal
-            && metadata.kind <= _MetadataKind.fixedArray
+        (error.code == .nonTransferable || error.code == .unsupported) && metadata.kind?.isType == true
     }
 
     /// Refusals met by the walk at REFUSED ops, by the op's stand-in plan.
@@ -160,13 +165,15 @@ final class _PlanBuilder {
     }
 
     private func makeLayout(_ metadata: _Metadata, depth: Int) throws(PackError) -> _ValueLayout {
-        let kind = metadata.kind
-        if kind <= _MetadataKind.fixedArray || kind == _MetadataKind.class {
+        guard let kind = metadata.kind else {
+            throw .unsupported("unknown metadata kind 0x\(String(metadata.kindWord, radix: 16))")
+        }
+        if kind.isType {
             // Real types only (not context or box metadata): the user's word comes first.
             if let refused = metadata.type as? any NeverTransferable.Type {
                 throw .nonTransferable(refused.transferRefusal, type: metadata.name)
             }
-            if kind != _MetadataKind.class, let reason = _TransferPolicy.refusal(forValueTypeNamed: metadata.name) {
+            if kind != .class, let reason = _TransferPolicy.refusal(forValueTypeNamed: metadata.name) {
                 throw .nonTransferable(reason, type: metadata.name)
             }
             if metadata.pointer != stringMetadata, let hooks = _replacementHooks(for: metadata.type) {
@@ -174,49 +181,37 @@ final class _PlanBuilder {
             }
         }
         switch kind {
-        case _MetadataKind.struct:
+        case .struct:
             if metadata.pointer == stringMetadata { return leaf(metadata, HP_OP_STRING) }
             // `_startPtrOrData` is a Builtin.Word, which looks like an integer: without this the
             // pointer into the binary's text would travel as a raw address.
             if metadata.pointer == staticStringMetadata { return leaf(metadata, HP_OP_STATIC_STRING) }
             return try structLayout(metadata, depth: depth)
-        case _MetadataKind.enum, _MetadataKind.optional:
+        case .enum, .optional:
             return try enumLayout(metadata, depth: depth)
-        case _MetadataKind.tuple:
+        case .tuple:
             return try tupleLayout(metadata, depth: depth)
-        case _MetadataKind.function:
+        case .function:
             return try functionLayout(metadata)
-        case _MetadataKind.class:
+        case .class:
             return leaf(metadata, HP_OP_REF, aux: metadata.pointer)
-        case _MetadataKind.opaque:
+        case .opaque:
             return try builtinLayout(metadata)
-        case _MetadataKind.existential:
+        case .existential:
             return try existentialLayout(metadata)
-        case _MetadataKind.metatype:
+        case .metatype:
             if metadata.size == 0 { return trivial(metadata) }
             return leaf(metadata, HP_OP_METADATA)
-        case _MetadataKind.existentialMetatype:
-            // ExistentialMetatypeMetadata: InstanceType at +8, then the existential flags.
-            let flags = metadata.pointer.load(fromByteOffset: 16, as: UInt32.self)
-            let witnessCount = Int(flags & 0x00FF_FFFF)
-            if witnessCount == 0 && metadata.size == 8 { return leaf(metadata, HP_OP_METADATA) }
-            let instance = _Metadata(metadata.pointer.load(fromByteOffset: 8, as: UnsafeRawPointer.self))
-            guard instance.kind == _MetadataKind.existential, metadata.size == 8 + 8 * witnessCount,
-                  Int(instance.pointer.load(fromByteOffset: 12, as: UInt32.self)) == witnessCount else {
-                throw .unsupported("a metatype of a nested or unusual existential", type: metadata.name)
-            }
-            return try containerLayout(metadata, HP_CONTAINER_METATYPE, witnessCount: witnessCount, protocolsOf: instance)
-        case _MetadataKind.foreignClass, _MetadataKind.foreignReferenceType, _MetadataKind.objcClassWrapper:
+        case .existentialMetatype:
+            return try existentialMetatypeLayout(metadata)
+        case .foreignClass, .foreignReferenceType, .objcClassWrapper:
             throw .unsupported("foreign (C/C++/ObjC) reference types are not supported", type: metadata.name)
-        case _MetadataKind.extendedExistential:
+        case .extendedExistential:
             throw .unsupported("constrained existentials (any P<T>) are not supported yet", type: metadata.name)
-        case _MetadataKind.fixedArray:
+        case .fixedArray:
             throw .unsupported("InlineArray is not supported yet", type: metadata.name)
-        case _MetadataKind.heapLocalVariable, _MetadataKind.heapGenericLocalVariable,
-             _MetadataKind.errorObject, _MetadataKind.task, _MetadataKind.job:
-            throw .unsupported("metadata of kind 0x\(String(kind, radix: 16)) does not describe a value type")
-        default:
-            throw .unsupported("unknown metadata kind 0x\(String(kind, radix: 16))")
+        case .heapLocalVariable, .heapGenericLocalVariable, .errorObject, .task, .job:
+            throw .unsupported("metadata of kind 0x\(String(kind.rawValue, radix: 16)) does not describe a value type")
         }
     }
 
@@ -236,15 +231,14 @@ final class _PlanBuilder {
         _ValueLayout(typeName: metadata.name, size: metadata.size, stride: metadata.stride, alignMask: metadata.alignMask)
     }
 
-    /// ExistentialTypeMetadata: flags at +8, protocol count at +12, then the superclass
-    /// constraint (if flagged) and one ProtocolDescriptorRef per protocol.
     private func existentialLayout(_ metadata: _Metadata) throws(PackError) -> _ValueLayout {
-        let flags = metadata.pointer.load(fromByteOffset: 8, as: UInt32.self)
-        let protocolCount = Int(metadata.pointer.load(fromByteOffset: 12, as: UInt32.self))
-        let witnessCount = Int(flags & 0x00FF_FFFF)
-        let classBound = flags & 0x8000_0000 == 0
-        let hasSuperclass = flags & 0x4000_0000 != 0
-        if (flags >> 24) & 0x3F == 1 {
+        let existential = _ExistentialMetadata(metadata)
+        let flags = existential.flags
+        let protocolCount = existential.numProtocols
+        let witnessCount = flags.numWitnessTables
+        let classBound = flags.isClassBound
+        let hasSuperclass = flags.hasSuperclassConstraint
+        if flags.isError {
             // `any Error`: one reference to a SwiftError box holding type, conformance and value.
             guard metadata.size == 8, protocolCount == 1 else {
                 throw .unsupported("an Error existential of an unexpected shape", type: metadata.name)
@@ -255,23 +249,34 @@ final class _PlanBuilder {
             return leaf(metadata, HP_OP_REF)  // AnyObject
         }
         guard witnessCount == protocolCount,
-              metadata.size == (classBound ? 8 : 32) + 8 * witnessCount else {
+              metadata.size == _ExistentialMetadata.containerSize(classBound: classBound, witnessCount: witnessCount) else {
             throw .unsupported("an existential whose witness tables do not match its protocols", type: metadata.name)
         }
         return try containerLayout(metadata, classBound ? HP_CONTAINER_CLASS : HP_CONTAINER_OPAQUE,
                                    witnessCount: witnessCount, protocolsOf: metadata)
     }
 
+    /// A protocol metatype (`any P.Type`): the metatype, then one witness table per protocol.
+    private func existentialMetatypeLayout(_ metadata: _Metadata) throws(PackError) -> _ValueLayout {
+        let metatype = _ExistentialMetatypeMetadata(metadata)
+        let witnessCount = metatype.flags.numWitnessTables
+        if witnessCount == 0 && metadata.size == 8 { return leaf(metadata, HP_OP_METADATA) }
+        let instance = metatype.instanceType
+        guard instance.kind == .existential,
+              metadata.size == _ExistentialMetatypeMetadata.containerSize(witnessCount: witnessCount),
+              _ExistentialMetadata(instance).numProtocols == witnessCount else {
+            throw .unsupported("a metatype of a nested or unusual existential", type: metadata.name)
+        }
+        return try containerLayout(metadata, HP_CONTAINER_METATYPE, witnessCount: witnessCount, protocolsOf: instance)
+    }
+
     /// The existential op over a container of `metadata`'s size; the protocols are those of the
     /// existential type `existential` (for a protocol metatype, its instance type).
     private func containerLayout(_ metadata: _Metadata, _ kind: hp_container, witnessCount: Int,
                                  protocolsOf existential: _Metadata) throws(PackError) -> _ValueLayout {
-        let flags = existential.pointer.load(fromByteOffset: 8, as: UInt32.self)
-        let protocolCount = Int(existential.pointer.load(fromByteOffset: 12, as: UInt32.self))
-        let list = existential.pointer + 16 + (flags & 0x4000_0000 != 0 ? 8 : 0)
-        let protocols = allocate(UnsafeRawPointer?.self, count: protocolCount)
-        for index in 0..<protocolCount {
-            let reference = list.load(fromByteOffset: index * 8, as: UInt.self)
+        let references = _ExistentialMetadata(existential).protocolReferences
+        let protocols = allocate(UnsafeRawPointer?.self, count: references.count)
+        for (index, reference) in references.enumerated() {
             guard reference & 1 == 0, let descriptor = UnsafeRawPointer(bitPattern: reference) else {
                 throw .unsupported("Objective-C protocols are not supported", type: metadata.name)
             }
@@ -321,9 +326,9 @@ final class _PlanBuilder {
     /// Generic `T.Type` storage stays thick. Without field offsets (captures), the type rule
     /// alone decides.
     private func stored(_ child: _ValueLayout, type: _Metadata, thin fieldIsThin: Bool? = nil) -> _ValueLayout {
-        guard type.kind == _MetadataKind.metatype, child.size > 0 else { return child }
-        let instance = _Metadata(type.pointer.load(fromByteOffset: 8, as: UnsafeRawPointer.self))
-        let mayBeThin = instance.kind != _MetadataKind.class && instance.kind != _MetadataKind.foreignClass
+        guard type.kind == .metatype, child.size > 0 else { return child }
+        let instance = _MetatypeMetadata(type).instanceType
+        let mayBeThin = instance.kind != .class && instance.kind != .foreignClass
         let thin = mayBeThin && (fieldIsThin ?? true)
         return thin ? _ValueLayout(typeName: child.typeName, size: 0, stride: 1, alignMask: 0) : child
     }
@@ -339,11 +344,11 @@ final class _PlanBuilder {
         var covered: [Range<Int>] = []
         for index in children.indices {
             var child = children[index]
-            if let type = types[index], type.kind == _MetadataKind.metatype {
+            if let type = types[index], type.kind == .metatype {
                 let offset = offsets[index]
                 let next = offsets.filter { $0 > offset }.min() ?? size
                 let sharesWithData = offsets.indices.contains {
-                    $0 != index && offsets[$0] == offset && children[$0].size > 0 && types[$0]?.kind != _MetadataKind.metatype
+                    $0 != index && offsets[$0] == offset && children[$0].size > 0 && types[$0]?.kind != .metatype
                 }
                 child = stored(child, type: type, thin: next - offset < child.size || sharesWithData)
             }
@@ -396,7 +401,7 @@ final class _PlanBuilder {
         default: HP_OP_UNOWNED_UNSAFE
         }
         // aux marks a slot whose type is Optional: nil is a value it may hold.
-        let nullable = referent.kind == _MetadataKind.optional ? UnsafeRawPointer(bitPattern: 1) : nil
+        let nullable = referent.kind == .optional ? UnsafeRawPointer(bitPattern: 1) : nil
         return _ValueLayout(typeName: "\(storage) \(referent.name)", size: 8, stride: 8, alignMask: 7,
                             ops: [Self.op(kind, at: 0, aux: nullable)], labels: [[]])
     }
@@ -438,20 +443,21 @@ final class _PlanBuilder {
     }
 
     private func structLayout(_ metadata: _Metadata, depth: Int) throws(PackError) -> _ValueLayout {
-        guard let descriptor = metadata.descriptor else {
+        guard let type = metadata.typeDescriptor else {
             throw .unsupported("struct metadata without a descriptor", type: metadata.name)
         }
-        let fieldCount = Int(descriptor.load(fromByteOffset: 20, as: UInt32.self))
-        let vectorOffset = Int(descriptor.load(fromByteOffset: 24, as: UInt32.self))
+        let descriptor = type.pointer
+        let fields = _StructDescriptor(type)
+        let fieldCount = fields.numFields
         if fieldCount == 0 { return trivial(metadata) }
-        guard let records = _fieldRecords(of: descriptor), records.count == fieldCount else {
+        guard let records = type.fieldRecords, records.count == fieldCount else {
             throw .unsupported("the struct has no reflection metadata (imported from C?)" + Self.noReflectionAdvice,
                                type: metadata.name)
         }
         var ops: [hp_op] = []
         var labels: [[String]] = []
-        let vector = metadata.pointer + vectorOffset * 8
-        let offsets = (0..<fieldCount).map { Int(vector.load(fromByteOffset: $0 * 4, as: UInt32.self)) }
+        let value = _ValueMetadata(metadata)
+        let offsets = value.structFieldOffsets(fields)
         var children: [_ValueLayout] = []
         var types: [_Metadata?] = []
         var fieldLabels: [String?] = []
@@ -461,14 +467,14 @@ final class _PlanBuilder {
             }
             let label = Self.pathLabel(ofField: record.name, in: metadata)
             let child = try within(label) { () throws(PackError) -> _ValueLayout in
-                try fieldLayout(typeName, context: descriptor, arguments: metadata.pointer + 16,
+                try fieldLayout(typeName, context: descriptor, arguments: value.genericArguments,
                                 owner: metadata.name, what: "field .\(record.name)", depth: depth)
             }
             children.append(child)
             // A raw pointer is named by the pointer type that holds it, as every refusal ends with a type.
             let isRawPointer = child.ops.count == 1 && child.ops[0].kind == HP_OP_RAW_POINTER.rawValue
             fieldLabels.append(label ?? (isRawPointer ? metadata.name : nil))
-            types.append(try? resolve(typeName, context: descriptor, arguments: metadata.pointer + 16, owner: "", what: ""))
+            types.append(try? resolve(typeName, context: descriptor, arguments: value.genericArguments, owner: "", what: ""))
         }
         try placeFields(children, types: types, offsets: offsets, size: metadata.size,
                         labels: fieldLabels, into: &ops, labels: &labels)
@@ -499,16 +505,15 @@ final class _PlanBuilder {
     }
 
     private func tupleLayout(_ metadata: _Metadata, depth: Int) throws(PackError) -> _ValueLayout {
-        let count = metadata.pointer.load(fromByteOffset: 8, as: Int.self)
+        let tuple = _TupleMetadata(metadata)
+        let count = tuple.numElements
         var ops: [hp_op] = []
         var labels: [[String]] = []
-        // TupleTypeMetadata::Element::Offset is StoredSize on Apple platforms but uint32_t
-        // elsewhere; the upper half of the word is padding with arbitrary contents.
-        let offsets = (0..<count).map { Int((metadata.pointer + 24 + $0 * 16).load(fromByteOffset: 8, as: UInt32.self)) }
+        let offsets = (0..<count).map(tuple.elementOffset)
         var children: [_ValueLayout] = []
         var types: [_Metadata?] = []
         for index in 0..<count {
-            let type = _Metadata((metadata.pointer + 24 + index * 16).load(as: UnsafeRawPointer.self))
+            let type = tuple.elementType(index)
             children.append(try within(".\(index)") { () throws(PackError) in try layout(type, depth: depth) })
             types.append(type)
         }
@@ -519,24 +524,24 @@ final class _PlanBuilder {
     }
 
     private func functionLayout(_ metadata: _Metadata) throws(PackError) -> _ValueLayout {
-        let flags = metadata.pointer.load(fromByteOffset: 8, as: UInt.self)
-        let convention = (flags >> 16) & 0xFF
-        switch convention {
-        case 0 where metadata.size == 16: return leaf(metadata, HP_OP_FUNC)
-        case 2, 3: return leaf(metadata, HP_OP_STATIC)
-        case 1: throw .unsupported("@convention(block) functions are not supported", type: metadata.name)
-        default: throw .unsupported("this function representation is not supported", type: metadata.name)
+        switch _FunctionMetadata(metadata).flags.convention {
+        case .swift where metadata.size == 16: return leaf(metadata, HP_OP_FUNC)
+        case .thin, .cFunctionPointer: return leaf(metadata, HP_OP_STATIC)
+        case .block: throw .unsupported("@convention(block) functions are not supported", type: metadata.name)
+        case .swift, nil: throw .unsupported("this function representation is not supported", type: metadata.name)
         }
     }
 
     private func enumLayout(_ metadata: _Metadata, depth: Int) throws(PackError) -> _ValueLayout {
-        guard let descriptor = metadata.descriptor else {
+        guard let type = metadata.typeDescriptor else {
             throw .unsupported("enum metadata without a descriptor", type: metadata.name)
         }
-        let payloadCount = Int(descriptor.load(fromByteOffset: 20, as: UInt32.self) & 0x00FF_FFFF)
-        let emptyCount = Int(descriptor.load(fromByteOffset: 24, as: UInt32.self))
+        let descriptor = type.pointer
+        let arguments = _ValueMetadata(metadata).genericArguments
+        let payloadCount = _EnumDescriptor(type).numPayloadCases
+        let emptyCount = _EnumDescriptor(type).numEmptyCases
         if payloadCount == 0 { return trivial(metadata) }
-        guard let records = _fieldRecords(of: descriptor), records.count == payloadCount + emptyCount else {
+        guard let records = type.fieldRecords, records.count == payloadCount + emptyCount else {
             throw .unsupported("the enum has no reflection metadata" + Self.noReflectionAdvice, type: metadata.name)
         }
         // Field records list payload cases first, in tag order (verified on 6.3.1).
@@ -547,19 +552,19 @@ final class _PlanBuilder {
             }
             if record.isIndirectCase {
                 // The payload lives in a box; plan the box from the payload type (see boxPlan).
-                let payload = try resolve(typeName, context: descriptor, arguments: metadata.pointer + 16,
+                let payload = try resolve(typeName, context: descriptor, arguments: arguments,
                                           owner: metadata.name, what: "case .\(record.name)")
                 payloads.append(try boxReference(to: payload, label: "box", depth: depth))
                 continue
             }
             payloads.append(try within("case .\(record.name)") { () throws(PackError) in
-                try fieldLayout(typeName, context: descriptor, arguments: metadata.pointer + 16,
+                try fieldLayout(typeName, context: descriptor, arguments: arguments,
                                 owner: metadata.name, what: "case .\(record.name)", depth: depth)
             })
         }
         if payloads.allSatisfy({ $0.ops.isEmpty }) { return trivial(metadata) }
         // A path through Optional reads better without `case .some`; other enums keep the case.
-        let caseLabels = records.map { metadata.kind == _MetadataKind.optional ? [] : ["case ." + $0.name] }
+        let caseLabels = records.map { metadata.kind == .optional ? [] : ["case ." + $0.name] }
         // Optional<SomeClass> and the like: nil is the null pointer, so the reference op alone
         // describes the value and no value-witness call is needed.
         if payloadCount == 1, emptyCount == 1, metadata.size == 8, payloads[0].ops.count == 1,
@@ -637,20 +642,24 @@ final class _PlanBuilder {
     /// The plan of a heap object with this (dynamic) metadata.
     func objectPlan(_ metadata: _Metadata) throws(PackError) -> UnsafeMutablePointer<hp_plan> {
         if let known = objectPlans[metadata.pointer] { return known }
+        guard let kind = metadata.kind else {
+            throw .unsupported("a heap object whose metadata kind is 0x\(String(metadata.kindWord, radix: 16))")
+        }
         let plan: UnsafeMutablePointer<hp_plan>
-        switch metadata.kind {
-        case _MetadataKind.class:
+        switch kind {
+        case .class:
             plan = try classPlan(metadata)
-        case _MetadataKind.heapLocalVariable:
+        case .heapLocalVariable:
             plan = try contextPlan(metadata)
-        case _MetadataKind.heapGenericLocalVariable:
+        case .heapGenericLocalVariable:
             plan = try genericBoxPlan(metadata)
-        case _MetadataKind.errorObject:
+        case .errorObject:
             throw .unsupported("boxed `any Error` values are not supported yet", type: "any Error")
-        case _MetadataKind.task, _MetadataKind.job:
-            throw .nonTransferable(_TransferPolicy.taskRefusal, type: metadata.kind == _MetadataKind.task ? "Swift.Task" : "a job")
-        default:
-            throw .unsupported("a heap object whose metadata kind is 0x\(String(metadata.kind, radix: 16))")
+        case .task, .job:
+            throw .nonTransferable(_TransferPolicy.taskRefusal, type: kind == .task ? "Swift.Task" : "a job")
+        case .struct, .enum, .optional, .foreignClass, .foreignReferenceType, .opaque, .tuple, .function, .existential,
+             .metatype, .objcClassWrapper, .existentialMetatype, .extendedExistential, .fixedArray:
+            throw .unsupported("a heap object whose metadata kind is 0x\(String(kind.rawValue, radix: 16))")
         }
         objectPlans[metadata.pointer] = plan
         return plan
@@ -736,7 +745,7 @@ final class _PlanBuilder {
         var next: UnsafeRawPointer? = metadata.pointer
         while let current = next, chain.count < 256 {
             chain.append(_Metadata(current))
-            next = current.load(fromByteOffset: 8, as: UnsafeRawPointer?.self)
+            next = _ClassMetadata(_Metadata(current)).superclass
         }
         let name = metadata.name
         if let refused = metadata.type as? any NeverTransferable.Type {
@@ -763,47 +772,33 @@ final class _PlanBuilder {
         // Fields of the whole chain, root class first, so each field's room is known.
         var fields: [(name: String, typeName: _MangledName, offset: Int, descriptor: UnsafeRawPointer,
                       arguments: UnsafeRawPointer?, owner: String)] = []
+        let object = _ClassMetadata(metadata)
         for ancestor in chain.reversed() {
-            guard let descriptor = ancestor.descriptor else {
+            guard let type = ancestor.typeDescriptor else {
                 throw .unsupported("class metadata without a descriptor", type: ancestor.name)
             }
-            let flags = descriptor.load(as: UInt32.self)
-            let typeFlags = flags >> 16
-            if typeFlags & (1 << 7) != 0 {
+            let descriptor = _ClassDescriptor(type)
+            if descriptor.isActor {
                 throw .nonTransferable(_TransferPolicy.actorRefusal(for: metadata.type), type: name)
             }
-            let fieldCount = Int(descriptor.load(fromByteOffset: 36, as: UInt32.self))
+            let fieldCount = descriptor.numFields
             if fieldCount == 0 { continue }
-            let vectorOffset = Int(descriptor.load(fromByteOffset: 40, as: UInt32.self))
-            guard let records = _fieldRecords(of: descriptor), records.count == fieldCount else {
+            guard let records = type.fieldRecords, records.count == fieldCount else {
                 throw .unsupported("the class has no reflection metadata" + Self.noReflectionAdvice,
                                    type: ancestor.name)
             }
-            var vector = metadata.pointer + vectorOffset * 8
-            var genericArguments: UnsafeRawPointer? = nil
-            if typeFlags & (1 << 13) != 0 {
-                // Resilient superclass: member offsets are relative to bounds the runtime stores.
-                guard let bounds = _relative(descriptor, 24) else {
-                    throw .unsupported("resilient class without stored metadata bounds", type: ancestor.name)
-                }
-                let immediateMembers = bounds.load(as: Int.self)
-                vector = metadata.pointer + immediateMembers + vectorOffset * 8
-                genericArguments = metadata.pointer + immediateMembers
-            } else {
-                let positiveSize = Int(descriptor.load(fromByteOffset: 28, as: UInt32.self))
-                let immediateCount = Int(descriptor.load(fromByteOffset: 32, as: UInt32.self))
-                genericArguments = metadata.pointer + (positiveSize - immediateCount) * 8
+            guard let offsets = object.fieldOffsets(of: descriptor) else {
+                throw .unsupported("resilient class without stored metadata bounds", type: ancestor.name)
             }
-            if flags & 0x80 == 0 { genericArguments = nil }
+            let genericArguments = type.flags.isGeneric ? object.genericArguments(of: descriptor) : nil
             for (index, record) in records.enumerated() {
                 guard let typeName = record.typeName else {
                     throw .unsupported("field .\(record.name) has no type name", type: ancestor.name)
                 }
-                fields.append((record.name, typeName, vector.load(fromByteOffset: index * 8, as: Int.self), descriptor,
-                               genericArguments, ancestor.name))
+                fields.append((record.name, typeName, offsets[index], type.pointer, genericArguments, ancestor.name))
             }
         }
-        let instanceSize = Int(metadata.pointer.load(fromByteOffset: 24, as: UInt32.self))
+        let instanceSize = object.instanceSize
         var ops: [hp_op] = []
         var labels: [[String]] = []
         var children: [_ValueLayout] = []
@@ -816,12 +811,10 @@ final class _PlanBuilder {
             types.append(try? resolve(field.typeName, context: field.descriptor, arguments: field.arguments,
                                       owner: "", what: ""))
         }
-        try placeFields(children, types: types, offsets: fields.map(\.offset), from: 16, size: instanceSize,
-                        labels: fields.map { "." + $0.name }, into: &ops, labels: &labels)
-        let size = Int(metadata.pointer.load(fromByteOffset: 24, as: UInt32.self))
-        let alignMask = Int(metadata.pointer.load(fromByteOffset: 28, as: UInt16.self))
-        return try makeObjectPlan(metadata: metadata, typeName: name, size: size, alignMask: alignMask,
-                                  bodyOffset: 16, ops: ops, labels: labels)
+        try placeFields(children, types: types, offsets: fields.map(\.offset), from: _HeapObject.headerSize,
+                        size: instanceSize, labels: fields.map { "." + $0.name }, into: &ops, labels: &labels)
+        return try makeObjectPlan(metadata: metadata, typeName: name, size: instanceSize, alignMask: object.instanceAlignMask,
+                                  bodyOffset: _HeapObject.headerSize, ops: ops, labels: labels)
     }
 
     /// A `PackReplaceable` class reached as an object (a closure's only capture, `AnyObject`, a
@@ -843,8 +836,8 @@ final class _PlanBuilder {
         let op = allocate(hp_op.self)
         op.initialize(to: Self.op(HP_OP_REPLACE, at: 0, aux: unsafeBitCast(hooks as Any.Type, to: UnsafeRawPointer.self),
                                   sub: UnsafePointer(cPlan(for: replacement))))
-        let plan = try makeObjectPlan(metadata: metadata, typeName: name, size: 16, alignMask: 7, bodyOffset: 16,
-                                      ops: [], labels: [])
+        let plan = try makeObjectPlan(metadata: metadata, typeName: name, size: _HeapObject.headerSize, alignMask: 7,
+                                      bodyOffset: _HeapObject.headerSize, ops: [], labels: [])
         plan.pointee.replacement = UnsafePointer(op)
         return plan
     }
@@ -868,10 +861,7 @@ final class _PlanBuilder {
 
     /// The `Element` of `_ContiguousArrayStorage<Element>` metadata: its one generic argument.
     static func arrayElement(of storage: _Metadata) -> _Metadata? {
-        guard let descriptor = storage.descriptor else { return nil }
-        let positiveSize = Int(descriptor.load(fromByteOffset: 28, as: UInt32.self))
-        let immediateCount = Int(descriptor.load(fromByteOffset: 32, as: UInt32.self))
-        return _Metadata((storage.pointer + (positiveSize - immediateCount) * 8).load(as: UnsafeRawPointer.self))
+        storage.genericArguments.map { _Metadata($0.load(as: UnsafeRawPointer.self)) }
     }
 
     /// `_ContiguousArrayStorage<Element>`: `_ArrayBody` (count, capacity<<1) at +16, then
@@ -883,12 +873,13 @@ final class _PlanBuilder {
         let elementLayout = try within("[element]") { () throws(PackError) in try layout(element) }
         let elementPlan = cPlan(for: elementLayout)
         let alignMask = max(7, elementLayout.alignMask)
-        let tailOffset = (32 + alignMask) & ~alignMask
-        let plan = try makeObjectPlan(metadata: metadata, typeName: name, size: 32, alignMask: alignMask,
-                                      bodyOffset: 32, ops: [], labels: [])
+        let header = _ContiguousArrayStorage.headerSize
+        let tailOffset = (header + alignMask) & ~alignMask
+        let plan = try makeObjectPlan(metadata: metadata, typeName: name, size: header, alignMask: alignMask,
+                                      bodyOffset: header, ops: [], labels: [])
         plan.pointee.has_tail = 1
         plan.pointee.tail_offset = UInt32(tailOffset)
-        plan.pointee.count_offset = 16
+        plan.pointee.count_offset = UInt32(_ContiguousArrayStorage.countOffset)
         plan.pointee.element = UnsafePointer(elementPlan)
         return plan
     }
@@ -926,12 +917,13 @@ final class _PlanBuilder {
             }
             do throws(PackError) {
                 let value = try within("box of \(payload.name)") { () throws(PackError) in try layout(payload, depth: depth) }
-                let offset = (16 + value.alignMask) & ~value.alignMask
+                let offset = _HeapObject.bodyOffset(alignMask: value.alignMask)
                 var ops: [hp_op] = []
                 var labels: [[String]] = []
                 try append(value, at: offset, label: nil, to: &ops, labels: &labels)
                 let filled = try makeObjectPlan(metadata: nil, typeName: "box of \(payload.name)", size: offset + value.size,
-                                                alignMask: max(7, value.alignMask), bodyOffset: 16, ops: ops, labels: labels)
+                                                alignMask: max(7, value.alignMask), bodyOffset: _HeapObject.headerSize,
+                                                ops: ops, labels: labels)
                 plan.pointee = filled.pointee
                 descriptions[UnsafeRawPointer(plan)] = descriptions[UnsafeRawPointer(filled)]
             } catch {
@@ -974,27 +966,28 @@ final class _PlanBuilder {
         return try boxReference(to: _Metadata(found), label: "var", depth: 0)
     }
 
-    /// GenericBoxHeapMetadata (kind 0x500): the boxed type at +16, the value after the header at
-    /// the type's alignment.
+    /// A runtime-made box: the value after the header at the boxed type's alignment.
     private func genericBoxPlan(_ metadata: _Metadata) throws(PackError) -> UnsafeMutablePointer<hp_plan> {
-        let boxed = _Metadata(metadata.pointer.load(fromByteOffset: 16, as: UnsafeRawPointer.self))
+        let boxed = _GenericBoxHeapMetadata(metadata).boxedType
         let value = try within("boxed \(boxed.name)") { () throws(PackError) in try layout(boxed) }
-        let offset = (16 + value.alignMask) & ~value.alignMask
+        let offset = _HeapObject.bodyOffset(alignMask: value.alignMask)
         var ops: [hp_op] = []
         var labels: [[String]] = []
         try append(value, at: offset, label: nil, to: &ops, labels: &labels)
         return try makeObjectPlan(metadata: metadata, typeName: "box of \(boxed.name)", size: offset + value.size,
-                                  alignMask: max(7, value.alignMask), bodyOffset: 16, ops: ops, labels: labels)
+                                  alignMask: max(7, value.alignMask), bodyOffset: _HeapObject.headerSize, ops: ops,
+                                  labels: labels)
     }
 
     /// The plan of one generic closure context, from what it carries: its parameters' metadata
     /// (found through the metadata sources) and its binding words.
     func instancePlan(_ metadata: _Metadata, object: UnsafeRawPointer) throws(PackError) -> UnsafeMutablePointer<hp_plan> {
-        let firstCapture = Int(metadata.pointer.load(fromByteOffset: 8, as: UInt32.self))
-        guard let captures = metadata.pointer.load(fromByteOffset: 16, as: UnsafeRawPointer?.self) else {
+        let context = _HeapLocalVariableMetadata(metadata)
+        let firstCapture = context.offsetToFirstCapture
+        guard let captures = context.captureDescriptor else {
             throw .unsupported("a generic closure context without a capture descriptor")
         }
-        let bindingCount = Int(captures.load(fromByteOffset: 8, as: UInt32.self))
+        let bindingCount = captures.numBindings
         let words = (0..<bindingCount).map { object.load(fromByteOffset: firstCapture + 8 * $0, as: UInt.self) }
         let sources = try parameterSources(captures)
         // Captures that sources read (R<n>, M<n>) must lie before any capture whose type needs
@@ -1029,7 +1022,7 @@ final class _PlanBuilder {
             return pointer
         case .referenceCapture(let n):
             guard let object = captureAt(n) else { throw .unsupported("a metadata source names an unusable capture") }
-            return object.load(as: UnsafeRawPointer.self)
+            return _HeapObject.metadata(of: object)
         case .metadataCapture(let n):
             guard let type = captureAt(n) else { throw .unsupported("a metadata source names an unusable capture") }
             return type
@@ -1044,17 +1037,14 @@ final class _PlanBuilder {
     }
 
     /// Sources by generic parameter position: `x` is τ_0_0, `q_` τ_0_1, `q<n>_` τ_0_(n+2).
-    private func parameterSources(_ captures: UnsafeRawPointer) throws(PackError) -> [_MetadataSource] {
-        let captureCount = Int(captures.load(as: UInt32.self))
-        let sourceCount = Int(captures.load(fromByteOffset: 4, as: UInt32.self))
+    private func parameterSources(_ captures: _CaptureDescriptor) throws(PackError) -> [_MetadataSource] {
         var byPosition: [Int: _MetadataSource] = [:]
-        for index in 0..<sourceCount {
-            let entry = captures + 12 + 4 * captureCount + 8 * index
-            guard let parameterName = _relative(entry, 0), let sourceName = _relative(entry, 4) else {
+        for index in 0..<captures.numMetadataSources {
+            guard let record = captures.metadataSource(index) else {
                 throw .unsupported("a generic closure context with an unreadable metadata source")
             }
-            let parameter = _MangledName(parameterName).plainText
-            let sourceText = _MangledName(sourceName).plainText
+            let parameter = record.parameter.plainText
+            let sourceText = record.source.plainText
             let position: Int?
             if parameter == "x" { position = 0 } else if parameter == "q_" { position = 1 }
             else if parameter.hasPrefix("q"), parameter.hasSuffix("_"), let n = Int(parameter.dropFirst().dropLast()) {
@@ -1076,15 +1066,15 @@ final class _PlanBuilder {
     /// Offsets of captures 0...last, resolving their types with the parameters known so far.
     /// Captures that metadata sources read (`words`) are one word each, a reference or a
     /// metatype, so they need no resolving; that is what makes parameters reachable through them.
-    private func captureOffsets(_ captures: UnsafeRawPointer, start: Int, parameters: [UnsafeRawPointer],
+    private func captureOffsets(_ captures: _CaptureDescriptor, start: Int, parameters: [UnsafeRawPointer],
                                 upTo last: Int, words: Set<Int>) throws(PackError) -> [Int] {
         var offsets: [Int] = []
         var offset = start
         for index in 0...last {
             var size = 8, alignMask = 7
             if !words.contains(index) {
-                guard let namePointer = _relative(captures, 12 + index * 4) else { throw .unsupported("a capture without a name") }
-                let child = try captureLayout(_MangledName(namePointer), index: index, parameters: parameters)
+                guard let name = captures.captureTypeName(index) else { throw .unsupported("a capture without a name") }
+                let child = try captureLayout(name, index: index, parameters: parameters)
                 size = child.size
                 alignMask = child.alignMask
             }
@@ -1129,7 +1119,7 @@ final class _PlanBuilder {
 
     /// Lays captures out in order from `start`, each at its own alignment (closure contexts,
     /// plain and generic).
-    private func layCaptures(_ captures: UnsafeRawPointer, count: Int, from start: Int,
+    private func layCaptures(_ captures: _CaptureDescriptor, count: Int, from start: Int,
                              parameters: [UnsafeRawPointer]) throws(PackError)
         -> (ops: [hp_op], labels: [[String]], size: Int, alignMask: Int) {
         var ops: [hp_op] = []
@@ -1137,10 +1127,10 @@ final class _PlanBuilder {
         var offset = start
         var alignMask = 7
         for index in 0..<count {
-            guard let namePointer = _relative(captures, 12 + index * 4) else {
+            guard let name = captures.captureTypeName(index) else {
                 throw .unsupported("capture \(index) has no type name")
             }
-            let child = try captureLayout(_MangledName(namePointer), index: index, parameters: parameters)
+            let child = try captureLayout(name, index: index, parameters: parameters)
             offset = (offset + child.alignMask) & ~child.alignMask
             try append(child, at: offset, label: "capture \(index): \(child.typeName)", to: &ops, labels: &labels)
             offset += child.size
@@ -1157,12 +1147,13 @@ final class _PlanBuilder {
         let key = _InstanceKey(metadata: metadata.pointer, parameters: parameters.map { UInt(bitPattern: $0.pointer) },
                                bindings: bindingWords)
         if let known = instancePlans[key] { return known }
-        let firstCapture = Int(metadata.pointer.load(fromByteOffset: 8, as: UInt32.self))
-        guard let captures = metadata.pointer.load(fromByteOffset: 16, as: UnsafeRawPointer?.self) else {
+        let context = _HeapLocalVariableMetadata(metadata)
+        let firstCapture = context.offsetToFirstCapture
+        guard let captures = context.captureDescriptor else {
             throw .unsupported("a generic closure context without a capture descriptor")
         }
-        let captureCount = Int(captures.load(as: UInt32.self))
-        guard Int(captures.load(fromByteOffset: 8, as: UInt32.self)) == bindingWords.count else {
+        let captureCount = captures.numCaptureTypes
+        guard captures.numBindings == bindingWords.count else {
             throw .unsupported("a generic closure context with an unexpected number of bindings")
         }
         // Describe each binding word so that another process can make it: a parameter's
@@ -1173,15 +1164,10 @@ final class _PlanBuilder {
                 bindings.append(.parameter(parameter))
                 continue
             }
-            // A witness table's first word is its conformance descriptor, whose first field
-            // is a relative (possibly indirect) reference to the protocol.
-            guard let table = UnsafeRawPointer(bitPattern: word),
-                  let conformance = table.load(as: UnsafeRawPointer?.self) else {
+            guard let table = UnsafeRawPointer(bitPattern: word), let conformance = _WitnessTable(table).conformance else {
                 throw .unsupported("a generic closure context with a binding that is neither metadata nor a witness table")
             }
-            let relative = conformance.load(as: Int32.self)
-            var protocolDescriptor = conformance + Int(relative & ~1)
-            if relative & 1 != 0 { protocolDescriptor = protocolDescriptor.load(as: UnsafeRawPointer.self) }
+            let protocolDescriptor = conformance.protocolDescriptor
             guard let owner = parameters.firstIndex(where: {
                 hp_conformance($0.pointer, protocolDescriptor) == table
             }) else {
@@ -1208,11 +1194,13 @@ final class _PlanBuilder {
     /// types captured at -O). Non-resilient struct layout is fixed by the language: fields in
     /// declaration order, each at its alignment; so it can be computed from the field records.
     private func metadataFreeStructLayout(_ name: _MangledName, depth: Int = 0) throws(PackError) -> _ValueLayout? {
-        guard let descriptor = name.directDescriptor, descriptor.load(as: UInt32.self) & 0x9F == 17 else { return nil }
+        guard let descriptor = name.directDescriptor else { return nil }
+        let type = _TypeContextDescriptor(descriptor)
+        guard type.flags.kind == .struct, !type.flags.isGeneric else { return nil }
         if let known = layouts[descriptor] { return known }
-        let typeName = _descriptorName(descriptor)
-        guard depth < Self.maxDepth, let records = _fieldRecords(of: descriptor),
-              records.count == Int(descriptor.load(fromByteOffset: 20, as: UInt32.self)) else {
+        let typeName = type.name
+        guard depth < Self.maxDepth, let records = type.fieldRecords,
+              records.count == _StructDescriptor(type).numFields else {
             throw .unsupported("local struct without reflection metadata", type: typeName)
         }
         var ops: [hp_op] = []
@@ -1249,14 +1237,13 @@ final class _PlanBuilder {
     /// Closure contexts and boxes (metadata kind 0x400): captures described by the capture
     /// descriptor, laid out in order, each at its own alignment.
     private func contextPlan(_ metadata: _Metadata) throws(PackError) -> UnsafeMutablePointer<hp_plan> {
-        let firstCapture = Int(metadata.pointer.load(fromByteOffset: 8, as: UInt32.self))
-        guard let captures = metadata.pointer.load(fromByteOffset: 16, as: UnsafeRawPointer?.self) else {
+        let context = _HeapLocalVariableMetadata(metadata)
+        let firstCapture = context.offsetToFirstCapture
+        guard let captures = context.captureDescriptor else {
             throw .unsupported("the closure context has no capture descriptor" + Self.noReflectionAdvice)
         }
-        let captureCount = Int(captures.load(as: UInt32.self))
-        let sourceCount = Int(captures.load(fromByteOffset: 4, as: UInt32.self))
-        let bindingCount = Int(captures.load(fromByteOffset: 8, as: UInt32.self))
-        if sourceCount > 0 || bindingCount > 0 {
+        let captureCount = captures.numCaptureTypes
+        if captures.numMetadataSources > 0 || captures.numBindings > 0 {
             // The layout depends on the bindings each context carries: a template, specialised
             // per object by instancePlan.
             let template = allocate(hp_plan.self)
