@@ -35,23 +35,3 @@ struct _ExistentialTypeFlags {
     /// SpecialProtocol::Error: `any Error`, one reference to a SwiftError box.
     var isError: Bool { (bits >> 24) & 0x3F == 1 }
 }
-
-/// `ExistentialMetatypeMetadata`: the instance type, then the existential flags.
-struct _ExistentialMetatypeMetadata {
-    let metadata: _Metadata
-    init(_ metadata: _Metadata) { self.metadata = metadata }
-
-    var instanceType: _Metadata { _Metadata(metadata.pointer.load(fromByteOffset: 8, as: UnsafeRawPointer.self)) }
-    var flags: _ExistentialTypeFlags { _ExistentialTypeFlags(bits: metadata.pointer.load(fromByteOffset: 16, as: UInt32.self)) }
-
-    /// A value of it: the metatype, then one witness table per protocol.
-    static func containerSize(witnessCount: Int) -> Int { 8 + 8 * witnessCount }
-}
-
-/// `MetatypeMetadata`: the instance type after the kind.
-struct _MetatypeMetadata {
-    let metadata: _Metadata
-    init(_ metadata: _Metadata) { self.metadata = metadata }
-
-    var instanceType: _Metadata { _Metadata(metadata.pointer.load(fromByteOffset: 8, as: UnsafeRawPointer.self)) }
-}
