@@ -1,0 +1,24 @@
+/// `TypeContextDescriptor`: what every nominal type descriptor starts with. The kind's own
+/// fields follow (`_StructDescriptor`, `_EnumDescriptor`, `_ClassDescriptor`).
+struct _TypeContextDescriptor: Equatable {
+    let pointer: UnsafeRawPointer
+    init(_ pointer: UnsafeRawPointer) { self.pointer = pointer }
+
+    var flags: _ContextDescriptorFlags { _ContextDescriptorFlags(bits: pointer.load(as: UInt32.self)) }
+    /// The type's own (unqualified) name.
+    var name: String {
+        _relative(pointer, 8).map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? "?"
+    }
+    /// The reflection field descriptor, nil when the module was built without reflection metadata.
+    var fields: _FieldDescriptor? { _relative(pointer, 16).map(_FieldDescriptor.init) }
+
+    /// The size of the kind's fixed fields, where a generic context header follows.
+    var fixedSize: Int? {
+        switch flags.kind {
+        case .class: _ClassDescriptor.fixedSize
+        case .struct: _StructDescriptor.fixedSize
+        case .enum: _EnumDescriptor.fixedSize
+        case .module, .extension, .anonymous, .protocol, .opaqueType, nil: nil
+        }
+    }
+}
