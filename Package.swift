@@ -1,8 +1,8 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// Build settings that change behaviour are listed here so that nobody has to grep for them:
-// - HEAPPACK_INTERNAL_CHECKS (C define): extra consistency checks in the walk loop; costs speed.
+// No build setting changes behaviour: the plan contract is checked once per plan (hp_plan_seal),
+// not by a flag in the walk loop.
 let package = Package(
     name: "HeapPack",
     products: [
