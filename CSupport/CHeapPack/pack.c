@@ -5,18 +5,19 @@
 // replacements) go on an explicit stack of frames, so their depth costs heap, not C stack.
 #include "hp_internal.h"
 
-/// A value being written: `steps[k]` holds its plan and the op being walked, this the rest.
+/// A value whose walk is suspended while a value nested in one of its ops is written:
+/// `steps[k]` holds its plan and that op, this the rest. The value being walked is never on the
+/// stack (the walker keeps it in locals), so the stack is exactly the path to it.
 struct hp_pack_frame {
     const uint8_t *base;
-    uint32_t position;          ///< first byte of the value not yet written
+    uint32_t resume;            ///< where the op ends whose nested value is being written
     uint32_t end;
-    uint32_t resume;            ///< where the op whose value the next frame up walks ends
     uint32_t scratch_size;
-    uint8_t *scratch;           ///< this level's copy of an enum, projected (kept for the next enum at this level)
+    uint8_t *scratch;           ///< the projected enum copy of the nested value (kept for reuse at this level)
 };
 
-/// Enclosing frames of the innermost one: the path from the value being walked to the failure.
-static uint32_t nesting(const hp_packer *p) { return p->frame_count ? p->frame_count - 1 : 0; }
+/// Frames that enclose the op being walked: the path from the value being walked to a failure.
+static uint32_t nesting(const hp_packer *p) { return p->frame_count; }
 
 static hp_status fail_at(hp_packer *p, hp_status status, hp_reason reason, const hp_plan *plan, uint32_t op,
                          uintptr_t pointer) {
@@ -189,30 +190,31 @@ static hp_status put_string(hp_packer *p, const uint8_t *at, const hp_plan *plan
     return s == HP_OK ? hp_put_bytes(&p->out, bytes, length) : s;
 }
 
-/// Starts walking `plan`'s ops over the value at `base` on top of the stack. Fails at the
-/// enclosing frame's op when the nesting limit is reached.
-static hp_status push(hp_packer *p, const uint8_t *base, const hp_plan *plan, uint32_t start, uint32_t end) {
-    uint32_t n = p->frame_count;
-    if (n == p->frame_capacity) {
-        if (n >= HP_MAX_NESTING) {
-            const hp_step *at = n ? &p->steps[n - 1] : NULL;
-            return fail_at(p, HP_ERR_LIMIT, HP_REASON_INLINE_DEPTH, at ? at->plan : plan, at ? at->op : UINT32_MAX, 0);
-        }
-        hp_status s = hp_grow_frames((void **)&p->steps, sizeof(hp_step), (void **)&p->frames,
-                                     sizeof(struct hp_pack_frame), &p->frame_capacity, n + 1);
-        if (s != HP_OK) return s;
-    }
-    p->steps[n] = (hp_step){ plan, 0 };
-    struct hp_pack_frame *f = &p->frames[n];
+/// Makes room for frame `level` (zeroed when new: its scratch memory is kept across uses).
+static hp_status reserve_level(hp_packer *p, uint32_t level, const hp_plan *plan, uint32_t op) {
+    if (HP_LIKELY(level < p->frame_capacity)) return HP_OK;
+    if (level >= HP_MAX_NESTING) return fail_at(p, HP_ERR_LIMIT, HP_REASON_INLINE_DEPTH, plan, op, 0);
+    return hp_grow_frames((void **)&p->steps, sizeof(hp_step), (void **)&p->frames, sizeof(struct hp_pack_frame),
+                          &p->frame_capacity, level + 1);
+}
+
+/// Suspends the value being walked at op `op`, which ends at `resume`, to walk a value nested in it.
+HP_OUTLINE static hp_status suspend(hp_packer *p, const hp_plan *plan, uint32_t op, const uint8_t *base, uint32_t resume,
+                         uint32_t end) {
+    uint32_t k = p->frame_count;
+    hp_status s = reserve_level(p, k, plan, op);
+    if (s != HP_OK) return s;
+    p->steps[k] = (hp_step){ plan, op };
+    struct hp_pack_frame *f = &p->frames[k];
     f->base = base;
-    f->position = start;
+    f->resume = resume;
     f->end = end;
-    p->frame_count = n + 1;
+    p->frame_count = k + 1;
     return HP_OK;
 }
 
-/// This level's scratch memory for an enum copy: kept and reused, as levels are, so a deep
-/// walk allocates once per level, not once per enum.
+/// The scratch memory of frame `level` for an enum copy: kept and reused, as levels are, so a
+/// deep walk allocates once per level, not once per enum.
 static uint8_t *level_scratch(hp_packer *p, uint32_t level, const hp_plan *enum_plan) {
     struct hp_pack_frame *f = &p->frames[level];
     if (f->scratch_size < enum_plan->size || ((uintptr_t)f->scratch & enum_plan->align_mask)) {
@@ -224,23 +226,24 @@ static uint8_t *level_scratch(hp_packer *p, uint32_t level, const hp_plan *enum_
     return f->scratch;
 }
 
-/// Writes the tag; a payload case becomes a new frame over a projected copy.
-static hp_status put_enum(hp_packer *p, const uint8_t *at, const hp_plan *plan, const hp_plan *enum_plan, uint32_t op) {
+/// Writes the tag. A payload case is a value to walk next (`*child_out`), over a projected copy.
+HP_OUTLINE static hp_status put_enum(hp_packer *p, const uint8_t *at, const hp_plan *plan, const hp_plan *enum_plan, uint32_t op,
+                          const uint8_t **child_base_out, const hp_plan **child_out) {
     uint32_t tag = hp_enum_tag(at, enum_plan->metadata);
     if (tag >= enum_plan->case_count)
         return fail_at(p, HP_ERR_INTERNAL, HP_REASON_ENUM_TAG_OUT_OF_RANGE, plan, op, (uintptr_t)enum_plan->metadata);
     hp_status s = hp_put_varint(&p->out, tag);
     if (s != HP_OK || tag >= enum_plan->payload_case_count) return s;
-    const hp_plan *payload = enum_plan->payloads[tag];
     // Projection clears tag bits that may live in the payload's spare bits; do it on a copy,
-    // owned by the level the payload's frame will have.
-    s = push(p, NULL, payload, 0, payload->size);
+    // owned by the frame that will hold this value while the payload is walked.
+    s = reserve_level(p, p->frame_count, plan, op);
     if (s != HP_OK) return s;
-    uint8_t *scratch = level_scratch(p, p->frame_count - 1, enum_plan);
+    uint8_t *scratch = level_scratch(p, p->frame_count, enum_plan);
     if (!scratch) return HP_ERR_NO_MEMORY;
     memcpy(scratch, at, enum_plan->size);
     hp_enum_project(scratch, enum_plan->metadata);
-    p->frames[p->frame_count - 1].base = scratch;
+    *child_base_out = scratch;
+    *child_out = enum_plan->payloads[tag];
     return HP_OK;
 }
 
@@ -255,9 +258,10 @@ static bool witnesses_match(const hp_existential *e, const void *type, const uin
     return true;
 }
 
-/// Writes the dynamic type; its value becomes a new frame.
-static hp_status put_existential(hp_packer *p, const uint8_t *at, const hp_plan *plan, const hp_op *op, uint32_t index) {
-    const hp_existential *e = op->aux;
+/// Writes the dynamic type. Its value is a value to walk next (`*child_out`).
+HP_OUTLINE static hp_status put_existential(hp_packer *p, const uint8_t *at, const hp_plan *plan, const hp_op *op, uint32_t index,
+                                 const uint8_t **child_base_out, const hp_plan **child_out) {
+    const hp_existential *e = op->data.existential;
     uintptr_t word;
     memcpy(&word, at, 8);
     const void *type;
@@ -298,28 +302,31 @@ static hp_status put_existential(hp_packer *p, const uint8_t *at, const hp_plan 
     if (s != HP_OK) return s;
     if (e->container == HP_CONTAINER_ERROR) value = (const uint8_t *)word + hp_error_value_offset(value_plan);
     else if (value_plan->boxed_in_existential) value = (const uint8_t *)word + hp_box_value_offset(value_plan);
-    return push(p, value, value_plan, 0, value_plan->size);
+    *child_base_out = value;
+    *child_out = value_plan;
+    return HP_OK;
 }
 
 /// Makes the replacement of the value at `at`, which lives until the walk ends: its objects
 /// are in the sharing table by address, and freeing it early would let a later one reuse
 /// those addresses. Returns it, or NULL after recording the failure.
-static void *make_replacement(hp_packer *p, const uint8_t *at, const hp_plan *plan, const hp_op *op, uint32_t index,
-                              hp_status *status) {
-    *status = hp_grow((void **)&p->replacements, &p->replacement_capacity, sizeof(hp_fixup), p->replacement_count + 1);
-    if (*status != HP_OK) return NULL;
+HP_OUTLINE static hp_status make_replacement(hp_packer *p, const uint8_t *at, const hp_plan *plan, const hp_op *op,
+                                             uint32_t index, const uint8_t **replacement_out) {
+    hp_status s = hp_grow((void **)&p->replacements, &p->replacement_capacity, sizeof(hp_fixup),
+                          p->replacement_count + 1);
+    if (s != HP_OK) return s;
     void *replacement = hp_alloc_value(op->sub);
-    if (!replacement) { *status = HP_ERR_NO_MEMORY; return NULL; }
-    if (!p->config.callbacks.replace(p->config.context, op->aux, at, replacement)) {
+    if (!replacement) return HP_ERR_NO_MEMORY;
+    if (!p->config.callbacks.replace(p->config.context, op->data.replaced_type, at, replacement)) {
         free(replacement);
-        *status = fail_at(p, HP_ERR_CALLBACK, HP_REASON_CALLBACK_FAILED, plan, index, 0);
-        return NULL;
+        return fail_at(p, HP_ERR_CALLBACK, HP_REASON_CALLBACK_FAILED, plan, index, 0);
     }
-    p->replacements[p->replacement_count++] = (hp_fixup){ NULL, op->aux, replacement, 0 };
-    return replacement;
+    p->replacements[p->replacement_count++] = (hp_fixup){ NULL, op->data.replaced_type, replacement, 0 };
+    *replacement_out = replacement;
+    return HP_OK;
 }
 
-static hp_status walk(hp_packer *p, const uint8_t *base, const hp_plan *plan, uint32_t start, uint32_t end);
+static hp_status put_value(hp_packer *p, const uint8_t *base, const hp_plan *plan, uint32_t start, uint32_t end);
 
 /// An object that travels as its replacement: the replacement's value is written right after
 /// the reference, by a walk of its own above the current frames. Its plan holds plain data
@@ -327,49 +334,64 @@ static hp_status walk(hp_packer *p, const uint8_t *base, const hp_plan *plan, ui
 static hp_status put_object_replacement(hp_packer *p, const uint8_t *at, const hp_plan *plan, const hp_op *op,
                                         uint32_t index) {
     if (p->replacing_object) return fail_at(p, HP_ERR_INTERNAL, HP_REASON_BAD_PLAN, plan, index, 0);
-    hp_status s;
-    void *replacement = make_replacement(p, at, plan, op, index, &s);
-    if (!replacement) return s;
+    const uint8_t *replacement;
+    hp_status s = make_replacement(p, at, plan, op, index, &replacement);
+    if (s != HP_OK) return s;
+    // The op that met the reference encloses the replacement's walk, for error paths.
+    s = suspend(p, plan, index, NULL, 0, 0);
+    if (s != HP_OK) return s;
     p->replacing_object = true;
-    s = walk(p, replacement, op->sub, 0, op->sub->size);
+    s = put_value(p, replacement, op->sub, 0, op->sub->size);
     p->replacing_object = false;
+    if (s == HP_OK) p->frame_count--;
     return s;
 }
 
-/// Runs `plan`'s ops over the value at `base`, and every value nested inline in it, on the
-/// frame stack. Returns when that value is written (or on failure, leaving the frames as the
-/// failure's path).
-static hp_status walk(hp_packer *p, const uint8_t *base, const hp_plan *plan, uint32_t start, uint32_t end) {
+HP_OUTLINE static hp_status grow_links(hp_packer *p) {
+    return hp_grow((void **)&p->links, &p->link_capacity, sizeof(hp_link), p->link_count + 1);
+}
+
+/// Runs `plan`'s ops over the value at `base`, and every value nested inline in it, suspending
+/// the enclosing values on the frame stack. Returns when that value is written (or on failure,
+/// leaving the stack as the failure's path).
+static hp_status put_value(hp_packer *p, const uint8_t *base, const hp_plan *plan, uint32_t start, uint32_t end) {
     uint32_t floor = p->frame_count;
-    hp_status s = push(p, base, plan, start, end);
-    while (s == HP_OK && p->frame_count > floor) {
-        uint32_t top = p->frame_count - 1;
-        struct hp_pack_frame *f = &p->frames[top];
-        plan = p->steps[top].plan;
-        base = f->base;
-        uint32_t i = p->steps[top].op;
+    uint32_t i = 0, position = start;
+    hp_status s = HP_OK;
+    // Set only by the ops that nest (and only read at `nest`), so the other ops never touch them.
+    const hp_plan *child;
+    const uint8_t *child_base;
+    uint32_t next;
+    for (;;) {
         if (i == plan->op_count) {
-            if (f->end > f->position) s = hp_put_bytes(&p->out, base + f->position, f->end - f->position);
-            p->frame_count = top;
-            if (top > floor) {
-                p->frames[top - 1].position = p->frames[top - 1].resume;
-                p->steps[top - 1].op++;
+            if (end > position) {
+                s = hp_put_bytes(&p->out, base + position, end - position);
+                if (s != HP_OK) return s;
             }
+            if (p->frame_count == floor) return HP_OK;
+            // The nested value is written: the value that holds it goes on after the op.
+            uint32_t k = --p->frame_count;
+            const struct hp_pack_frame *f = &p->frames[k];
+            plan = p->steps[k].plan;
+            i = p->steps[k].op + 1;
+            base = f->base;
+            position = f->resume;
+            end = f->end;
             continue;
         }
         const hp_op *op = &plan->ops[i];
-        if (op->offset > f->position) {
-            s = hp_put_bytes(&p->out, base + f->position, op->offset - f->position);
+        if (op->offset > position) {
+            s = hp_put_bytes(&p->out, base + position, op->offset - position);
             if (s != HP_OK) return s;
         }
         const uint8_t *at = base + op->offset;
-        uint32_t next = op->offset + 8;
+        next = op->offset + HP_OP_WIDTH_REF;  // the fixed-width ops: 8 bytes but FUNC and STRING
         // Each op that reads a word loads it itself: a PADDING op may be narrower than a word.
         uintptr_t word;
         switch ((hp_op_kind)op->kind) {
         case HP_OP_PADDING:
             // What padding holds must not travel: the reader writes zeros.
-            next = op->offset + (uint32_t)(uintptr_t)op->aux;
+            next = op->offset + hp_op_width(op);
             break;
         case HP_OP_REF:
             memcpy(&word, at, 8);
@@ -384,7 +406,7 @@ static hp_status walk(hp_packer *p, const uint8_t *base, const hp_plan *plan, ui
             uintptr_t context;
             memcpy(&context, at + 8, 8);
             s = put_ref(p, context, plan, i, NULL);
-            next = op->offset + 16;
+            next = op->offset + HP_OP_WIDTH_FUNC;
             break;
         }
         case HP_OP_STATIC:
@@ -402,10 +424,9 @@ static hp_status walk(hp_packer *p, const uint8_t *base, const hp_plan *plan, ui
         case HP_OP_UNOWNED_UNSAFE: {
             memcpy(&word, at, 8);
             // Nothing inline: the trailer says, once the walk is over, whether the target was packed.
-            s = hp_grow((void **)&p->links, &p->link_capacity, sizeof(hp_link), p->link_count + 1);
-            if (s != HP_OK) return s;
+            if (p->link_count == p->link_capacity && (s = grow_links(p)) != HP_OK) return s;
             uintptr_t target = op->kind == HP_OP_WEAK ? (uintptr_t)hp_weak_load_strong(at) : word;
-            p->links[p->link_count++] = (hp_link){ target, op->kind, op->aux != NULL, p->site.object, plan, i,
+            p->links[p->link_count++] = (hp_link){ target, op->kind, op->data.nullable != 0, p->site.object, plan, i,
                                                    p->site.element };
             break;
         }
@@ -424,7 +445,7 @@ static hp_status walk(hp_packer *p, const uint8_t *base, const hp_plan *plan, ui
             // Offset + 1 from the owner (0: null); the owner was walked by an earlier op.
             uintptr_t owner;
             memcpy(&word, at, 8);
-            memcpy(&owner, at + (intptr_t)op->aux, 8);
+            memcpy(&owner, at + op->data.owner_distance, 8);
             if (word == 0) {
                 s = hp_put_varint(&p->out, 0);
             } else if (owner == 0 || word < owner || word - owner >= ((uintptr_t)1 << 40)) {
@@ -443,41 +464,50 @@ static hp_status walk(hp_packer *p, const uint8_t *base, const hp_plan *plan, ui
         }
         case HP_OP_STRING:
             s = put_string(p, at, plan, i);
-            next = op->offset + 16;
+            next = op->offset + HP_OP_WIDTH_STRING;
             break;
         case HP_OP_ENUM:
-            s = put_enum(p, at, plan, op->sub, i);
-            next = op->offset + op->sub->size;
+            child = NULL;
+            s = put_enum(p, at, plan, op->sub, i, &child_base, &child);
+            next = op->offset + hp_op_width(op);
+            if (s == HP_OK && child) goto nest;
             break;
         case HP_OP_EXISTENTIAL:
-            s = put_existential(p, at, plan, op, i);
-            next = op->offset + ((const hp_existential *)op->aux)->size;
+            child = NULL;
+            s = put_existential(p, at, plan, op, i, &child_base, &child);
+            next = op->offset + hp_op_width(op);
+            if (s == HP_OK && child) goto nest;
             break;
         case HP_OP_REPLACE: {
-            void *replacement = make_replacement(p, at, plan, op, i, &s);
-            if (replacement) s = push(p, replacement, op->sub, 0, op->sub->size);
-            next = op->offset + op->sub->replaced_size;
+            s = make_replacement(p, at, plan, op, i, &child_base);
+            child = op->sub;
+            next = op->offset + hp_op_width(op);
+            if (s == HP_OK) goto nest;
             break;
         }
         case HP_OP_REFUSED:
             // Collect-all goes on without writing the value: the packet is never handed out.
             if (!report(p, HP_ERR_REFUSED, HP_REASON_VALUE_REFUSED, plan, i, 0))
                 return fail_at(p, HP_ERR_REFUSED, HP_REASON_VALUE_REFUSED, plan, i, 0);
-            next = op->offset + op->sub->size;
+            next = op->offset + hp_op_width(op);
             break;
         default:
             return fail_at(p, HP_ERR_INTERNAL, HP_REASON_UNKNOWN_OP, plan, i, 0);
         }
         if (s != HP_OK) return s;
-        // A value nested in this op is walked first (its frame is on top); this op ends when it does.
-        if (p->frame_count == top + 1) {
-            p->frames[top].position = next;
-            p->steps[top].op = i + 1;
-        } else {
-            p->frames[top].resume = next;
-        }
+        position = next;
+        i++;
+        continue;
+    nest:
+        // Walk the nested value first; this op ends when it does.
+        s = suspend(p, plan, i, base, next, end);
+        if (s != HP_OK) return s;
+        plan = child;
+        base = child_base;
+        i = 0;
+        position = 0;
+        end = child->size;
     }
-    return s;
 }
 
 static hp_status put_object(hp_packer *p, uint32_t index) {
@@ -485,7 +515,7 @@ static hp_status put_object(hp_packer *p, uint32_t index) {
     const hp_plan *plan = p->object_plans[index];
     p->site.object = index;
     p->site.element = UINT64_MAX;
-    hp_status s = walk(p, object, plan, plan->body_offset, plan->size);
+    hp_status s = put_value(p, object, plan, plan->body_offset, plan->size);
     if (s != HP_OK || !plan->has_tail) return s;
     uint64_t count;
     memcpy(&count, object + plan->count_offset, 8);
@@ -497,7 +527,7 @@ static hp_status put_object(hp_packer *p, uint32_t index) {
     }
     for (uint64_t i = 0; i < count; i++) {
         p->site.element = i;
-        s = walk(p, tail + i * element->stride, element, 0, element->size);
+        s = put_value(p, tail + i * element->stride, element, 0, element->size);
         if (s != HP_OK) return s;
     }
     p->site.element = UINT64_MAX;
@@ -603,7 +633,9 @@ hp_status hp_pack(hp_packer *p, const hp_plan *root, const void *value) {
             s = hp_map_insert(&p->named_index, p->config.named_objects[i], i);
     }
     if (s != HP_OK) return s;
-    s = walk(p, value, root, 0, root->size);
+    // The walk trusts what hp_plan_seal checked.
+    if (!root->sealed) return fail_at(p, HP_ERR_INTERNAL, HP_REASON_BAD_PLAN, root, UINT32_MAX, 0);
+    s = put_value(p, value, root, 0, root->size);
     for (uint32_t k = 0; s == HP_OK && k < p->object_count; k++) s = put_object(p, k);
     if (s == HP_OK) s = put_links(p);
     return s;

@@ -94,36 +94,38 @@ static uint64_t object_extent(const hp_unpacker *u, uint64_t last_ref) {
     return plan->tail_offset + u->object_counts[last_ref - 1] * plan->element->stride;
 }
 
-/// A value being read: `steps[k]` holds its plan and the op being read, this the rest.
+/// A value whose reading is suspended while a value nested in one of its ops is read:
+/// `steps[k]` holds its plan and that op, this the rest (as in pack.c).
 struct hp_unpack_frame {
     uint8_t *base;              ///< NULL in the validation pass
-    uint32_t position;          ///< first byte of the value not yet read
+    uint32_t resume;            ///< where the op ends whose nested value is being read
     uint32_t end;
-    uint32_t resume;            ///< where the op whose value the next frame up reads ends
-    uint32_t inject;            ///< an enum payload's frame: tag + 1 to set in `base` when it ends (0: none)
+    uint32_t inject;            ///< an ENUM op: tag + 1 to set once its payload is read (0: none)
 };
 
-/// Starts reading `plan`'s ops into the value at `base` on top of the stack.
-static hp_status push(hp_unpacker *u, uint8_t *base, const hp_plan *plan, uint32_t start, uint32_t end) {
-    uint32_t n = u->frame_count;
-    if (n == u->frame_capacity) {
-        if (n >= HP_MAX_NESTING) return fail_because(u, HP_ERR_LIMIT, HP_REASON_INLINE_DEPTH);
+/// Suspends the value being read at op `op`, which ends at `resume`, to read a value nested in it.
+HP_OUTLINE static hp_status suspend(hp_unpacker *u, const hp_plan *plan, uint32_t op, uint8_t *base, uint32_t resume,
+                         uint32_t end, uint32_t inject) {
+    uint32_t k = u->frame_count;
+    if (HP_UNLIKELY(k == u->frame_capacity)) {
+        if (k >= HP_MAX_NESTING) return fail_because(u, HP_ERR_LIMIT, HP_REASON_INLINE_DEPTH);
         hp_status s = hp_grow_frames((void **)&u->steps, sizeof(hp_step), (void **)&u->frames,
-                                     sizeof(struct hp_unpack_frame), &u->frame_capacity, n + 1);
+                                     sizeof(struct hp_unpack_frame), &u->frame_capacity, k + 1);
         if (s != HP_OK) return s;
     }
-    u->steps[n] = (hp_step){ plan, 0 };
-    u->frames[n] = (struct hp_unpack_frame){ base, start, end, 0, 0 };
-    u->frame_count = n + 1;
+    u->steps[k] = (hp_step){ plan, op };
+    u->frames[k] = (struct hp_unpack_frame){ base, resume, end, inject };
+    u->frame_count = k + 1;
     return HP_OK;
 }
 
-static hp_status walk(hp_unpacker *u, uint8_t *base, const hp_plan *plan, uint32_t start, uint32_t end);
+static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, uint32_t start, uint32_t end);
 
 /// An object that travels as a replacement value (read right here, after its reference) is
 /// rebuilt from it at once, by a walk of its own above the current frames. Its replacement is
 /// plain data (the plan builder made sure), so nothing in it waits for objects that are not
-/// complete yet, and that walk meets no reference: this never nests.
+/// complete yet, and that walk meets no reference (so no inspection event needs the op that
+/// led here on the trail): this never nests.
 static hp_status get_object_replacement(hp_unpacker *u, const hp_op *op, void **object_out) {
     if (u->replacing_object) return fail_because(u, HP_ERR_INTERNAL, HP_REASON_BAD_PLAN);
     void *replacement = NULL;
@@ -132,9 +134,11 @@ static hp_status get_object_replacement(hp_unpacker *u, const hp_op *op, void **
         if (!replacement) return HP_ERR_NO_MEMORY;
     }
     uint32_t strings_before = u->string_count;
+    hp_step current = u->current;
     u->replacing_object = true;
-    hp_status s = walk(u, replacement, op->sub, 0, op->sub->size);
+    hp_status s = get_value(u, replacement, op->sub, 0, op->sub->size);
     u->replacing_object = false;
+    u->current = current;
     if (u->building) {
         if (s != HP_OK) {
             // The strings made so far are on the list that discard_built destroys.
@@ -143,7 +147,7 @@ static hp_status get_object_replacement(hp_unpacker *u, const hp_op *op, void **
         }
         // The strings now belong to the replacement, which the rebuild consumes.
         u->string_count = strings_before;
-        *object_out = u->config.callbacks.restore_object(op->aux, replacement);
+        *object_out = u->config.callbacks.restore_object(op->data.replaced_type, replacement);
         free(replacement);
         if (!*object_out) return fail_because(u, HP_ERR_INTERNAL, HP_REASON_BAD_PLAN);
     }
@@ -244,6 +248,15 @@ static hp_status get_ref(hp_unpacker *u, uint8_t *at, const void *expected, cons
     return HP_OK;
 }
 
+// Growth of the lists the walk loop appends to, kept out of it (see HP_OUTLINE).
+HP_OUTLINE static hp_status grow_strings(hp_unpacker *u) {
+    return hp_grow((void **)&u->strings, &u->string_capacity, sizeof(void *), u->string_count + 1);
+}
+
+HP_OUTLINE static hp_status grow_links(hp_unpacker *u) {
+    return hp_grow((void **)&u->links, &u->link_capacity, sizeof(hp_link), u->link_count + 1);
+}
+
 static hp_status get_string(hp_unpacker *u, uint8_t *at) {
     NEED(u->cursor < u->end);
     uint8_t tag = *u->cursor++;
@@ -261,8 +274,8 @@ static hp_status get_string(hp_unpacker *u, uint8_t *at) {
     NEED(hp_get_varint(&u->cursor, u->end, &length));
     NEED(length <= (uint64_t)(u->end - u->cursor) && length <= HP_STRING_COUNT_MASK);
     if (u->building) {
-        hp_status s = hp_grow((void **)&u->strings, &u->string_capacity, sizeof(void *), u->string_count + 1);
-        if (s != HP_OK) return s;
+        hp_status s;
+        if (u->string_count == u->string_capacity && (s = grow_strings(u)) != HP_OK) return s;
         u->config.callbacks.make_string(u->cursor, (size_t)length, at);
         u->strings[u->string_count++] = at;
     }
@@ -278,16 +291,19 @@ static hp_status defer(hp_unpacker *u, hp_fixup fixup) {
     return s;
 }
 
-/// Defers the rebuild of a replaced value; its replacement is read by a new frame.
-static hp_status get_replacement(hp_unpacker *u, uint8_t *at, const hp_op *op) {
+/// Defers the rebuild of a replaced value. Its replacement is a value to read next (`*child_out`).
+HP_OUTLINE static hp_status get_replacement(hp_unpacker *u, uint8_t *at, const hp_op *op, uint8_t **child_base_out,
+                                 const hp_plan **child_out) {
     void *replacement = NULL;
     if (u->building) {
         replacement = hp_alloc_value(op->sub);
         if (!replacement) return HP_ERR_NO_MEMORY;
-        hp_status s = defer(u, (hp_fixup){ at, op->aux, replacement, 0 });
+        hp_status s = defer(u, (hp_fixup){ at, op->data.replaced_type, replacement, 0 });
         if (s != HP_OK) { free(replacement); return s; }
     }
-    return push(u, replacement, op->sub, 0, op->sub->size);
+    *child_base_out = replacement;
+    *child_out = op->sub;
+    return HP_OK;
 }
 
 /// Witness tables are looked up again here, for the type the packet names: the same answer
@@ -301,7 +317,9 @@ static hp_status put_witnesses(hp_unpacker *u, uint8_t *tables, const hp_existen
     return HP_OK;
 }
 
-static hp_status get_existential(hp_unpacker *u, uint8_t *at, const hp_existential *e) {
+/// Reads the dynamic type. Its value is a value to read next (`*child_out`).
+HP_OUTLINE static hp_status get_existential(hp_unpacker *u, uint8_t *at, const hp_existential *e, uint8_t **child_base_out,
+                                 const hp_plan **child_out) {
     if (e->container == HP_CONTAINER_CLASS) {
         const void *type = NULL;
         hp_status s = get_ref(u, at, NULL, &type, NULL);
@@ -331,7 +349,9 @@ static hp_status get_existential(hp_unpacker *u, uint8_t *at, const hp_existenti
             memcpy(at, &box, 8);
             value = buffer;
         }
-        return push(u, value, plan, 0, plan->size);
+        *child_base_out = value;
+        *child_out = plan;
+        return HP_OK;
     }
     hp_status s = put_witnesses(u, at ? at + 32 : NULL, e, type);
     if (s != HP_OK) return s;
@@ -345,11 +365,15 @@ static hp_status get_existential(hp_unpacker *u, uint8_t *at, const hp_existenti
         }
         memcpy(at + 24, &type, 8);
     }
-    return push(u, value, plan, 0, plan->size);
+    *child_base_out = value;
+    *child_out = plan;
+    return HP_OK;
 }
 
-/// Reads the tag; a payload case becomes a new frame, which sets the tag when it ends.
-static hp_status get_enum(hp_unpacker *u, uint8_t *at, const hp_plan *enum_plan) {
+/// Reads the tag. A payload case is a value to read next (`*child_out`); `*inject_out` is then
+/// the tag + 1 to set once it is read (0: none, or not yet: see `defers`).
+HP_OUTLINE static hp_status get_enum(hp_unpacker *u, uint8_t *at, const hp_plan *enum_plan, uint8_t **child_base_out,
+                          const hp_plan **child_out, uint32_t *inject_out) {
     uint64_t tag;
     NEED(hp_get_varint(&u->cursor, u->end, &tag));
     NEED(tag < enum_plan->case_count);
@@ -362,69 +386,75 @@ static hp_status get_enum(hp_unpacker *u, uint8_t *at, const hp_plan *enum_plan)
         if (s != HP_OK) return s;
     }
     if (tag < enum_plan->payload_case_count) {
-        const hp_plan *payload = enum_plan->payloads[tag];
-        hp_status s = push(u, at, payload, 0, payload->size);
-        if (s == HP_OK && u->building && !deferred) u->frames[u->frame_count - 1].inject = (uint32_t)tag + 1;
-        return s;
+        *child_base_out = at;
+        *child_out = enum_plan->payloads[tag];
+        *inject_out = u->building && !deferred ? (uint32_t)tag + 1 : 0;
+        return HP_OK;
     }
     if (u->building && !deferred) hp_enum_inject(at, (uint32_t)tag, enum_plan->metadata);
     return HP_OK;
 }
 
-/// Reads `plan`'s ops into the value at `base`, and every value nested inline in it, on the
-/// frame stack. Returns when that value is read (or on failure).
-static hp_status walk(hp_unpacker *u, uint8_t *base, const hp_plan *plan, uint32_t start, uint32_t end) {
+/// Reads `plan`'s ops into the value at `base`, and every value nested inline in it, suspending
+/// the enclosing values on the frame stack. Returns when that value is read (or on failure).
+static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, uint32_t start, uint32_t end) {
     uint32_t floor = u->frame_count;
-    hp_status s = push(u, base, plan, start, end);
-    while (s == HP_OK && u->frame_count > floor) {
-        uint32_t top = u->frame_count - 1;
-        struct hp_unpack_frame *f = &u->frames[top];
-        plan = u->steps[top].plan;
-        base = f->base;
-        uint32_t i = u->steps[top].op;
+    uint32_t i = 0, position = start;
+    hp_status s = HP_OK;
+    // Set only by the ops that nest (and only read at `nest`), so the other ops never touch them.
+    const hp_plan *child;
+    uint8_t *child_base;
+    uint32_t inject, next;
+    for (;;) {
         if (i == plan->op_count) {
-            if (f->end > f->position) {
-                size_t n = f->end - f->position;
+            if (end > position) {
+                size_t n = end - position;
                 if ((size_t)(u->end - u->cursor) < n) return fail_at(u, HP_ERR_MALFORMED, plan, UINT32_MAX);
-                if (u->building) memcpy(base + f->position, u->cursor, n);
+                if (u->building) memcpy(base + position, u->cursor, n);
                 u->cursor += n;
             }
+            if (u->frame_count == floor) return HP_OK;
+            // The nested value is read: the value that holds it goes on after the op.
+            uint32_t k = --u->frame_count;
+            const struct hp_unpack_frame *f = &u->frames[k];
+            plan = u->steps[k].plan;
+            i = u->steps[k].op;
+            base = f->base;
+            position = f->resume;
+            end = f->end;
             // An enum payload is complete: its tag can go in now.
             if (f->inject) {
-                const hp_step *parent = &u->steps[top - 1];
-                hp_enum_inject(base, f->inject - 1, parent->plan->ops[parent->op].sub->metadata);
+                const hp_op *op = &plan->ops[i];
+                hp_enum_inject(base + op->offset, f->inject - 1, op->sub->metadata);
             }
-            u->frame_count = top;
-            if (top > floor) {
-                u->frames[top - 1].position = u->frames[top - 1].resume;
-                u->steps[top - 1].op++;
-            }
+            i++;
             continue;
         }
         const hp_op *op = &plan->ops[i];
-        if (op->offset > f->position) {
-            size_t n = op->offset - f->position;
+        if (HP_UNLIKELY(u->config.callbacks.observe != NULL)) u->current = (hp_step){ plan, i };
+        if (op->offset > position) {
+            size_t n = op->offset - position;
             if ((size_t)(u->end - u->cursor) < n) return fail_at(u, HP_ERR_MALFORMED, plan, i);
-            if (u->building) memcpy(base + f->position, u->cursor, n);
+            if (u->building) memcpy(base + position, u->cursor, n);
             u->cursor += n;
         }
         uint8_t *at = u->building ? base + op->offset : NULL;
-        uint32_t next = op->offset + 8;
+        next = op->offset + HP_OP_WIDTH_REF;  // the fixed-width ops: 8 bytes but FUNC and STRING
         uintptr_t word;
         switch ((hp_op_kind)op->kind) {
         case HP_OP_PADDING:
-            if (at) memset(at, 0, (size_t)(uintptr_t)op->aux);
-            next = op->offset + (uint32_t)(uintptr_t)op->aux;
+            if (at) memset(at, 0, (size_t)op->data.width);
+            next = op->offset + hp_op_width(op);
             break;
         case HP_OP_REF:
-            s = get_ref(u, at, op->aux, NULL, op->sub);
+            s = get_ref(u, at, op->data.class_metadata, NULL, op->sub);
             break;
         case HP_OP_FUNC:
             s = get_static(u, &word);
             u->last_code = word;
             if (s == HP_OK && u->building) memcpy(at, &word, 8);
             if (s == HP_OK) s = get_ref(u, at ? at + 8 : NULL, NULL, NULL, NULL);
-            next = op->offset + 16;
+            next = op->offset + HP_OP_WIDTH_FUNC;
             break;
         case HP_OP_STATIC:
         case HP_OP_RAW_POINTER:
@@ -435,11 +465,10 @@ static hp_status walk(hp_unpacker *u, uint8_t *base, const hp_plan *plan, uint32
         case HP_OP_UNOWNED:
         case HP_OP_UNOWNED_UNSAFE: {
             // A zeroed slot is a valid nil reference until the trailer is applied.
-            s = hp_grow((void **)&u->links, &u->link_capacity, sizeof(hp_link), u->link_count + 1);
-            if (s != HP_OK) return s;
+            if (u->link_count == u->link_capacity && (s = grow_links(u)) != HP_OK) return s;
             if (u->building) memset(at, 0, 8);
             notify(u, HP_EVENT_LINK_SLOT, u->link_count, op->kind);
-            u->links[u->link_count++] = (hp_link){ (uintptr_t)at, op->kind, op->kind == HP_OP_WEAK || op->aux, 0, plan, i, 0 };
+            u->links[u->link_count++] = (hp_link){ (uintptr_t)at, op->kind, op->kind == HP_OP_WEAK || op->data.nullable, 0, plan, i, 0 };
             break;
         }
         case HP_OP_STATIC_STRING: {
@@ -460,7 +489,7 @@ static hp_status walk(hp_unpacker *u, uint8_t *base, const hp_plan *plan, uint32
             break;
         }
         case HP_OP_INTERIOR: {
-            // The owner is the REF op at offset + aux of this value, read just before (plans
+            // The owner is the REF op at offset + data.owner_distance of this value, read just before (plans
             // put it first): the last reference read, which the plan builder guarantees.
             uint64_t code;
             if (!hp_get_varint(&u->cursor, u->end, &code)) return fail_at(u, HP_ERR_MALFORMED, plan, i);
@@ -470,7 +499,7 @@ static hp_status walk(hp_unpacker *u, uint8_t *base, const hp_plan *plan, uint32
                     return fail_at(u, HP_ERR_MALFORMED, plan, i);
                 if (u->building) {
                     uintptr_t owner;
-                    memcpy(&owner, at + (intptr_t)op->aux, 8);
+                    memcpy(&owner, at + op->data.owner_distance, 8);
                     word = owner + (uintptr_t)(code - 1);
                 }
             }
@@ -487,19 +516,28 @@ static hp_status walk(hp_unpacker *u, uint8_t *base, const hp_plan *plan, uint32
         }
         case HP_OP_STRING:
             s = get_string(u, at);
-            next = op->offset + 16;
+            next = op->offset + HP_OP_WIDTH_STRING;
             break;
         case HP_OP_ENUM:
-            s = get_enum(u, at, op->sub);
-            next = op->offset + op->sub->size;
+            child = NULL;
+            inject = 0;
+            s = get_enum(u, at, op->sub, &child_base, &child, &inject);
+            next = op->offset + hp_op_width(op);
+            if (s == HP_OK && child) goto nest;
             break;
         case HP_OP_EXISTENTIAL:
-            s = get_existential(u, at, op->aux);
-            next = op->offset + ((const hp_existential *)op->aux)->size;
+            child = NULL;
+            inject = 0;
+            s = get_existential(u, at, op->data.existential, &child_base, &child);
+            next = op->offset + hp_op_width(op);
+            if (s == HP_OK && child) goto nest;
             break;
         case HP_OP_REPLACE:
-            s = get_replacement(u, at, op);
-            next = op->offset + op->sub->replaced_size;
+            child = NULL;
+            inject = 0;
+            s = get_replacement(u, at, op, &child_base, &child);
+            next = op->offset + hp_op_width(op);
+            if (s == HP_OK && child) goto nest;
             break;
         case HP_OP_REFUSED:
             return fail_at(u, HP_ERR_MALFORMED, plan, i);
@@ -507,20 +545,24 @@ static hp_status walk(hp_unpacker *u, uint8_t *base, const hp_plan *plan, uint32
             return fail_at(u, fail_because(u, HP_ERR_INTERNAL, HP_REASON_UNKNOWN_OP), plan, i);
         }
         if (s != HP_OK) return fail_at(u, s, plan, i);
-        // A value nested in this op is read first (its frame is on top); this op ends when it does.
-        if (u->frame_count == top + 1) {
-            u->frames[top].position = next;
-            u->steps[top].op = i + 1;
-        } else {
-            u->frames[top].resume = next;
-        }
+        position = next;
+        i++;
+        continue;
+    nest:
+        // Read the nested value first; this op ends when it does.
+        s = suspend(u, plan, i, base, next, end, inject);
+        if (s != HP_OK) return fail_at(u, s, plan, i);
+        plan = child;
+        base = child_base;
+        i = 0;
+        position = 0;
+        end = child->size;
     }
-    return s;
 }
 
 /// An object's fields, then its tail elements if it has any.
 static hp_status get_body(hp_unpacker *u, uint32_t index, uint8_t *object, const hp_plan *plan) {
-    hp_status s = walk(u, object, plan, plan->body_offset, plan->size);
+    hp_status s = get_value(u, object, plan, plan->body_offset, plan->size);
     if (s != HP_OK || !plan->has_tail) return s;
     uint64_t count = u->object_counts[index];
     const hp_plan *element = plan->element;
@@ -536,7 +578,7 @@ static hp_status get_body(hp_unpacker *u, uint32_t index, uint8_t *object, const
     }
     for (uint64_t i = 0; i < count; i++) {
         u->site.element = i;
-        s = walk(u, tail ? tail + i * element->stride : NULL, element, 0, element->size);
+        s = get_value(u, tail ? tail + i * element->stride : NULL, element, 0, element->size);
         if (s != HP_OK) return s;
     }
     u->site.element = UINT64_MAX;
@@ -589,13 +631,15 @@ static void apply_links(hp_unpacker *u) {
 }
 
 static hp_status run_pass(hp_unpacker *u, const hp_plan *root, void *destination, const uint8_t *start) {
+    // The walk trusts what hp_plan_seal checked.
+    if (!root->sealed) return fail_because(u, HP_ERR_INTERNAL, HP_REASON_BAD_PLAN);
     if (u->named_refs) memset(u->named_refs, 0, (size_t)u->config.named_object_count * sizeof(uint32_t));
     u->cursor = start;
     u->object_count = 0;
     u->link_count = 0;
     u->frame_count = 0;
     u->site = (hp_site){ UINT32_MAX, NULL, UINT32_MAX, UINT64_MAX, 0 };
-    hp_status s = walk(u, destination, root, 0, root->size);
+    hp_status s = get_value(u, destination, root, 0, root->size);
     for (uint32_t k = 0; s == HP_OK && k < u->object_count; k++) s = get_object(u, k);
     if (s == HP_OK) s = get_links(u);
     if (s == HP_OK && u->cursor != u->end) s = HP_ERR_MALFORMED;
@@ -706,6 +750,8 @@ const hp_step *hp_unpacker_trail(const hp_unpacker *u, uint32_t *count_out) {
     *count_out = u->frame_count;
     return u->steps;
 }
+
+hp_step hp_unpacker_current(const hp_unpacker *u) { return u->current; }
 
 void hp_unpacker_destroy(hp_unpacker *u) {
     if (!u) return;

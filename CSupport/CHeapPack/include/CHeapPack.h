@@ -115,34 +115,63 @@ char *_Nullable hp_demangle(const char *_Nullable name, size_t length);
 
 // MARK: - Layout plans
 
-/// What the walker does at one offset of a value. Bytes not covered by an op are field bytes
-/// with no pointers in them, and travel verbatim; padding between and after fields is a
-/// PADDING op.
+/// The op table: what the walker does at one offset of a value, one row per op kind, used by
+/// both walkers, by `hp_plan_seal` and (through `hp_op_width`/`hp_op_min_wire_size`) by the
+/// Swift plan builder, so that no one re-derives an op's shape. Bytes not covered by an op are
+/// field bytes with no pointers in them, and travel verbatim; padding between and after fields
+/// is a PADDING op.
+///
+/// Columns: name, width in the value (0: the op's own data says, see `hp_op_width`), fewest
+/// body bytes it takes (0 for slots that travel in the trailer or not at all; REPLACE: its
+/// plan's), and whether reading it leaves work for after the build pass (an enclosing enum's
+/// tag then waits for it, see `hp_fixup`).
+#define HP_OP_TABLE(X) \
+    /* A strong reference to a heap object, or null. data.class_metadata: the class it must be  \
+       (NULL: any); sub: the object plan to use (boxes share metadata by layout, so the slot's   \
+       type, not the box's capture descriptor, says what they hold). */                          \
+    X(REF,            8,  1, 0) \
+    /* A thick function {code pointer, context reference or null}. */                           \
+    X(FUNC,           16, 2, 0) \
+    /* A pointer into an image's file-backed bytes (thin function, witness table), or null. */  \
+    X(STATIC,         8,  1, 0) \
+    /* A raw pointer: travels only if null or static (HP_REASON_RAW_POINTER_OUTSIDE_IMAGES). */ \
+    X(RAW_POINTER,    8,  1, 0) \
+    /* Type metadata, travelling as a type-table index. */                                       \
+    X(METADATA,       8,  1, 0) \
+    /* Swift.String: a kind byte, then 16 raw bytes or a length and UTF-8. */                    \
+    X(STRING,         16, 2, 0) \
+    /* An enum whose payloads need walking; sub is its HP_PLAN_ENUM (width: sub->size). */      \
+    X(ENUM,           0,  1, 0) \
+    /* An existential container; data.existential describes it (width: its size). */            \
+    X(EXISTENTIAL,    0,  1, 0) \
+    /* A weak reference: travels in the body's trailer (nil if its target is not packed). */    \
+    X(WEAK,           8,  0, 1) \
+    /* An unowned reference: its target must be packed; data.nullable: it may be nil. */        \
+    X(UNOWNED,        8,  0, 1) \
+    /* unowned(unsafe): like UNOWNED, without a refcount. */                                     \
+    X(UNOWNED_UNSAFE, 8,  0, 1) \
+    /* StaticString's word: a pointer into static data, or a Unicode scalar. */                 \
+    X(STATIC_STRING,  8,  1, 0) \
+    /* A pointer into the object of the REF op just before it, data.owner_distance bytes away  \
+       in the same value (ArraySlice's base address); travels as an offset. */                  \
+    X(INTERIOR,       8,  1, 0) \
+    /* A value that travels as a replacement (Dictionary as keys + values): sub is the          \
+       replacement's plan, data.replaced_type the _Replaceable hooks (width: sub->replaced_size). */ \
+    X(REPLACE,        0,  1, 1) \
+    /* A value of a type that may not travel (width: sub->size): packing fails here, where the \
+       walk knows the index or key; a packet never holds one. sub: a plan with no ops that      \
+       stands for the value; the Swift layer keeps the refusal under it. */                     \
+    X(REFUSED,        0,  0, 0) \
+    /* data.width bytes no field covers (alignment padding): nothing travels and the reader    \
+       writes zeros, so a packet never carries what the sender's memory held there. */          \
+    X(PADDING,        0,  0, 0)
+
 typedef enum hp_op_kind {
-    HP_OP_REF = 1,      ///< 8 bytes: strong reference to a heap object, or null. aux: required class metadata or
-                        ///< NULL; sub: the object plan to use (boxes: their metadata is shared by layout, so
-                        ///< the slot's type, not the box's capture descriptor, says what they hold)
-    HP_OP_FUNC,         ///< 16 bytes: thick function {code pointer, context reference or null}
-    HP_OP_STATIC,       ///< 8 bytes: pointer into an image's file-backed bytes (thin function, witness table), or null
-    HP_OP_RAW_POINTER,  ///< 8 bytes: a raw pointer; travels only if null or static, else HP_ERR_POINTER_NOT_STATIC
-    HP_OP_METADATA,     ///< 8 bytes: type metadata pointer, travels as a type-table index
-    HP_OP_STRING,       ///< 16 bytes: Swift.String
-    HP_OP_ENUM,         ///< sub->size bytes: an enum whose payloads need walking; sub is an HP_PLAN_ENUM
-    HP_OP_EXISTENTIAL,  ///< an existential container; aux is an hp_existential
-    HP_OP_WEAK,         ///< 8 bytes: a weak reference; travels in the body's trailer (nil if its target is not packed)
-    HP_OP_UNOWNED,      ///< 8 bytes: an unowned reference; its target must be packed (aux non-NULL: it may be nil)
-    HP_OP_UNOWNED_UNSAFE, ///< 8 bytes: unowned(unsafe); like HP_OP_UNOWNED, without a refcount
-    HP_OP_STATIC_STRING,///< 8 bytes: StaticString's word: a pointer into static data, or a Unicode scalar
-    HP_OP_INTERIOR,     ///< 8 bytes: a pointer into the object referenced by the REF op at this op's offset
-                        ///< + (intptr_t)aux in the same value (ArraySlice's base address); travels as an offset
-    HP_OP_REPLACE,      ///< a value that travels as a replacement (Dictionary as keys + values); sub is the
-                        ///< replacement's value plan, aux the replaced type's metadata, `width` its size
-    HP_OP_REFUSED,      ///< sub->size bytes of a type that may not travel: packing fails here, where the walk
-                        ///< knows the index or key (an empty array or a nil of that type still packs); a packet
-                        ///< never holds one, so the reader takes it for garbage. sub: a plan with no ops that
-                        ///< stands for the value; the Swift layer keeps the refusal under it
-    HP_OP_PADDING,      ///< (uintptr_t)aux bytes no field covers (alignment padding): nothing travels and the reader
-                        ///< writes zeros, so a packet never carries what the sender's memory held there
+    HP_OP_NONE = 0,
+#define HP_OP_KIND(name, width, min_wire, defers) HP_OP_##name,
+    HP_OP_TABLE(HP_OP_KIND)
+#undef HP_OP_KIND
+    HP_OP_KIND_COUNT
 } hp_op_kind;
 
 typedef struct hp_plan hp_plan;
@@ -164,11 +193,21 @@ typedef struct hp_existential {
     uint32_t size;              ///< the container's size
 } hp_existential;
 
+/// What an op needs besides its kind, offset and sub-plan: one member per kind that has any.
+typedef union hp_op_data {
+    const void *_Nullable class_metadata;        ///< REF: the class the object must be (NULL: any)
+    const hp_existential *_Null_unspecified existential;  ///< EXISTENTIAL: the container's shape
+    const void *_Null_unspecified replaced_type;          ///< REPLACE: the `_Replaceable` hooks (a Swift metatype)
+    uint64_t nullable;                  ///< UNOWNED, UNOWNED_UNSAFE: 1 if the slot's type is Optional
+    int64_t owner_distance;             ///< INTERIOR: from this op's offset to its owner's REF op
+    uint64_t width;                     ///< PADDING: how many bytes
+} hp_op_data;
+
 typedef struct hp_op {
     uint32_t kind;              ///< hp_op_kind
     uint32_t offset;            ///< from the start of the value (of the object, in object plans)
-    const void *_Null_unspecified aux; ///< HP_OP_REF: expected class metadata (NULL = any object)
-    const hp_plan *_Null_unspecified sub; ///< HP_OP_ENUM: the enum plan
+    hp_op_data data;
+    const hp_plan *_Null_unspecified sub; ///< ENUM: the enum plan; REPLACE: the replacement's; REF: the object plan, if fixed
 } hp_op;
 
 typedef enum hp_plan_kind {
@@ -182,7 +221,7 @@ struct hp_plan {
     uint32_t size;              ///< value/enum: size; object: size of the fixed part
     uint32_t stride;            ///< value/enum: stride
     uint32_t align_mask;
-    uint32_t min_wire_size;     ///< value: fewest body bytes one value takes (bounds a packet's element counts)
+    uint32_t min_wire_size;     ///< value: fewest body bytes one value takes (bounds a packet's element counts); set by hp_plan_seal
     uint32_t op_count;
     const hp_op *_Null_unspecified ops;
     const void *_Null_unspecified metadata; ///< enum: for value witnesses; object: the object's metadata
@@ -193,7 +232,7 @@ struct hp_plan {
     // HP_PLAN_OBJECT
     uint32_t body_offset;       ///< first byte of the fixed body that travels (after header/count words)
     uint32_t has_tail;          ///< 1: `element` repeated `count` times from `tail_offset` (array storage)
-    uint32_t defers;            ///< value/enum: 1 if a REPLACE op sits inline somewhere inside (unpack defers it)
+    uint32_t defers;            ///< value/enum: 1 if an op inside leaves work for after the build pass; set by hp_plan_seal
     uint32_t boxed_in_existential; ///< value: 1 if an existential keeps this type in a heap box, not inline
     uint32_t per_instance;      ///< object: a template; each object's own plan comes from the provider (generic contexts)
     uint32_t prefix_offset;     ///< object: where `prefix` words go in a new object (a generic context's bindings)
@@ -203,11 +242,49 @@ struct hp_plan {
     uint32_t tail_offset;
     uint32_t count_offset;      ///< where the element count is stored (tail objects)
     const hp_plan *_Null_unspecified element;
-    /// object: a REPLACE op (aux: the replaceable type, sub: the replacement's plan) when the
+    /// object: a REPLACE op (data.replaced_type: the hooks, sub: the replacement's plan) when the
     /// object travels as a replacement value, inline after the reference that introduces it,
     /// and the receiver makes it with `restore_object`. Its body is then empty.
     const hp_op *_Null_unspecified replacement;
+    uint32_t sealed;            ///< 1 once hp_plan_seal accepted the plan
 };
+
+/// The table's fixed widths by name (`HP_OP_WIDTH_FUNC`), for the walkers' fixed-width cases.
+enum {
+#define HP_OP_FIXED_WIDTH(name, width, min_wire, defers) HP_OP_WIDTH_##name = width,
+    HP_OP_TABLE(HP_OP_FIXED_WIDTH)
+#undef HP_OP_FIXED_WIDTH
+};
+
+/// How many bytes of its value an op covers: the op table's width, or what its data says.
+static inline uint32_t hp_op_width(const hp_op *op) {
+    switch (op->kind) {
+#define HP_OP_WIDTH(name, width, min_wire, defers) case HP_OP_##name: if (width) return width; break;
+    HP_OP_TABLE(HP_OP_WIDTH)
+#undef HP_OP_WIDTH
+    default: return 0;
+    }
+    switch (op->kind) {
+    case HP_OP_ENUM: case HP_OP_REFUSED: return op->sub ? op->sub->size : 0;
+    case HP_OP_EXISTENTIAL: return op->data.existential ? op->data.existential->size : 0;
+    case HP_OP_REPLACE: return op->sub ? op->sub->replaced_size : 0;
+    case HP_OP_PADDING: return op->data.width <= UINT32_MAX ? (uint32_t)op->data.width : 0;
+    default: return 0;
+    }
+}
+
+/// Checks a finished plan against the contract both walkers rely on, once, and fills its
+/// derived fields (`min_wire_size`, `defers`). Value and enum plans: every op kind known, ops in
+/// offset order without overlap and inside the value, sub-plans present and sealed, an
+/// INTERIOR op right after the REF op it points into. Object plans: ops inside the body, the
+/// element plan sealed, and a replacement of plain data only (no references, closures,
+/// existentials or replacements: its walk must not nest). Sub-plans are sealed before the plans
+/// that hold them. Returns HP_OK, or HP_ERR_INTERNAL with the index of the first bad op in
+/// `*op_out` (UINT32_MAX: the plan itself) — a bug in the plan builder, never in a value.
+hp_status hp_plan_seal(hp_plan *plan, uint32_t *op_out);
+
+/// The fewest body bytes `op` takes (the op table's column; a REPLACE op's plan's).
+uint32_t hp_op_min_wire_size(const hp_op *op);
 
 // MARK: - Runtime helpers used by the Swift layer
 
@@ -432,9 +509,11 @@ hp_status hp_inspect(hp_unpacker *unpacker, const hp_plan *root, const uint8_t *
 size_t hp_unpacker_offset(const hp_unpacker *unpacker);
 /// After a failure, or during an observer callback: where the walk was.
 hp_site hp_unpacker_site(const hp_unpacker *unpacker);
-/// During an observer callback: the (plan, op) steps being read, outermost first and the
-/// innermost last; `*count_out` of them (0 between values).
+/// During an observer callback: the (plan, op) steps that enclose the one being read,
+/// outermost first; `*count_out` of them (0 between values and at the outermost level).
 const hp_step *_Nullable hp_unpacker_trail(const hp_unpacker *unpacker, uint32_t *count_out);
+/// During an observer callback: the (plan, op) being read (plan NULL between values).
+hp_step hp_unpacker_current(const hp_unpacker *unpacker);
 /// During an observer callback: the code pointer of the closure being read (for its name).
 uintptr_t hp_unpacker_last_code(const hp_unpacker *unpacker);
 /// During an observer callback: how many objects the walk has met.

@@ -65,7 +65,7 @@ extension Set: _Replaceable {
     }
 }
 
-/// The hooks a REPLACE op names: its aux is the metatype of a `_Replaceable` type.
+/// The hooks a REPLACE op names: its `data.replaced_type` is the metatype of a `_Replaceable` type.
 func _replaceable(_ type: UnsafeRawPointer?) -> (any _Replaceable.Type)? {
     type.flatMap { unsafeBitCast($0, to: Any.Type.self) as? any _Replaceable.Type }
 }

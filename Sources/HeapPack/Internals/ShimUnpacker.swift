@@ -21,10 +21,12 @@ struct _ShimUnpacker {
     var offset: Int { hp_unpacker_offset(handle) }
 
     /// The (plan, op) steps being read, outermost first and the innermost last.
-    var trail: UnsafeBufferPointer<hp_step> {
+    var trail: [hp_step] {
         var count: UInt32 = 0
         let steps = hp_unpacker_trail(handle, &count)
-        return UnsafeBufferPointer(start: steps, count: steps == nil ? 0 : Int(count))
+        let current = hp_unpacker_current(handle)
+        return Array(UnsafeBufferPointer(start: steps, count: steps == nil ? 0 : Int(count)))
+            + (current.plan == nil ? [] : [current])
     }
 
     /// The code pointer of the closure being read.

@@ -12,7 +12,7 @@ struct WalkFailureTests {
         var images = hp_image_table()
         defer { hp_image_table_free(&images) }
         #expect(hp_image_table_load(&images) == HP_OK)
-        var ops = [hp_op(kind: 999, offset: 0, aux: nil, sub: nil)]
+        var ops = [hp_op(kind: 999, offset: 0, data: hp_op_data(), sub: nil)]
         var value = 7
         let (status, reason) = ops.withUnsafeMutableBufferPointer { ops in
             var plan = hp_plan()
@@ -22,6 +22,8 @@ struct WalkFailureTests {
             plan.align_mask = 7
             plan.op_count = 1
             plan.ops = UnsafePointer(ops.baseAddress)
+            // Marked sealed by hand, past hp_plan_seal (which refuses the op), to reach the walker's own check.
+            plan.sealed = 1
             // No callback is reached: the walk stops at the first op.
             let callbacks = hp_pack_callbacks(plan_for: { _, _, _ in nil }, value_plan_for: { _, _, _ in nil },
                                               string_bytes: { _, _, _, _ in false }, replace: { _, _, _, _ in false },

@@ -13,6 +13,8 @@ extension _PlanBuilder {
         } else {
             plan = allocate(hp_plan.self)
             plan.initialize(to: hp_plan())
+            // An object plan from the start: the values that refer to the shell are sealed before it is filled.
+            plan.pointee.kind = HP_PLAN_OBJECT.rawValue
             let mark = journal.count
             boxPlans[payload.pointer] = plan
             journal.append(.box(payload.pointer))

@@ -47,7 +47,7 @@ extension _PlanBuilder {
         for (index, payload) in payloads.enumerated() {
             // A plan per case, even when cases share a payload type, so that a failure site
             // inside a payload names its case.
-            let shared = cPlan(for: payload)
+            let shared = try cPlan(for: payload)
             let own = allocate(hp_plan.self)
             own.initialize(to: shared.pointee)
             descriptions[UnsafeRawPointer(own)] = _PlanDescription(
@@ -59,8 +59,8 @@ extension _PlanBuilder {
         plan.pointee.case_count = UInt32(payloadCount + emptyCount)
         plan.pointee.payload_case_count = UInt32(payloadCount)
         plan.pointee.payloads = UnsafePointer(casePlans)
-        plan.pointee.defers = payloads.contains { Self.defers($0.ops) } ? 1 : 0
         descriptions[UnsafeRawPointer(plan)] = _PlanDescription(typeName: metadata.name, labels: [])
+        try seal(plan, metadata.name)
         return _ValueLayout(typeName: metadata.name, size: metadata.size, stride: metadata.stride,
                             alignMask: metadata.alignMask,
                             ops: [Self.op(HP_OP_ENUM, at: 0, sub: UnsafePointer(plan))],

@@ -59,7 +59,7 @@ extension _PlanBuilder {
                                                 protocols: UnsafePointer(protocols), size: UInt32(metadata.size)))
         return _ValueLayout(typeName: metadata.name, size: metadata.size, stride: metadata.stride,
                             alignMask: metadata.alignMask,
-                            ops: [Self.op(HP_OP_EXISTENTIAL, at: 0, aux: UnsafeRawPointer(container))],
+                            ops: [Self.op(HP_OP_EXISTENTIAL, at: 0, data: hp_op_data(existential: UnsafePointer(container)))],
                             labels: [["as " + metadata.name]])
     }
 }

@@ -49,7 +49,7 @@ extension _PlanBuilder {
     }
 
     private func appendPadding(_ bytes: Range<Int>, to ops: inout [hp_op], labels: inout [[String]]) {
-        ops.append(Self.op(HP_OP_PADDING, at: bytes.lowerBound, aux: UnsafeRawPointer(bitPattern: UInt(bytes.count))))
+        ops.append(Self.op(HP_OP_PADDING, at: bytes.lowerBound, data: hp_op_data(width: UInt64(bytes.count))))
         labels.append([])
     }
 
@@ -82,10 +82,10 @@ extension _PlanBuilder {
         case "unowned": HP_OP_UNOWNED
         default: HP_OP_UNOWNED_UNSAFE
         }
-        // aux marks a slot whose type is Optional: nil is a value it may hold.
-        let nullable = referent.kind == .optional ? UnsafeRawPointer(bitPattern: 1) : nil
+        // An Optional slot may hold nil; any other must name a packed object.
         return _ValueLayout(typeName: "\(storage) \(referent.name)", size: 8, stride: 8, alignMask: 7,
-                            ops: [Self.op(kind, at: 0, aux: nullable)], labels: [[]])
+                            ops: [Self.op(kind, at: 0, data: hp_op_data(nullable: referent.kind == .optional ? 1 : 0))],
+                            labels: [[]])
     }
 
     func resolve(_ name: _MangledName, context: UnsafeRawPointer?, arguments: UnsafeRawPointer?,

@@ -49,6 +49,7 @@ extension _PlanBuilder {
         plan.pointee.metadata = metadata?.pointer
         plan.pointee.body_offset = UInt32(bodyOffset)
         descriptions[UnsafeRawPointer(plan)] = _PlanDescription(typeName: typeName, labels: order.map { labels[$0] })
+        try seal(plan, typeName)
         return plan
     }
 
@@ -141,7 +142,7 @@ extension _PlanBuilder {
             throw .unsupported("array storage without descriptor", type: name)
         }
         let elementLayout = try within("[element]") { () throws(PackError) in try layout(element) }
-        let elementPlan = cPlan(for: elementLayout)
+        let elementPlan = try cPlan(for: elementLayout)
         let alignMask = max(7, elementLayout.alignMask)
         let header = _ContiguousArrayStorage.headerSize
         let tailOffset = (header + alignMask) & ~alignMask
@@ -151,6 +152,7 @@ extension _PlanBuilder {
         plan.pointee.tail_offset = UInt32(tailOffset)
         plan.pointee.count_offset = UInt32(_ContiguousArrayStorage.countOffset)
         plan.pointee.element = UnsafePointer(elementPlan)
+        try seal(plan, name)
         return plan
     }
 }

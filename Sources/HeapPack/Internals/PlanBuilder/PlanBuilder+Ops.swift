@@ -1,13 +1,13 @@
 import CHeapPack
 
-/// Ops: the one place that makes them, what they take in memory and on the wire, and the
-/// checks the walkers rely on.
+/// Ops: the one place that makes them and reads their shape. The shape itself (width, fewest
+/// wire bytes, whether reading defers work) is the shim's op table (`HP_OP_TABLE`), and the
+/// shim checks every finished plan against the contract (`hp_plan_seal`).
 extension _PlanBuilder {
-    /// Every op is made here: what `aux` holds depends on the kind (see `hp_op`), and one
-    /// constructor keeps a change of its representation to one place.
-    static func op(_ kind: hp_op_kind, at offset: Int, aux: UnsafeRawPointer? = nil,
+    /// Every op is made here: what `data` holds depends on the kind (see `hp_op_data`).
+    static func op(_ kind: hp_op_kind, at offset: Int, data: hp_op_data = hp_op_data(),
                    sub: UnsafePointer<hp_plan>? = nil) -> hp_op {
-        hp_op(kind: kind.rawValue, offset: UInt32(offset), aux: aux, sub: sub)
+        hp_op(kind: kind.rawValue, offset: UInt32(offset), data: data, sub: sub)
     }
 
     /// Ops must be in order, apart, and inside the value: the walkers rely on it, and a metadata
@@ -23,41 +23,18 @@ extension _PlanBuilder {
         guard end <= layout.size else { throw .unsupported("fields extend past the value", type: layout.typeName) }
     }
 
-    /// Raw bytes travel as they are; every op takes at least one byte (a null, a tag, a length),
-    /// a replacement at least what its own plan takes.
-    static func minimumWireSize(_ layout: _ValueLayout) -> Int {
-        layout.size - layout.ops.reduce(0) { $0 + width(of: $1) }
-            + layout.ops.reduce(0) { $0 + minimumWireSize(of: $1) }
-    }
-
-    private static func minimumWireSize(of op: hp_op) -> Int {
-        switch op.kind {
-        case HP_OP_REPLACE.rawValue: max(1, Int(op.sub.pointee.min_wire_size))
-        // Weak and unowned slots travel in the trailer, not inline.
-        case HP_OP_WEAK.rawValue, HP_OP_UNOWNED.rawValue, HP_OP_UNOWNED_UNSAFE.rawValue: 0
-        case HP_OP_PADDING.rawValue: 0
-        default: 1
-        }
-    }
-
-    /// Whether unpacking these ops leaves work for after the build pass (see `hp_fixup`): the
-    /// enum tags around them wait for it.
-    static func defers(_ ops: [hp_op]) -> Bool {
-        ops.contains {
-            [HP_OP_REPLACE.rawValue, HP_OP_WEAK.rawValue, HP_OP_UNOWNED.rawValue, HP_OP_UNOWNED_UNSAFE.rawValue].contains($0.kind)
-                || ($0.kind == HP_OP_ENUM.rawValue && $0.sub.pointee.defers != 0)
-        }
-    }
-
+    /// How many bytes of its value `op` covers, from the shim's op table.
     static func width(of op: hp_op) -> Int {
-        switch op.kind {
-        case HP_OP_FUNC.rawValue, HP_OP_STRING.rawValue: 16
-        case HP_OP_ENUM.rawValue: Int(op.sub.pointee.size)
-        case HP_OP_EXISTENTIAL.rawValue: Int(op.aux.assumingMemoryBound(to: hp_existential.self).pointee.size)
-        case HP_OP_REPLACE.rawValue: Int(op.sub.pointee.replaced_size)
-        case HP_OP_REFUSED.rawValue: Int(op.sub.pointee.size)
-        case HP_OP_PADDING.rawValue: Int(UInt(bitPattern: op.aux))
-        default: 8
+        withUnsafePointer(to: op) { Int(hp_op_width($0)) }
+    }
+
+    /// Checks a finished plan against the walkers' contract and fills its derived fields
+    /// (fewest wire bytes, deferred work). Failing is a bug here, not a property of the type.
+    func seal(_ plan: UnsafeMutablePointer<hp_plan>, _ typeName: String) throws(PackError) {
+        var op: UInt32 = 0
+        guard hp_plan_seal(plan, &op) == HP_OK else {
+            throw .internalInconsistency("the layout plan of \(typeName) breaks the plan contract"
+                                         + (op == UInt32.max ? "" : " at its op \(op)"))
         }
     }
 }

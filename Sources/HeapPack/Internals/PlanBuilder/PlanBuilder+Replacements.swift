@@ -9,7 +9,7 @@ extension _PlanBuilder {
         let replacement = try within("as \(_typeName(replaceable._replacementType, qualified: false))") {
             () throws(PackError) in try layout(_Metadata(replaceable._replacementType), depth: depth)
         }
-        let shared = cPlan(for: replacement)
+        let shared = try cPlan(for: replacement)
         let plan = allocate(hp_plan.self)
         plan.initialize(to: shared.pointee)
         plan.pointee.replaced_size = UInt32(metadata.size)
@@ -17,7 +17,7 @@ extension _PlanBuilder {
         return _ValueLayout(typeName: metadata.name, size: metadata.size, stride: metadata.stride,
                             alignMask: metadata.alignMask,
                             ops: [Self.op(HP_OP_REPLACE, at: 0,
-                                          aux: unsafeBitCast(replaceable as Any.Type, to: UnsafeRawPointer.self),
+                                          data: hp_op_data(replaced_type: unsafeBitCast(replaceable as Any.Type, to: UnsafeRawPointer.self)),
                                           sub: UnsafePointer(plan))],
                             labels: [[]])
     }
@@ -39,11 +39,12 @@ extension _PlanBuilder {
                                + "property of its own type instead", type: name)
         }
         let op = allocate(hp_op.self)
-        op.initialize(to: Self.op(HP_OP_REPLACE, at: 0, aux: unsafeBitCast(hooks as Any.Type, to: UnsafeRawPointer.self),
-                                  sub: UnsafePointer(cPlan(for: replacement))))
+        op.initialize(to: Self.op(HP_OP_REPLACE, at: 0, data: hp_op_data(replaced_type: unsafeBitCast(hooks as Any.Type, to: UnsafeRawPointer.self)),
+                                  sub: UnsafePointer(try cPlan(for: replacement))))
         let plan = try makeObjectPlan(metadata: metadata, typeName: name, size: _HeapObject.headerSize, alignMask: 7,
                                       bodyOffset: _HeapObject.headerSize, ops: [], labels: [])
         plan.pointee.replacement = UnsafePointer(op)
+        try seal(plan, name)
         return plan
     }
 

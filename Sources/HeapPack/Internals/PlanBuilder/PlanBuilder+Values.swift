@@ -62,7 +62,7 @@ extension _PlanBuilder {
         }
         let distance = Int(ops[owner].offset) - Int(ops[pointer].offset)
         ops[pointer] = Self.op(HP_OP_INTERIOR, at: Int(ops[pointer].offset),
-                               aux: UnsafeRawPointer(bitPattern: UInt(bitPattern: distance)))
+                               data: hp_op_data(owner_distance: Int64(distance)))
     }
 
     func tupleLayout(_ metadata: _Metadata, depth: Int) throws(PackError) -> _ValueLayout {

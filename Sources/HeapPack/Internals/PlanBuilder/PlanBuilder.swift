@@ -114,7 +114,7 @@ final class _PlanBuilder {
         case .function:
             return try functionLayout(metadata)
         case .class:
-            return leaf(metadata, HP_OP_REF, aux: metadata.pointer)
+            return leaf(metadata, HP_OP_REF, data: hp_op_data(class_metadata: metadata.pointer))
         case .opaque:
             return try builtinLayout(metadata)
         case .existential:
@@ -135,9 +135,9 @@ final class _PlanBuilder {
         }
     }
 
-    func leaf(_ metadata: _Metadata, _ kind: hp_op_kind, aux: UnsafeRawPointer? = nil) -> _ValueLayout {
+    func leaf(_ metadata: _Metadata, _ kind: hp_op_kind, data: hp_op_data = hp_op_data()) -> _ValueLayout {
         _ValueLayout(typeName: metadata.name, size: metadata.size, stride: metadata.stride, alignMask: metadata.alignMask,
-                     ops: [Self.op(kind, at: 0, aux: aux)], labels: [[]])
+                     ops: [Self.op(kind, at: 0, data: data)], labels: [[]])
     }
 
     func trivial(_ metadata: _Metadata) -> _ValueLayout {
@@ -146,7 +146,7 @@ final class _PlanBuilder {
 
     /// The plan of a value whose dynamic type an existential holds.
     func valuePlan(_ metadata: _Metadata) throws(PackError) -> UnsafeMutablePointer<hp_plan> {
-        cPlan(for: try layout(metadata))
+        try cPlan(for: try layout(metadata))
     }
 
     /// Runs `body`, prefixing the path of any refusal it throws with `label`: a refusal deep in
@@ -180,24 +180,23 @@ final class _PlanBuilder {
     }
 
     /// The C plan of an inline value (root values, array elements, enum payloads).
-    func cPlan(for layout: _ValueLayout) -> UnsafeMutablePointer<hp_plan> {
+    func cPlan(for layout: _ValueLayout) throws(PackError) -> UnsafeMutablePointer<hp_plan> {
         if let made = layout.cPlan { return made }
         let ops = allocate(hp_op.self, count: layout.ops.count)
         ops.initialize(from: layout.ops, count: layout.ops.count)
         let plan = newPlan(HP_PLAN_VALUE, size: layout.size, stride: layout.stride, alignMask: layout.alignMask)
-        plan.pointee.min_wire_size = UInt32(Self.minimumWireSize(layout))
-        plan.pointee.defers = Self.defers(layout.ops) ? 1 : 0
         plan.pointee.boxed_in_existential = layout.boxedInExistential ? 1 : 0
         plan.pointee.op_count = UInt32(layout.ops.count)
         plan.pointee.ops = UnsafePointer(ops)
         descriptions[UnsafeRawPointer(plan)] = _PlanDescription(typeName: layout.typeName, labels: layout.labels)
+        try seal(plan, layout.typeName)
         layout.cPlan = plan
         return plan
     }
 
     /// The root plan of `type`.
     func rootPlan(_ type: Any.Type) throws(PackError) -> UnsafeMutablePointer<hp_plan> {
-        cPlan(for: try layout(_Metadata(type)))
+        try cPlan(for: try layout(_Metadata(type)))
     }
 
     /// IRGen shares box metadata between payload types of one box layout (all boxes of a
