@@ -85,6 +85,7 @@ struct hp_packer {
 
     hp_site site;                      ///< valid after a failure
     uint32_t site_depth;               ///< how many frames enclose the failure site
+    uintptr_t closure_code;            ///< while a closure's context is written: its code pointer (0 otherwise)
     bool site_recorded;
 
     // The frame stack of values nested inline: steps[k] is frame k's plan and op.

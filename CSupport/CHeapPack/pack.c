@@ -27,6 +27,7 @@ static hp_status fail_at(hp_packer *p, hp_status status, hp_reason reason, const
         p->site.op = op;
         p->site.pointer = pointer;
         p->site.reason = reason;
+        p->site.code = p->closure_code;
         p->site_depth = nesting(p);
     }
     return status;
@@ -60,6 +61,7 @@ static bool report(hp_packer *p, hp_status status, hp_reason reason, const hp_pl
     p->site.op = op;
     p->site.pointer = pointer;
     p->site.reason = reason;
+    p->site.code = p->closure_code;
     p->site_depth = nesting(p);
     bool go_on = p->config.callbacks.report(p->config.context, p, status);
     p->site_recorded = false;
@@ -151,7 +153,7 @@ static hp_status put_ref(hp_packer *p, uintptr_t object, const hp_plan *plan, ui
     if (s != HP_OK) return s;
     p->objects[n] = (const void *)object;
     p->object_plans[n] = object_plan;
-    p->origins[n] = (hp_origin){ p->site.object, op, plan, p->site.element };
+    p->origins[n] = (hp_origin){ p->site.object, op, plan, p->site.element, p->closure_code };
     p->object_count = n + 1;
     s = hp_put_varint(&p->out, HP_REF_NEW);
     if (s == HP_OK) s = hp_put_varint(&p->out, type);
@@ -405,7 +407,10 @@ static hp_status put_value(hp_packer *p, const uint8_t *base, const hp_plan *pla
             if (s != HP_OK) return fail_at(p, s, reason, plan, i, word);
             uintptr_t context;
             memcpy(&context, at + 8, 8);
+            // The code pointer names the closure in the paths through its context.
+            p->closure_code = word;
             s = put_ref(p, context, plan, i, NULL);
+            p->closure_code = 0;
             next = op->offset + HP_OP_WIDTH_FUNC;
             break;
         }

@@ -45,8 +45,8 @@ public struct PacketInspection: Sendable {
         /// The path from the holder to the slot, e.g. `capture 1: Logger > .sink`.
         public var path: String
         public var target: Target
-        /// `strong`, `weak`, `unowned` or `unowned(unsafe)`.
-        public var ownership: String
+        /// How the slot holds its target.
+        public var ownership: ReferenceOwnership
         /// True for the reference that brought its target into the packet: these references
         /// form a spanning tree from the root (the writer's breadth-first order).
         public var introducesTarget: Bool

@@ -38,8 +38,8 @@ struct DotGraph {
             case .staticSingleton, .none:
                 continue
             }
-            let style = reference.ownership == "strong" ? "" : ", style=dashed"
-            let label = (reference.ownership == "strong" ? "" : reference.ownership + " ") + reference.path
+            let style = reference.ownership == .strong ? "" : ", style=dashed"
+            let label = (reference.ownership == .strong ? "" : "\(reference.ownership) ") + reference.path
             lines.append("  \(from) -> \(to) [label=\(quoted(label))\(style)];")
         }
         if inspection.objects.count > maxNodes {

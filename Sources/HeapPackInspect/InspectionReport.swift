@@ -84,7 +84,7 @@ struct InspectionReport {
             if lines.count >= maxLines + 2 { omitted += 1; continue }
             let indent = String(repeating: "  ", count: depth)
             let path = reference.path.isEmpty ? "" : reference.path + " "
-            let ownership = reference.ownership == "strong" ? "" : reference.ownership + " "
+            let ownership = reference.ownership == .strong ? "" : "\(reference.ownership) "
             switch reference.target {
             case .object(let index) where reference.introducesTarget && index < objects.count:
                 lines.append(indent + path + ownership + "→ " + describe(objects[index]))

@@ -318,6 +318,7 @@ typedef struct hp_site {
     uint64_t element;           ///< tail element index, or UINT64_MAX
     uintptr_t pointer;          ///< the offending pointer or metadata, if any
     uint32_t reason;            ///< an hp_reason: which check failed
+    uintptr_t code;             ///< at a closure's op (FUNC): its code pointer, which names it; else 0
 } hp_site;
 
 /// Per-object discovery record: which object (and which op, element) first referenced it.
@@ -326,6 +327,7 @@ typedef struct hp_origin {
     uint32_t op;
     const hp_plan *_Nullable plan;
     uint64_t element;
+    uintptr_t code;             ///< a closure's context: the closure's code pointer, which names it; else 0
 } hp_origin;
 
 /// One level of a walk's nesting: the plan of a value being walked and the op it is at.

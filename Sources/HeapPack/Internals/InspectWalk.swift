@@ -3,19 +3,17 @@ import CHeapPack
 /// Collects what the shim's validation pass reports (`hp_inspect`) into a `PacketInspection`.
 final class _InspectionRecorder {
     private let engine: _Engine
-    private let images: _ImageTable
     private let body: UnsafePointer<UInt8>
     private let objectNames: [String]
     private var objectStart = 0
     private var rootEnd: Int?
     private var trailerStart: Int?
-    private var linkSlots: [(from: Int?, path: String, ownership: String)] = []
+    private var linkSlots: [(from: Int?, path: String, ownership: ReferenceOwnership)] = []
     var objects: [PacketInspection.Object] = []
     var references: [PacketInspection.Reference] = []
 
-    init(engine: _Engine, images: _ImageTable, body: UnsafePointer<UInt8>, objectNames: [String]) {
+    init(engine: _Engine, body: UnsafePointer<UInt8>, objectNames: [String]) {
         self.engine = engine
-        self.images = images
         self.body = body
         self.objectNames = objectNames
     }
@@ -44,12 +42,7 @@ final class _InspectionRecorder {
         case HP_EVENT_REF_STATIC:
             references.append(reference(u, to: .staticSingleton))
         case HP_EVENT_LINK_SLOT:
-            let ownership = switch UInt32(b) {
-            case HP_OP_WEAK.rawValue: "weak"
-            case HP_OP_UNOWNED.rawValue: "unowned"
-            default: "unowned(unsafe)"
-            }
-            linkSlots.append((container(u), path(u), ownership))
+            linkSlots.append((container(u), path(u), ReferenceOwnership(opKind: UInt32(b)) ?? .unownedUnsafe))
         case HP_EVENT_TRAILER:
             if rootEnd == nil { rootEnd = offset }
             trailerStart = offset
@@ -75,25 +68,17 @@ final class _InspectionRecorder {
 
     private func reference(_ u: _ShimUnpacker, to target: PacketInspection.Target,
                            introduces: Bool = false) -> PacketInspection.Reference {
-        PacketInspection.Reference(from: container(u), path: path(u), target: target, ownership: "strong",
+        PacketInspection.Reference(from: container(u), path: path(u), target: target, ownership: .strong,
                                    introducesTarget: introduces)
     }
 
     /// `[3] > capture 1: Logger > .sink`: the element, then the labels of every enclosing op,
     /// then the closure's name when the slot is a closure's context.
     private func path(_ u: _ShimUnpacker) -> String {
-        var parts: [String] = []
-        let element = u.site.element
-        if element != UInt64.max { parts.append("[\(element)]") }
-        var innermost: hp_op?
-        for step in u.trail {
-            guard let plan = step.plan, step.op < plan.pointee.op_count else { continue }
-            parts += engine.labels(plan, step.op)
-            innermost = plan.pointee.ops[Int(step.op)]
-        }
-        if innermost?.kind == HP_OP_FUNC.rawValue, let name = images.functionName(u.lastCode) {
-            parts.append(name)
-        }
+        let paths = _PathBuilder(engine: engine)
+        let trail = u.trail
+        var parts = paths.hop(nil, .max, element: u.site.element) + paths.nesting(trail.dropLast())
+        if let current = trail.last { parts += paths.hop(current.plan, current.op, code: u.lastCode) }
         return parts.joined(separator: " > ")
     }
 }
@@ -141,7 +126,7 @@ extension _Engine {
         }
         let root = try valuePlan(_Metadata(rootType))
         let body = packet.baseAddress!.assumingMemoryBound(to: UInt8.self) + header.headerLength
-        let recorder = _InspectionRecorder(engine: self, images: images, body: body, objectNames: header.names)
+        let recorder = _InspectionRecorder(engine: self, body: body, objectNames: header.names)
         let limit = Self.objectLimit(Int(UInt32.max - 1))
         let (status, failure) = try withExtendedLifetime(recorder) { () throws(PackError) in
             try withUnpacker(tables, images, imageMap, header: header, namedObjects: header.names.map { _ in nil },

@@ -8,8 +8,6 @@ final class _PackWalk {
     /// Collect-all mode: the problems found so far, and what their paths need.
     var problems: [PackError] = []
     var rootType: Any.Type = Void.self
-    var rootValue: UnsafeRawPointer?
-    var rootPlan: UnsafePointer<hp_plan>?
     /// PackOptions.maxObjects, as the shim was given it (for the limit's message).
     var maxObjects: UInt64 = 0
     static let maxProblems = 1000
@@ -59,10 +57,8 @@ final class _PackWalk {
 
     static let report: hp_report_fn = { context, packer, status in
         let walk = Unmanaged<_PackWalk>.fromOpaque(context).takeUnretainedValue()
-        guard let rootValue = walk.rootValue, let rootPlan = walk.rootPlan,
-              walk.problems.count < maxProblems else { return false }
-        walk.problems.append(walk.failure(status, _ShimPacker(packer), root: walk.rootType, rootValue: rootValue,
-                                          rootPlan: rootPlan))
+        guard walk.problems.count < maxProblems else { return false }
+        walk.problems.append(walk.failure(status, _ShimPacker(packer), root: walk.rootType))
         walk.error = nil
         return true
     }
@@ -73,8 +69,7 @@ final class _PackWalk {
         return true
     }
 
-    func failure(_ status: hp_status, _ packer: _ShimPacker, root: Any.Type, rootValue: UnsafeRawPointer,
-                 rootPlan: UnsafePointer<hp_plan>) -> PackError {
+    func failure(_ status: hp_status, _ packer: _ShimPacker, root: Any.Type) -> PackError {
         let site = packer.site
         let reason = hp_reason(rawValue: site.reason)
         let refusal = reason == HP_REASON_VALUE_REFUSED ? op(at: site).flatMap(engine.refusal) : nil
@@ -83,7 +78,7 @@ final class _PackWalk {
         // A refusal from the plan builder carries the path inside the refused type.
         let fromBuilder = reason == HP_REASON_PLAN_REFUSED || reason == HP_REASON_VALUE_REFUSED
         let inner = fromBuilder ? error.path : ""
-        error.path = path(packer, root: root, rootValue: rootValue, rootPlan: rootPlan)
+        error.path = path(packer, root: root)
         if !inner.isEmpty { error.path += " > " + inner }
         if fromBuilder, let typeName = error.typeName {
             error.path += " > " + typeName
@@ -107,32 +102,6 @@ final class _PackWalk {
         return plan.pointee.ops[Int(site.op)]
     }
 
-    private func hop(_ plan: UnsafePointer<hp_plan>?, _ op: UInt32, _ element: UInt64) -> [String] {
-        (element == UInt64.max ? [] : ["[\(element)]"]) + engine.labels(plan, op)
-    }
-
-    /// For a hop through a closure (a FUNC op), the closure's name from the symbol table:
-    /// the code pointer sits at the op's offset in the value the plan describes.
-    private func closureName(_ packer: _ShimPacker, parent: UInt32, plan: UnsafePointer<hp_plan>?, op: UInt32,
-                             element: UInt64, rootValue: UnsafeRawPointer,
-                             rootPlan: UnsafePointer<hp_plan>) -> String? {
-        guard let plan, op != UInt32.max, op < plan.pointee.op_count,
-              plan.pointee.ops[Int(op)].kind == HP_OP_FUNC.rawValue else { return nil }
-        var base: UnsafeRawPointer?
-        if parent == UInt32.max {
-            if plan == rootPlan { base = rootValue }
-        } else if parent < packer.objectCount, case let (object, objectPlan?) = packer.object(parent) {
-            if plan == objectPlan {
-                base = object
-            } else if element != UInt64.max, objectPlan.pointee.has_tail != 0, plan == objectPlan.pointee.element {
-                base = object + Int(objectPlan.pointee.tail_offset) + Int(element) * Int(plan.pointee.stride)
-            }
-        }
-        guard let base, let images = try? engine.images() else { return nil }
-        let code = base.load(fromByteOffset: Int(plan.pointee.ops[Int(op)].offset), as: UInt.self)
-        return images.functionName(code)
-    }
-
     /// How element `index` of a dictionary's keys or values array reads in a path, when
     /// `storage` is one of the two arrays of a dictionary's replacement (`_DictionaryEntries`):
     /// `["culprit"]` for a value (the keys array is the object introduced just before the values
@@ -153,62 +122,38 @@ final class _PackWalk {
         let keysOrigin = packer.origin(UInt32(keysIndex))
         guard keysOrigin.parent == origin.parent, keysOrigin.plan == origin.plan, keysOrigin.element == origin.element,
               engine.labels(keysOrigin.plan, keysOrigin.op).first == ".keys" else { return nil }
-        let keys = packer.object(UInt32(keysIndex)).object
-        guard let element = _PlanBuilder.arrayElement(of: _Metadata(keys.load(as: UnsafeRawPointer.self))),
-              index < keys.load(fromByteOffset: 16, as: UInt64.self) else { return nil }
-        let first = keys + ((32 + element.alignMask) & ~element.alignMask)
-        func describe<Key>(_: Key.Type) -> String {
-            String(reflecting: (first + Int(index) * MemoryLayout<Key>.stride).load(as: Key.self))
-        }
+        // The keys array's own plan says where its count and elements are.
+        let (keys, keysPlan) = packer.object(UInt32(keysIndex))
+        guard let keysPlan, keysPlan.pointee.has_tail != 0, let elementPlan = keysPlan.pointee.element,
+              let storage = keysPlan.pointee.metadata, let element = _PlanBuilder.arrayElement(of: _Metadata(storage)),
+              index < keys.load(fromByteOffset: Int(keysPlan.pointee.count_offset), as: UInt64.self) else { return nil }
+        let slot = keys + Int(keysPlan.pointee.tail_offset) + Int(index) * Int(elementPlan.pointee.stride)
+        func describe<Key>(_: Key.Type) -> String { String(reflecting: slot.load(as: Key.self)) }
         let text = _openExistential(element.type, do: describe)
         let key = text.count <= 60 ? text : String(text.prefix(57)) + "..."
         return isKey ? "key \(key)" : "[\(key)]"
     }
 
-    /// How many levels of inline nesting a path shows at each end.
-    static let pathEndsKept = 32
-
-    /// `root: T > capture 1: Logger > .sink`: the hops from the root to the failure site.
-    func path(_ packer: _ShimPacker, root: Any.Type, rootValue: UnsafeRawPointer, rootPlan: UnsafePointer<hp_plan>) -> String {
+    /// `root: T > capture 1: Logger > .sink`: the hops from the root to the failure site, made
+    /// from what the walk recorded (origins, nesting steps, closure code pointers).
+    func path(_ packer: _ShimPacker, root: Any.Type) -> String {
         let site = packer.site
-        var inner: [String] = []
-        do {
-            let steps = packer.sitePath
-            // A million levels of nesting would make a path nobody reads: keep both ends.
-            let kept = Self.pathEndsKept
-            let shown = steps.count > 2 * kept ? Array(0..<kept) + Array(steps.count - kept..<steps.count)
-                                               : Array(steps.indices)
-            for index in shown {
-                if index == steps.count - kept, steps.count > 2 * kept {
-                    inner.append("(\(steps.count - 2 * kept) more levels)")
-                }
-                inner += engine.labels(steps[index].plan, steps[index].op)
-            }
-        }
-        var innermost = hop(nil, UInt32.max, site.element) + inner + engine.labels(site.plan, site.op)
-        if packer.sitePath.isEmpty, let name = closureName(packer, parent: site.object, plan: site.plan, op: site.op,
-                                                          element: site.element, rootValue: rootValue,
-                                                          rootPlan: rootPlan) {
-            innermost.append(name)
-        }
-        var hops: [[String]] = [innermost]
+        let paths = _PathBuilder(engine: engine)
+        var hops: [[String]] = [paths.hop(nil, .max, element: site.element) + paths.nesting(packer.sitePath)
+                                + paths.hop(site.plan, site.op, code: site.code)]
         var object = site.object
         var childElement = site.element
         var guardCount = 0
         while object != UInt32.max, object < packer.objectCount, guardCount < 10_000 {
             let origin = packer.origin(object)
-            var step = hop(origin.plan, origin.op, origin.element)
+            var step = paths.hop(origin.plan, origin.op, element: origin.element, code: origin.code)
             if childElement != UInt64.max, hops[hops.count - 1].first?.hasPrefix("[") == true,
                let entry = dictionaryEntry(packer, storage: object, index: childElement) {
                 // `.values > ._buffer > ._storage > [3]` says less than the key it belongs to.
                 hops[hops.count - 1][0] = entry
-                step = hop(nil, UInt32.max, origin.element)
+                step = paths.hop(nil, .max, element: origin.element)
             }
             childElement = origin.element
-            if let name = closureName(packer, parent: origin.parent, plan: origin.plan, op: origin.op,
-                                      element: origin.element, rootValue: rootValue, rootPlan: rootPlan) {
-                step.append(name)
-            }
             hops.append(step)
             object = origin.parent
             guardCount += 1
@@ -232,7 +177,6 @@ extension _Engine {
         }
         let walk = _PackWalk(engine: self)
         walk.rootType = T.self
-        walk.rootPlan = UnsafePointer(root.plan)
         // A snapshot of the registry: these objects stay alive, and keep their numbers, for the walk.
         let registered = names.withLock { Array($0) }
         let namedAddresses = registered.map { UInt(bitPattern: Unmanaged.passUnretained($0.value).toOpaque()) }
@@ -257,12 +201,9 @@ extension _Engine {
             defer { hp_packer_destroy(handle) }
             let packer = _ShimPacker(handle)
             let failure: PackError? = withUnsafePointer(to: value) { pointer in
-                walk.rootValue = UnsafeRawPointer(pointer)
-                defer { walk.rootValue = nil }
                 let status = hp_pack(handle, root.plan, pointer)
                 // The path reads the values it names, so it is made while they are alive.
-                return status == HP_OK ? nil : walk.failure(status, packer, root: T.self, rootValue: pointer,
-                                                            rootPlan: UnsafePointer(root.plan))
+                return status == HP_OK ? nil : walk.failure(status, packer, root: T.self)
             }
             if var failure {
                 if !walk.problems.isEmpty { failure.problems = walk.problems + [failure] }

@@ -28,8 +28,10 @@ struct WalkFailureTests {
             let callbacks = hp_pack_callbacks(plan_for: { _, _, _ in nil }, value_plan_for: { _, _, _ in nil },
                                               string_bytes: { _, _, _, _ in false }, replace: { _, _, _, _ in false },
                                               destroy_replacement: { _, _ in }, report: nil)
+            let context = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1)
+            defer { context.deallocate() }
             var config = hp_pack_config(images: withUnsafePointer(to: &images) { $0 }, callbacks: callbacks,
-                                        context: UnsafeMutableRawPointer(&value), static_objects: nil,
+                                        context: context, static_objects: nil,
                                         static_object_count: 0, named_objects: nil, named_object_count: 0,
                                         max_objects: 10)
             guard let packer = hp_packer_create(&config) else { return (HP_ERR_NO_MEMORY, HP_REASON_NONE) }

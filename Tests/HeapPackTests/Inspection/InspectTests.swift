@@ -56,8 +56,8 @@ struct InspectTests {
         // The cycle closes on an object met before; the weak back-pointers in the trailer.
         #expect(inspection.references.filter { $0.path == ".next" }.count == 3)
         #expect(inspection.references.contains { $0.path == ".next" && !$0.introducesTarget })
-        #expect(inspection.references.contains { $0.path == ".back" && $0.ownership == "weak" && $0.target != .none })
-        #expect(inspection.references.contains { $0.path == ".back" && $0.ownership == "weak" && $0.target == .none })
+        #expect(inspection.references.contains { $0.path == ".back" && $0.ownership == .weak && $0.target != .none })
+        #expect(inspection.references.contains { $0.path == ".back" && $0.ownership == .weak && $0.target == .none })
     }
 
     @Test("garbled packets give a PackError or a reported body problem, never a crash")

@@ -35,11 +35,11 @@ struct _MangledName {
     /// Reference-storage suffixes: `weak` (Xw), `unowned` (Xo), `unowned(unsafe)` (Xu). The
     /// runtime resolves such names to the referent type, dropping the ownership, so the walker
     /// has to look at the name itself.
-    var referenceStorage: String? {
+    var referenceStorage: ReferenceOwnership? {
         let text = plainText
-        if text.hasSuffix("Xw") { return "weak" }
-        if text.hasSuffix("Xo") { return "unowned" }
-        if text.hasSuffix("Xu") { return "unowned(unsafe)" }
+        if text.hasSuffix("Xw") { return .weak }
+        if text.hasSuffix("Xo") { return .unowned }
+        if text.hasSuffix("Xu") { return .unownedUnsafe }
         return nil
     }
 

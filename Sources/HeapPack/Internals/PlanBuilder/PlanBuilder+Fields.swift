@@ -76,12 +76,8 @@ extension _PlanBuilder {
         return try layout(referent, depth: depth)
     }
 
-    func referenceLayout(_ storage: String, referent: _Metadata) -> _ValueLayout {
-        let kind: hp_op_kind = switch storage {
-        case "weak": HP_OP_WEAK
-        case "unowned": HP_OP_UNOWNED
-        default: HP_OP_UNOWNED_UNSAFE
-        }
+    func referenceLayout(_ storage: ReferenceOwnership, referent: _Metadata) -> _ValueLayout {
+        let kind = storage.opKind
         // An Optional slot may hold nil; any other must name a packed object.
         return _ValueLayout(typeName: "\(storage) \(referent.name)", size: 8, stride: 8, alignMask: 7,
                             ops: [Self.op(kind, at: 0, data: hp_op_data(nullable: referent.kind == .optional ? 1 : 0))],
