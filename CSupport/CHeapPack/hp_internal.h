@@ -197,7 +197,8 @@ static inline hp_status hp_put_varint(hp_buffer *b, uint64_t v) {
     return HP_OK;
 }
 
-/// LEB128 read with bounds and overlong checks. Returns false on truncated or >64-bit input.
+/// LEB128 read with bounds and overlong checks. Returns false on truncated, >64-bit or
+/// non-minimal input (a last byte of 0 after others): one value has one encoding.
 static inline bool hp_get_varint(const uint8_t **cursor, const uint8_t *end, uint64_t *out) {
     const uint8_t *p = *cursor;
     uint64_t v = 0;
@@ -206,7 +207,10 @@ static inline bool hp_get_varint(const uint8_t **cursor, const uint8_t *end, uin
         uint8_t byte = *p++;
         if (shift == 63 && byte > 1) return false;
         v |= (uint64_t)(byte & 0x7f) << shift;
-        if (!(byte & 0x80)) { *cursor = p; *out = v; return true; }
+        if (!(byte & 0x80)) {
+            if (HP_UNLIKELY(byte == 0 && shift != 0)) return false;
+            *cursor = p; *out = v; return true;
+        }
     }
     return false;
 }

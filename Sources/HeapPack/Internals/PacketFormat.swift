@@ -320,7 +320,11 @@ struct _ByteReader {
             let b = try byte()
             guard shift < 64, !(shift == 63 && b > 1) else { throw .malformed("a varint overflows 64 bits", at: start) }
             value |= UInt64(b & 0x7F) << shift
-            if b & 0x80 == 0 { return value }
+            if b & 0x80 == 0 {
+                // One value has one encoding: a zero last byte after others is padding.
+                guard b != 0 || shift == 0 else { throw .malformed("a varint is not in its shortest form", at: start) }
+                return value
+            }
             shift += 7
         }
     }

@@ -1,0 +1,36 @@
+// Entry points for the shim's own tests only: thin wrappers around private helpers
+// (hp_internal.h) that the walkers inline, so that tests can hit their edge cases directly.
+// No HeapPack code calls them.
+#ifndef CHEAPPACK_TESTING_H
+#define CHEAPPACK_TESTING_H
+
+#include "CHeapPack.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#pragma clang assume_nonnull begin
+
+/// The walkers' LEB128 reader over `bytes[0..<length]`: false for truncated, overlong (more
+/// than 10 bytes) or over-64-bit input; else the value and how many bytes it took.
+bool hp_test_read_varint(const uint8_t *_Nullable bytes, size_t length, uint64_t *value_out, size_t *used_out);
+/// The writer's LEB128 encoding of `value` into `bytes` (room for 10); returns its length.
+size_t hp_test_write_varint(uint64_t value, uint8_t *bytes);
+
+/// The sharing table, opaque: made empty, filled with `hp_test_map_insert`.
+typedef struct hp_test_map hp_test_map;
+hp_test_map *_Nullable hp_test_map_create(void);
+void hp_test_map_destroy(hp_test_map *_Nullable map);
+hp_status hp_test_map_insert(hp_test_map *map, uintptr_t key, uint32_t value);
+bool hp_test_map_find(const hp_test_map *map, uintptr_t key, uint32_t *value_out);
+uint32_t hp_test_map_count(const hp_test_map *map);
+uint32_t hp_test_map_capacity(const hp_test_map *map);
+
+#pragma clang assume_nonnull end
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

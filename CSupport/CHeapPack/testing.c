@@ -1,0 +1,41 @@
+// Wrappers for CHeapPackTesting.h: the shim's private helpers, reachable from its tests.
+#include "hp_internal.h"
+#include "CHeapPackTesting.h"
+
+bool hp_test_read_varint(const uint8_t *bytes, size_t length, uint64_t *value_out, size_t *used_out) {
+    if (!bytes) return false;
+    const uint8_t *cursor = bytes;
+    if (!hp_get_varint(&cursor, bytes + length, value_out)) return false;
+    *used_out = (size_t)(cursor - bytes);
+    return true;
+}
+
+size_t hp_test_write_varint(uint64_t value, uint8_t *bytes) {
+    hp_buffer buffer = { 0 };
+    if (hp_put_varint(&buffer, value) != HP_OK) return 0;
+    memcpy(bytes, buffer.bytes, buffer.count);
+    size_t count = buffer.count;
+    hp_buffer_free(&buffer);
+    return count;
+}
+
+struct hp_test_map { hp_map map; };
+
+hp_test_map *hp_test_map_create(void) { return calloc(1, sizeof(hp_test_map)); }
+
+void hp_test_map_destroy(hp_test_map *map) {
+    if (!map) return;
+    hp_map_free(&map->map);
+    free(map);
+}
+
+hp_status hp_test_map_insert(hp_test_map *map, uintptr_t key, uint32_t value) {
+    return hp_map_insert(&map->map, key, value);
+}
+
+bool hp_test_map_find(const hp_test_map *map, uintptr_t key, uint32_t *value_out) {
+    return hp_map_find(&map->map, key, value_out);
+}
+
+uint32_t hp_test_map_count(const hp_test_map *map) { return map->map.count; }
+uint32_t hp_test_map_capacity(const hp_test_map *map) { return map->map.capacity; }
