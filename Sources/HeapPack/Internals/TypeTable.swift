@@ -118,6 +118,9 @@ private enum _Span {
     static let contextMetadata = UInt64(_HeapLocalVariableMetadata.size)
     /// A protocol descriptor: its flags (and parent); the runtime reads the rest.
     static let protocolDescriptor = UInt64(_ContextDescriptor.size)
+    /// A type descriptor, before its kind is known: the fields every kind has. The rest is
+    /// checked with `_GenericShape.span(of:)` once the kind says how much the decoder reads.
+    static let typeDescriptor = UInt64(_TypeContextDescriptor.size)
     /// A witness table: the word naming its conformance; the runtime reads the rest.
     static let witnessTable = UInt64(MemoryLayout<UnsafeRawPointer>.size)
 }
@@ -196,8 +199,11 @@ extension _Engine {
             return try contextMetadata(image: Int(imageMap[image]), offset: offset, images)
         case .nominal(let image, let offset, let arguments, let witnessTables):
             let local = Int(imageMap[image])
-            guard let descriptor = images.resolve(image: local, offset: offset, span: 52),
-                  _TypeContextDescriptor(descriptor).fixedSize != nil,
+            // A class, struct or enum descriptor (the only kinds with a span), all of whose bytes
+            // the decoder reads (fixed fields, generic header) lie in the image.
+            guard let head = images.resolve(image: local, offset: offset, span: _Span.typeDescriptor),
+                  let span = _GenericShape.span(of: _TypeContextDescriptor(head)),
+                  let descriptor = images.resolve(image: local, offset: offset, span: UInt64(span)),
                   let accessor = _TypeContextDescriptor(descriptor).accessFunction,
                   images.locate(accessor)?.image == local else {
                 throw .malformed("a type-table entry does not point at a type descriptor in this binary")

@@ -10,6 +10,15 @@ struct _GenericShape {
     /// (two rel32s), then `GenericContextDescriptorHeader` (NumParams, NumRequirements,
     /// NumKeyArguments, Flags: four UInt16s).
     private static let instantiationFieldsSize = 8
+    private static let headerSize = instantiationFieldsSize + 8
+
+    /// How many bytes from the start of `type` `init(descriptor:)` reads: the kind's fixed
+    /// fields, then the generic header if the type is generic. Nil for a descriptor that is not
+    /// a nominal type's (which `init` reads no further than its flags).
+    static func span(of type: _TypeContextDescriptor) -> Int? {
+        guard let fixedSize = type.fixedSize else { return nil }
+        return type.flags.isGeneric ? fixedSize + headerSize : fixedSize
+    }
 
     init?(descriptor: UnsafeRawPointer) {
         let type = _TypeContextDescriptor(descriptor)
