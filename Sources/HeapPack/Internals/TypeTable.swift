@@ -34,24 +34,16 @@ extension _Engine {
     /// A protocol composition as its parts: the receiver asks the runtime for the same type.
     private func existentialEntry(_ metadata: _Metadata, _ packer: _ShimPacker, _ images: _ImageTable,
                                   index: (_Metadata) -> Int) throws(PackError) -> _PacketFormat.TypeEntry {
-        let flags = metadata.pointer.load(fromByteOffset: 8, as: UInt32.self)
-        let protocolCount = Int(metadata.pointer.load(fromByteOffset: 12, as: UInt32.self))
-        let hasSuperclass = flags & 0x4000_0000 != 0
-        var superclass: Int?
-        if hasSuperclass {
-            superclass = index(_Metadata(metadata.pointer.load(fromByteOffset: 16, as: UnsafeRawPointer.self)))
-        }
-        let list = metadata.pointer + 16 + (hasSuperclass ? 8 : 0)
+        let existential = _ExistentialMetadata(metadata)
+        let superclass = existential.superclassConstraint.map { index(_Metadata($0)) }
         var protocols: [(image: Int, offset: UInt64)] = []
-        for position in 0..<protocolCount {
-            let reference = list.load(fromByteOffset: position * 8, as: UInt.self)
-            guard reference & 1 == 0, let descriptor = UnsafeRawPointer(bitPattern: reference),
-                  let (image, offset) = images.locate(descriptor) else {
+        for descriptor in existential.swiftProtocols {
+            guard let descriptor, let (image, offset) = images.locate(descriptor) else {
                 throw .unsupported("a protocol descriptor outside every image's static data", type: metadata.name)
             }
             protocols.append((Int(packer.imageSlot(UInt32(image))), offset))
         }
-        return .existential(classBound: flags & 0x8000_0000 == 0, superclass: superclass, protocols: protocols)
+        return .existential(classBound: existential.flags.isClassBound, superclass: superclass, protocols: protocols)
     }
 
     /// How a type travels: by mangled name when the runtime finds it again by that name; else
@@ -67,7 +59,7 @@ extension _Engine {
         }
         if metadata.kind == _MetadataKind.heapGenericLocalVariable {
             // Not a type: never ask for its name. The runtime makes the box for the boxed type.
-            return .genericBox(index(_Metadata(metadata.pointer.load(fromByteOffset: 16, as: UnsafeRawPointer.self))))
+            return .genericBox(index(_GenericBoxHeapMetadata(metadata).boxedType))
         }
         if let known = typeNames.withLock({ $0[metadata.pointer] }) { return known }
         if let name = _mangledTypeName(metadata.type) {
@@ -83,10 +75,11 @@ extension _Engine {
         if metadata.kind == _MetadataKind.existential {
             return try existentialEntry(metadata, packer, images, index: index)
         }
-        if metadata.kind == _MetadataKind.metatype || metadata.kind == _MetadataKind.existentialMetatype {
-            // Both keep their instance type at +8.
-            let instance = _Metadata(metadata.pointer.load(fromByteOffset: 8, as: UnsafeRawPointer.self))
-            return .metatype(existential: metadata.kind == _MetadataKind.existentialMetatype, instance: index(instance))
+        if metadata.kind == _MetadataKind.metatype {
+            return .metatype(existential: false, instance: index(_MetatypeMetadata(metadata).instanceType))
+        }
+        if metadata.kind == _MetadataKind.existentialMetatype {
+            return .metatype(existential: true, instance: index(_ExistentialMetatypeMetadata(metadata).instanceType))
         }
         guard metadata.isNominal, let descriptor = metadata.descriptor, let (image, offset) = images.locate(descriptor) else {
             throw .unsupported("the type cannot be named for the receiver: no mangled name resolves to it and it "
@@ -118,6 +111,20 @@ extension _Engine {
 
 // MARK: - Decoding
 
+/// How many bytes at a packet-given image offset must be the image's before the decoder reads
+/// them as the record named.
+private enum _Span {
+    /// Closure-context metadata: the whole record.
+    static let contextMetadata = UInt64(_HeapLocalVariableMetadata.size)
+    /// A protocol descriptor: its flags (and parent); the runtime reads the rest.
+    static let protocolDescriptor = UInt64(_ContextDescriptor.size)
+    /// A type descriptor, before its kind is known: the fields every kind has. The rest is
+    /// checked with `_GenericShape.span(of:)` once the kind says how much the decoder reads.
+    static let typeDescriptor = UInt64(_TypeContextDescriptor.size)
+    /// A witness table: the word naming its conformance; the runtime reads the rest.
+    static let witnessTable = UInt64(MemoryLayout<UnsafeRawPointer>.size)
+}
+
 extension _Engine {
     func bindingWords(_ bindings: [_PacketFormat.Binding], _ parameters: [_Metadata], _ imageMap: [UInt32],
                               _ images: _ImageTable) throws(PackError) -> [UInt] {
@@ -128,8 +135,9 @@ extension _Engine {
                 words.append(UInt(bitPattern: parameters[index].pointer))
             case .witness(let parameter, let protocolImage, let protocolOffset):
                 guard parameter < parameters.count,
-                      let descriptor = images.resolve(image: Int(imageMap[protocolImage]), offset: protocolOffset, span: 8),
-                      descriptor.load(as: UInt32.self) & 0x1F == 3,
+                      let descriptor = images.resolve(image: Int(imageMap[protocolImage]), offset: protocolOffset,
+                                                      span: _Span.protocolDescriptor),
+                      _ContextDescriptor(descriptor).flags.kind == .protocol,
                       let table = hp_conformance(parameters[parameter].pointer, descriptor) else {
                     throw .malformed("a generic closure's witness-table binding cannot be found again")
                 }
@@ -142,10 +150,10 @@ extension _Engine {
     /// Closure-context metadata named by address: kind 0x400 in a file-backed segment, with a
     /// capture descriptor inside an image.
     private func contextMetadata(image: Int, offset: UInt64, _ images: _ImageTable) throws(PackError) -> _Metadata {
-        guard let address = images.resolve(image: image, offset: offset, span: 24),
-              address.load(as: UInt.self) == _MetadataKind.heapLocalVariable,
-              let captures = address.load(fromByteOffset: 16, as: UnsafeRawPointer?.self),
-              images.locate(captures) != nil else {
+        guard let address = images.resolve(image: image, offset: offset, span: _Span.contextMetadata),
+              _Metadata(address).kind == .heapLocalVariable,
+              let captures = _HeapLocalVariableMetadata(_Metadata(address)).captureDescriptor,
+              images.locate(captures.pointer) != nil else {
             throw .malformed("a type-table address is not closure-context metadata in this binary")
         }
         return _Metadata(address)
@@ -191,9 +199,13 @@ extension _Engine {
             return try contextMetadata(image: Int(imageMap[image]), offset: offset, images)
         case .nominal(let image, let offset, let arguments, let witnessTables):
             let local = Int(imageMap[image])
-            guard let descriptor = images.resolve(image: local, offset: offset, span: 52),
-                  (16...18).contains(descriptor.load(as: UInt32.self) & 0x1F),
-                  let accessor = _relative(descriptor, 12), images.locate(accessor)?.image == local else {
+            // A class, struct or enum descriptor (the only kinds with a span), all of whose bytes
+            // the decoder reads (fixed fields, generic header) lie in the image.
+            guard let head = images.resolve(image: local, offset: offset, span: _Span.typeDescriptor),
+                  let span = _GenericShape.span(of: _TypeContextDescriptor(head)),
+                  let descriptor = images.resolve(image: local, offset: offset, span: UInt64(span)),
+                  let accessor = _TypeContextDescriptor(descriptor).accessFunction,
+                  images.locate(accessor)?.image == local else {
                 throw .malformed("a type-table entry does not point at a type descriptor in this binary")
             }
             var found: UnsafeRawPointer?
@@ -205,7 +217,8 @@ extension _Engine {
                 var keyArguments: [UnsafeRawPointer?] = []
                 for index in arguments { keyArguments.append(try argument(index).pointer) }
                 for table in witnessTables {
-                    guard let address = images.resolve(image: Int(imageMap[table.image]), offset: table.offset, span: 8) else {
+                    guard let address = images.resolve(image: Int(imageMap[table.image]), offset: table.offset,
+                                                       span: _Span.witnessTable) else {
                         throw .malformed("a witness-table pointer lies outside the image")
                     }
                     keyArguments.append(address)
@@ -224,9 +237,9 @@ extension _Engine {
         case .existential(let classBound, let superclass, let protocols):
             var descriptors: [UnsafeRawPointer?] = []
             for entry in protocols {
-                // A protocol descriptor: context-descriptor kind 3, in the image's static data.
-                guard let descriptor = images.resolve(image: Int(imageMap[entry.image]), offset: entry.offset, span: 8),
-                      descriptor.load(as: UInt32.self) & 0x1F == 3 else {
+                guard let descriptor = images.resolve(image: Int(imageMap[entry.image]), offset: entry.offset,
+                                                      span: _Span.protocolDescriptor),
+                      _ContextDescriptor(descriptor).flags.kind == .protocol else {
                     throw .malformed("a type-table entry does not point at a protocol descriptor")
                 }
                 descriptors.append(descriptor)

@@ -58,6 +58,25 @@ struct MetadataViewTests {
         #expect(_ClassMetadata(metadata).instanceSize == 32)
     }
 
+    @Test("a class chain longer than the builder follows is refused, not cut short")
+    func classChainLimit() throws {
+        // Forged class records: only the superclass word (+8) is read while following the chain.
+        let count = _PlanBuilder.maxClassChain + 1
+        let records = UnsafeMutablePointer<UInt>.allocate(capacity: 2 * count)
+        defer { records.deallocate() }
+        for index in 0..<count {
+            records[2 * index] = 0
+            records[2 * index + 1] = index + 1 < count ? UInt(bitPattern: records + 2 * (index + 1)) : 0
+        }
+        let deepest = _Metadata(UnsafeRawPointer(records))
+        let refused = packError { _ = try _PlanBuilder.classChain(deepest, name: "Deep") }
+        #expect(refused?.code == .unsupported)
+        #expect(refused?.typeName == "Deep")
+        #expect(refused?.message == "the class has more than \(_PlanBuilder.maxClassChain - 1) superclasses")
+        let longest = _Metadata(UnsafeRawPointer(records + 2))
+        #expect(try _PlanBuilder.classChain(longest, name: "Deep").count == _PlanBuilder.maxClassChain)
+    }
+
     @Test("a record of an unknown kind is refused as unsupported, for values and for objects")
     func unknownKind() {
         let record = UnsafeMutablePointer<UInt>.allocate(capacity: 8)

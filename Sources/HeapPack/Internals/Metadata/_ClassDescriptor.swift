@@ -1,6 +1,8 @@
 /// `ClassDescriptor`. Where its members sit in the metadata is read here and only here.
 struct _ClassDescriptor {
-    static let fixedSize = 44
+    /// SuperclassType, the metadata bounds (or ResilientMetadataBounds), NumImmediateMembers,
+    /// NumFields and FieldOffsetVectorOffset after the common fields.
+    static let fixedSize = _TypeContextDescriptor.size + 24
     let base: _TypeContextDescriptor
     init(_ base: _TypeContextDescriptor) { self.base = base }
 

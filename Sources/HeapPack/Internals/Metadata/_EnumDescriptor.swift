@@ -1,6 +1,7 @@
 /// `EnumDescriptor`.
 struct _EnumDescriptor {
-    static let fixedSize = 28
+    /// NumPayloadCasesAndPayloadSizeOffset and NumEmptyCases after the common fields.
+    static let fixedSize = _TypeContextDescriptor.size + 8
     let base: _TypeContextDescriptor
     init(_ base: _TypeContextDescriptor) { self.base = base }
 

@@ -4,18 +4,29 @@ struct _ExistentialMetadata {
     let metadata: _Metadata
     init(_ metadata: _Metadata) { self.metadata = metadata }
 
+    /// Where the trailing objects start: the superclass constraint if flagged, then the protocols.
+    private static let trailingObjectsOffset = 16
+
     var flags: _ExistentialTypeFlags { _ExistentialTypeFlags(bits: metadata.pointer.load(fromByteOffset: 8, as: UInt32.self)) }
     var numProtocols: Int { Int(metadata.pointer.load(fromByteOffset: 12, as: UInt32.self)) }
     /// The superclass constraint's metadata, if flagged.
     var superclassConstraint: UnsafeRawPointer? {
-        flags.hasSuperclassConstraint ? metadata.pointer.load(fromByteOffset: 16, as: UnsafeRawPointer.self) : nil
+        guard flags.hasSuperclassConstraint else { return nil }
+        return metadata.pointer.load(fromByteOffset: Self.trailingObjectsOffset, as: UnsafeRawPointer.self)
     }
     /// The `ProtocolDescriptorRef` words: a Swift protocol descriptor, or with bit 0 set an
     /// Objective-C protocol.
     var protocolReferences: [UInt] {
-        let list = metadata.pointer + 16 + (flags.hasSuperclassConstraint ? 8 : 0)
+        let list = metadata.pointer + Self.trailingObjectsOffset + (flags.hasSuperclassConstraint ? 8 : 0)
         return (0..<numProtocols).map { list.load(fromByteOffset: $0 * 8, as: UInt.self) }
     }
+    /// The protocols as Swift protocol descriptors; nil for an Objective-C protocol (or a null
+    /// reference).
+    var swiftProtocols: [UnsafeRawPointer?] {
+        protocolReferences.map { $0 & Self.objectiveCBit == 0 ? UnsafeRawPointer(bitPattern: $0) : nil }
+    }
+    /// `ProtocolDescriptorRef::IsObjC`.
+    private static let objectiveCBit: UInt = 1
 
     /// The size of a container of this existential: a class reference, or three words of
     /// inline buffer and the dynamic type's metadata; then one witness table per protocol.

@@ -6,11 +6,24 @@ struct _GenericShape {
     let keyArgumentCount: Int
     let hasPacks: Bool
 
+    /// `TypeGenericContextDescriptorHeader`: InstantiationCache and DefaultInstantiationPattern
+    /// (two rel32s), then `GenericContextDescriptorHeader` (NumParams, NumRequirements,
+    /// NumKeyArguments, Flags: four UInt16s).
+    private static let instantiationFieldsSize = 8
+    private static let headerSize = instantiationFieldsSize + 8
+
+    /// How many bytes from the start of `type` `init(descriptor:)` reads: the kind's fixed
+    /// fields, then the generic header if the type is generic. Nil for a descriptor that is not
+    /// a nominal type's (which `init` reads no further than its flags).
+    static func span(of type: _TypeContextDescriptor) -> Int? {
+        guard let fixedSize = type.fixedSize else { return nil }
+        return type.flags.isGeneric ? fixedSize + headerSize : fixedSize
+    }
+
     init?(descriptor: UnsafeRawPointer) {
         let type = _TypeContextDescriptor(descriptor)
         guard type.flags.isGeneric, let fixedSize = type.fixedSize else { return nil }
-        // Past the instantiation cache and the default instantiation pattern (two rel32s).
-        let header = descriptor + fixedSize + 8
+        let header = descriptor + fixedSize + Self.instantiationFieldsSize
         parameterCount = Int(header.load(as: UInt16.self))
         keyArgumentCount = Int(header.load(fromByteOffset: 4, as: UInt16.self))
         // GenericContextDescriptorFlags::HasTypePacks.

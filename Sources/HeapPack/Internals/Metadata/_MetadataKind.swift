@@ -63,10 +63,3 @@ enum _MetadataKind: UInt, CaseIterable {
         }
     }
 }
-
-extension _MetadataKind {
-    /// A kind word read in place, as the unpack walk checks a closure context's address.
-    static func == (word: UInt, kind: _MetadataKind) -> Bool {
-        _MetadataKind(word: word) == kind
-    }
-}

@@ -1,6 +1,7 @@
 /// `StructDescriptor`.
 struct _StructDescriptor {
-    static let fixedSize = 28
+    /// NumFields and FieldOffsetVectorOffset after the common fields.
+    static let fixedSize = _TypeContextDescriptor.size + 8
     let base: _TypeContextDescriptor
     init(_ base: _TypeContextDescriptor) { self.base = base }
 

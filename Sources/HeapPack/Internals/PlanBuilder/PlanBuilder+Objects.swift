@@ -53,14 +53,27 @@ extension _PlanBuilder {
         return plan
     }
 
-    private func classPlan(_ metadata: _Metadata) throws(PackError) -> UnsafeMutablePointer<hp_plan> {
+    /// The most classes in one chain (the class and its superclasses) that `classChain` follows.
+    static let maxClassChain = 256
+
+    /// `metadata` and its superclasses, the class itself first. Refused past `maxClassChain`
+    /// classes rather than cut short: fields of the ancestors left out would travel as padding.
+    static func classChain(_ metadata: _Metadata, name: String) throws(PackError) -> [_Metadata] {
         var chain: [_Metadata] = []
         var next: UnsafeRawPointer? = metadata.pointer
-        while let current = next, chain.count < 256 {
+        while let current = next {
+            guard chain.count < maxClassChain else {
+                throw .unsupported("the class has more than \(maxClassChain - 1) superclasses", type: name)
+            }
             chain.append(_Metadata(current))
             next = _ClassMetadata(_Metadata(current)).superclass
         }
+        return chain
+    }
+
+    private func classPlan(_ metadata: _Metadata) throws(PackError) -> UnsafeMutablePointer<hp_plan> {
         let name = metadata.name
+        let chain = try Self.classChain(metadata, name: name)
         if let refused = metadata.type as? any NeverTransferable.Type {
             throw .nonTransferable(refused.transferRefusal, type: name)
         }
