@@ -117,7 +117,8 @@ hp_status hp_plan_seal(hp_plan *plan, uint32_t *op_out) {
             return HP_ERR_INTERNAL;
         if (plan->replacement) {
             const hp_op *op = plan->replacement;
-            if (op->kind != HP_OP_REPLACE || !has_sub(op, HP_PLAN_VALUE, true) || !is_plain_data(op->sub)
+            if (op->kind != HP_OP_REPLACE || !has_sub(op, HP_PLAN_VALUE, true) || !op->data.replaced_type
+                || !is_plain_data(op->sub)
                 || plan->op_count != 0)
                 return HP_ERR_INTERNAL;
         }

@@ -240,10 +240,8 @@ struct PlanDumpTests {
 
     @Test("a closure context whose captures leave an alignment gap")
     func closureContextWithGap() throws {
-        // The flag at 16, the count at 24 (size 32, not 25). Bytes 17..<24 are alignment padding,
-        // but captures get no PADDING op (unlike struct, tuple and class fields), so they travel
-        // verbatim: min_wire counts the whole 16-byte body. This golden records that, so that
-        // the fix shows here.
+        // The flag at 16, the count at 24 (size 32, not 25). Bytes 17..<24 are alignment padding:
+        // a PADDING op, as between struct, tuple and class fields, so they never travel.
         let flag = UInt8.random(in: 1...3)
         let count = Int.random(in: 1...3)
         var holder = ClosureHolder(closure: { Int(flag) + count })
@@ -252,7 +250,8 @@ struct PlanDumpTests {
             try _Engine().objectPlanDump(of: metadata(of: try #require(context)))
         }
         check(dump, """
-            OBJECT closure context size=32 align=8 body_offset=16 min_wire=16 defers=0
+            OBJECT closure context size=32 align=8 body_offset=16 min_wire=9 defers=0
+              PADDING@17 (7 bytes)
             """)
     }
 

@@ -62,4 +62,28 @@ struct PaddingTests {
         }
         withExtendedLifetime(object) {}
     }
+
+    /// A closure's thick function value: the context is its second word.
+    private struct Closure {
+        var body: () -> Int
+    }
+
+    @Test("padding between a closure's captures travels as nothing either")
+    func closureCapturePaddingNeverTravels() throws {
+        let flag = UInt8(3)
+        let count = 4
+        // The context holds the flag at 16 and the count at 24: bytes 17..<24 are padding.
+        var closure = Closure(body: { Int(flag) + count })
+        let context = try #require(withUnsafeBytes(of: &closure) { $0.load(fromByteOffset: 8, as: UnsafeMutableRawPointer?.self) })
+        try #require(context.load(fromByteOffset: 16, as: UInt8.self) == flag
+                     && context.load(fromByteOffset: 24, as: Int.self) == count, "the context's layout changed")
+        let clean = try pack(closure)
+        for offset in 17..<24 { context.storeBytes(of: stain, toByteOffset: offset, as: UInt8.self) }
+        let dirty = try pack(closure)
+        #expect(!containsStain(dirty, length: 7), "a padding run travelled")
+        #expect(dirty == clean, "padding must not change the packet")
+        let copy = try unpack(dirty, as: Closure.self)
+        #expect(copy.body() == 7)
+        withExtendedLifetime(closure) {}
+    }
 }

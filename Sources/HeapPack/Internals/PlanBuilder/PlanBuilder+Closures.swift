@@ -41,9 +41,7 @@ extension _PlanBuilder {
                 throw .unsupported("capture \(index) has no type name")
             }
             let child = try captureLayout(name, index: index, parameters: parameters)
-            offset = (offset + child.alignMask) & ~child.alignMask
-            try append(child, at: offset, label: "capture \(index): \(child.typeName)", to: &ops, labels: &labels)
-            offset += child.size
+            try layOut(child, after: &offset, label: "capture \(index): \(child.typeName)", to: &ops, labels: &labels)
             alignMask = max(alignMask, child.alignMask)
         }
         return (ops, labels, offset, alignMask)

@@ -53,6 +53,17 @@ extension _PlanBuilder {
         labels.append([])
     }
 
+    /// Lays `child` out after `offset` at its alignment, as the compiler does for closure
+    /// captures and for structs without metadata: the alignment gap is a PADDING op (padding
+    /// never travels), then the child's ops; `offset` moves past the child.
+    func layOut(_ child: _ValueLayout, after offset: inout Int, label: String,
+                to ops: inout [hp_op], labels: inout [[String]]) throws(PackError) {
+        let aligned = (offset + child.alignMask) & ~child.alignMask
+        if aligned > offset { appendPadding(offset..<aligned, to: &ops, labels: &labels) }
+        try append(child, at: aligned, label: label, to: &ops, labels: &labels)
+        offset = aligned + child.size
+    }
+
     /// Appends a child layout's ops at `offset`, prefixing each op's path with `label`.
     func append(_ child: _ValueLayout, at offset: Int, label: String?,
                 to ops: inout [hp_op], labels: inout [[String]]) throws(PackError) {

@@ -137,9 +137,7 @@ extension _PlanBuilder {
                 throw .unsupported("field .\(record.name) has type '\(fieldName.displayName)' with no runtime metadata; "
                                    + "declare the type outside the function", type: typeName)
             }
-            offset = (offset + child.alignMask) & ~child.alignMask
-            try append(child, at: offset, label: "." + record.name, to: &ops, labels: &labels)
-            offset += child.size
+            try layOut(child, after: &offset, label: "." + record.name, to: &ops, labels: &labels)
             alignMask = max(alignMask, child.alignMask)
         }
         let stride = max(1, (offset + alignMask) & ~alignMask)
