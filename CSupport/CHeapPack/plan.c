@@ -86,7 +86,8 @@ static hp_status seal_ops(hp_plan *plan, uint32_t start, uint32_t *op_out) {
     for (uint32_t i = 0; i < plan->op_count; i++) covered += hp_op_width(&plan->ops[i]);
     min_wire += plan->size - start - covered;
     if (min_wire > UINT32_MAX) return HP_ERR_INTERNAL;
-    plan->min_wire_size = (uint32_t)min_wire;
+    // Only values are counted on the wire (an object's count is its type's business).
+    if (plan->kind == HP_PLAN_VALUE) plan->min_wire_size = (uint32_t)min_wire;
     plan->defers = defers;
     return HP_OK;
 }

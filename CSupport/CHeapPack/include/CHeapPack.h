@@ -216,37 +216,45 @@ typedef enum hp_plan_kind {
     HP_PLAN_OBJECT,     ///< a heap object: header, fixed body, optional tail of elements
 } hp_plan_kind;
 
+/// A plan: the fields every kind has, then its kind's own (a value's, an enum's or an
+/// object's), which share storage: read only the part of the plan's `kind`.
 struct hp_plan {
-    uint32_t kind;
+    uint32_t kind;              ///< an hp_plan_kind
     uint32_t size;              ///< value/enum: size; object: size of the fixed part
     uint32_t stride;            ///< value/enum: stride
     uint32_t align_mask;
-    uint32_t min_wire_size;     ///< value: fewest body bytes one value takes (bounds a packet's element counts); set by hp_plan_seal
     uint32_t op_count;
+    uint32_t sealed;            ///< 1 once hp_plan_seal accepted the plan
+    uint32_t defers;            ///< value/enum: 1 if an op inside leaves work for after the build pass; set by hp_plan_seal
     const hp_op *_Null_unspecified ops;
     const void *_Null_unspecified metadata; ///< enum: for value witnesses; object: the object's metadata
-    // HP_PLAN_ENUM
-    uint32_t case_count;        ///< payload cases + empty cases
-    uint32_t payload_case_count;
-    const hp_plan *_Null_unspecified const *_Null_unspecified payloads; ///< one value plan per payload case (tag order)
-    // HP_PLAN_OBJECT
-    uint32_t body_offset;       ///< first byte of the fixed body that travels (after header/count words)
-    uint32_t has_tail;          ///< 1: `element` repeated `count` times from `tail_offset` (array storage)
-    uint32_t defers;            ///< value/enum: 1 if an op inside leaves work for after the build pass; set by hp_plan_seal
-    uint32_t boxed_in_existential; ///< value: 1 if an existential keeps this type in a heap box, not inline
-    uint32_t per_instance;      ///< object: a template; each object's own plan comes from the provider (generic contexts)
-    uint32_t prefix_offset;     ///< object: where `prefix` words go in a new object (a generic context's bindings)
-    uint32_t prefix_count;
-    const void *_Null_unspecified const *_Null_unspecified prefix;
-    uint32_t replaced_size;     ///< replacement plans: size of the value they stand for
-    uint32_t tail_offset;
-    uint32_t count_offset;      ///< where the element count is stored (tail objects)
-    const hp_plan *_Null_unspecified element;
-    /// object: a REPLACE op (data.replaced_type: the hooks, sub: the replacement's plan) when the
-    /// object travels as a replacement value, inline after the reference that introduces it,
-    /// and the receiver makes it with `restore_object`. Its body is then empty.
-    const hp_op *_Null_unspecified replacement;
-    uint32_t sealed;            ///< 1 once hp_plan_seal accepted the plan
+    union {
+        struct {    // HP_PLAN_VALUE
+            uint32_t min_wire_size;     ///< fewest body bytes one value takes (bounds a packet's element counts); set by hp_plan_seal
+            uint32_t boxed_in_existential; ///< 1 if an existential keeps this type in a heap box, not inline
+            uint32_t replaced_size;     ///< replacement plans: size of the value they stand for
+        };
+        struct {    // HP_PLAN_ENUM
+            uint32_t case_count;        ///< payload cases + empty cases
+            uint32_t payload_case_count;
+            const hp_plan *_Null_unspecified const *_Null_unspecified payloads; ///< one value plan per payload case (tag order)
+        };
+        struct {    // HP_PLAN_OBJECT
+            uint32_t body_offset;       ///< first byte of the fixed body that travels (after header/count words)
+            uint32_t has_tail;          ///< 1: `element` repeated `count` times from `tail_offset` (array storage)
+            uint32_t per_instance;      ///< a template; each object's own plan comes from the provider (generic contexts)
+            uint32_t prefix_offset;     ///< where `prefix` words go in a new object (a generic context's bindings)
+            uint32_t prefix_count;
+            uint32_t tail_offset;
+            uint32_t count_offset;      ///< where the element count is stored (tail objects)
+            const void *_Null_unspecified const *_Null_unspecified prefix;
+            const hp_plan *_Null_unspecified element;
+            /// A REPLACE op (data.replaced_type: the hooks, sub: the replacement's plan) when the
+            /// object travels as a replacement value, inline after the reference that introduces
+            /// it, and the receiver makes it with `restore_object`. Its body is then empty.
+            const hp_op *_Null_unspecified replacement;
+        };
+    };
 };
 
 /// The table's fixed widths by name (`HP_OP_WIDTH_FUNC`), for the walkers' fixed-width cases.

@@ -86,7 +86,7 @@ struct _PlanDump {
             if plan.replaced_size != 0 { header += " replaced_size=\(plan.replaced_size)" }
             if plan.boxed_in_existential != 0 { header += " boxed_in_existential" }
         }
-        if plan.kind != HP_PLAN_ENUM.rawValue { header += " min_wire=\(plan.min_wire_size)" }
+        if plan.kind == HP_PLAN_VALUE.rawValue { header += " min_wire=\(plan.min_wire_size)" }
         header += " defers=\(plan.defers)"
         if plan.sealed == 0 { header += " UNSEALED" }
         line(indent, header)

@@ -121,7 +121,7 @@ struct PlanDumpTests {
     @Test("a class: strong, weak, unowned, unowned(unsafe) and optional unowned fields")
     func classWithReferenceStorage() throws {
         check(try _Engine().objectPlanDump(of: _Metadata(Node.self)), """
-            OBJECT HeapPackTests.PlanDumpTests.Node size=64 align=8 body_offset=16 min_wire=2 defers=1
+            OBJECT HeapPackTests.PlanDumpTests.Node size=64 align=8 body_offset=16 defers=1
               STRING@16 .name
               WEAK@32 .parent
               UNOWNED@40 .owner
@@ -162,10 +162,10 @@ struct PlanDumpTests {
                 ENUM HeapPackTests.PlanDumpTests.Tree size=8 stride=8 align=8 cases=2 payload_cases=2 defers=0
                   case .leaf: VALUE box of Swift.Int size=8 stride=8 align=8 min_wire=1 defers=0
                     REF@0 case .leaf > box
-                      OBJECT box of Swift.Int size=24 align=8 body_offset=16 min_wire=8 defers=0
+                      OBJECT box of Swift.Int size=24 align=8 body_offset=16 defers=0
                   case .node: VALUE box of (HeapPackTests.PlanDumpTests.Tree, HeapPackTests.PlanDumpTests.Tree) size=8 stride=8 align=8 min_wire=1 defers=0
                     REF@0 case .node > box
-                      OBJECT box of (HeapPackTests.PlanDumpTests.Tree, HeapPackTests.PlanDumpTests.Tree) size=32 align=8 body_offset=16 min_wire=2 defers=0
+                      OBJECT box of (HeapPackTests.PlanDumpTests.Tree, HeapPackTests.PlanDumpTests.Tree) size=32 align=8 body_offset=16 defers=0
                         ENUM@16 .0
                           ENUM HeapPackTests.PlanDumpTests.Tree size=8 stride=8 align=8 cases=2 payload_cases=2 defers=0
                             case .leaf: VALUE box of Swift.Int size=8 stride=8 align=8 min_wire=1 defers=0
@@ -232,7 +232,7 @@ struct PlanDumpTests {
             try _Engine().objectPlanDump(of: metadata(of: try #require(context)))
         }
         check(dump, """
-            OBJECT closure context size=44 align=8 body_offset=16 min_wire=7 defers=0
+            OBJECT closure context size=44 align=8 body_offset=16 defers=0
               REF@16 capture 0: HeapPackTests.PlanDumpTests.Sink (class HeapPackTests.PlanDumpTests.Sink)
               STRING@24 capture 1: Swift.String
             """)
@@ -250,7 +250,7 @@ struct PlanDumpTests {
             try _Engine().objectPlanDump(of: metadata(of: try #require(context)))
         }
         check(dump, """
-            OBJECT closure context size=32 align=8 body_offset=16 min_wire=9 defers=0
+            OBJECT closure context size=32 align=8 body_offset=16 defers=0
               PADDING@17 (7 bytes)
             """)
     }
@@ -264,7 +264,7 @@ struct PlanDumpTests {
             try _Engine().objectPlanDump(of: metadata(of: try #require(context)))
         }
         check(dump, """
-            OBJECT closure context size=32 align=8 body_offset=16 min_wire=2 defers=0
+            OBJECT closure context size=32 align=8 body_offset=16 defers=0
               FUNC@16 capture 0: function
             """)
     }
@@ -297,7 +297,7 @@ struct PlanDumpTests {
             try _Engine().objectPlanDump(of: metadata(of: unsafeBitCast(array, to: UnsafeRawPointer.self)))
         }
         check(dump, """
-            OBJECT Swift._ContiguousArrayStorage<Swift.Int> size=32 align=8 body_offset=32 tail_offset=32 count_offset=16 min_wire=0 defers=0
+            OBJECT Swift._ContiguousArrayStorage<Swift.Int> size=32 align=8 body_offset=32 tail_offset=32 count_offset=16 defers=0
               element: VALUE Swift.Int size=8 stride=8 align=8 min_wire=8 defers=0
             """)
     }
