@@ -46,10 +46,10 @@ extension _PlanBuilder {
     /// existential type `existential` (for a protocol metatype, its instance type).
     private func containerLayout(_ metadata: _Metadata, _ kind: hp_container, witnessCount: Int,
                                  protocolsOf existential: _Metadata) throws(PackError) -> _ValueLayout {
-        let references = _ExistentialMetadata(existential).protocolReferences
-        let protocols = allocate(UnsafeRawPointer?.self, count: references.count)
-        for (index, reference) in references.enumerated() {
-            guard reference & 1 == 0, let descriptor = UnsafeRawPointer(bitPattern: reference) else {
+        let descriptors = _ExistentialMetadata(existential).swiftProtocols
+        let protocols = allocate(UnsafeRawPointer?.self, count: descriptors.count)
+        for (index, descriptor) in descriptors.enumerated() {
+            guard let descriptor else {
                 throw .unsupported("Objective-C protocols are not supported", type: metadata.name)
             }
             protocols[index] = descriptor
