@@ -63,6 +63,10 @@ struct hp_packer {
     const void **objects;
     const hp_plan **object_plans;
     hp_origin *origins;
+    // Closure contexts among them, in index order: the code pointer that names each closure in
+    // paths (kept apart so that other objects pay nothing for it).
+    struct hp_closure_origin { uint32_t object; uintptr_t code; } *closure_origins;
+    uint32_t closure_origin_count, closure_origin_capacity;
     uint32_t object_count;
     uint32_t object_capacity;
     hp_map object_index;
@@ -85,7 +89,7 @@ struct hp_packer {
 
     hp_site site;                      ///< valid after a failure
     uint32_t site_depth;               ///< how many frames enclose the failure site
-    uintptr_t closure_code;            ///< while a closure's context is written: its code pointer (0 otherwise)
+    uintptr_t closure_code;            ///< while a closure's context reference is written: its code pointer (else 0)
     bool site_recorded;
 
     // The frame stack of values nested inline: steps[k] is frame k's plan and op.

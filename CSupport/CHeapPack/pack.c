@@ -11,7 +11,6 @@
 struct hp_pack_frame {
     const uint8_t *base;
     uint32_t resume;            ///< where the op ends whose nested value is being written
-    uint32_t end;
     uint32_t scratch_size;
     uint8_t *scratch;           ///< the projected enum copy of the nested value (kept for reuse at this level)
 };
@@ -92,8 +91,16 @@ static hp_status type_index(hp_packer *p, const void *metadata, uint32_t *index_
     return HP_OK;
 }
 
-static hp_status put_object_replacement(hp_packer *p, const uint8_t *at, const hp_plan *plan, const hp_op *op,
+HP_OUTLINE static hp_status put_object_replacement(hp_packer *p, const uint8_t *at, const hp_plan *plan, const hp_op *op,
                                         uint32_t index);
+
+/// Records that object `object` is the context of the closure whose code is at `code`.
+HP_OUTLINE static hp_status add_closure_origin(hp_packer *p, uint32_t object, uintptr_t code) {
+    hp_status s = hp_grow((void **)&p->closure_origins, &p->closure_origin_capacity, sizeof *p->closure_origins,
+                          p->closure_origin_count + 1);
+    if (s == HP_OK) p->closure_origins[p->closure_origin_count++] = (struct hp_closure_origin){ object, code };
+    return s;
+}
 
 static hp_status put_ref(hp_packer *p, uintptr_t object, const hp_plan *plan, uint32_t op, const hp_plan *box_plan) {
     if (object == 0) return hp_put_varint(&p->out, HP_REF_NULL);
@@ -153,7 +160,7 @@ static hp_status put_ref(hp_packer *p, uintptr_t object, const hp_plan *plan, ui
     if (s != HP_OK) return s;
     p->objects[n] = (const void *)object;
     p->object_plans[n] = object_plan;
-    p->origins[n] = (hp_origin){ p->site.object, op, plan, p->site.element, p->closure_code };
+    p->origins[n] = (hp_origin){ p->site.object, op, plan, p->site.element };
     p->object_count = n + 1;
     s = hp_put_varint(&p->out, HP_REF_NEW);
     if (s == HP_OK) s = hp_put_varint(&p->out, type);
@@ -201,8 +208,8 @@ static hp_status reserve_level(hp_packer *p, uint32_t level, const hp_plan *plan
 }
 
 /// Suspends the value being walked at op `op`, which ends at `resume`, to walk a value nested in it.
-HP_OUTLINE static hp_status suspend(hp_packer *p, const hp_plan *plan, uint32_t op, const uint8_t *base, uint32_t resume,
-                         uint32_t end) {
+HP_OUTLINE static hp_status suspend(hp_packer *p, const hp_plan *plan, uint32_t op, const uint8_t *base,
+                                    uint32_t resume) {
     uint32_t k = p->frame_count;
     hp_status s = reserve_level(p, k, plan, op);
     if (s != HP_OK) return s;
@@ -210,7 +217,6 @@ HP_OUTLINE static hp_status suspend(hp_packer *p, const hp_plan *plan, uint32_t 
     struct hp_pack_frame *f = &p->frames[k];
     f->base = base;
     f->resume = resume;
-    f->end = end;
     p->frame_count = k + 1;
     return HP_OK;
 }
@@ -328,22 +334,22 @@ HP_OUTLINE static hp_status make_replacement(hp_packer *p, const uint8_t *at, co
     return HP_OK;
 }
 
-static hp_status put_value(hp_packer *p, const uint8_t *base, const hp_plan *plan, uint32_t start, uint32_t end);
+static hp_status put_value(hp_packer *p, const uint8_t *base, const hp_plan *plan, uint32_t start);
 
 /// An object that travels as its replacement: the replacement's value is written right after
 /// the reference, by a walk of its own above the current frames. Its plan holds plain data
 /// only (the plan builder checks), so that walk meets no reference and this never nests.
-static hp_status put_object_replacement(hp_packer *p, const uint8_t *at, const hp_plan *plan, const hp_op *op,
+HP_OUTLINE static hp_status put_object_replacement(hp_packer *p, const uint8_t *at, const hp_plan *plan, const hp_op *op,
                                         uint32_t index) {
     if (p->replacing_object) return fail_at(p, HP_ERR_INTERNAL, HP_REASON_BAD_PLAN, plan, index, 0);
     const uint8_t *replacement;
     hp_status s = make_replacement(p, at, plan, op, index, &replacement);
     if (s != HP_OK) return s;
     // The op that met the reference encloses the replacement's walk, for error paths.
-    s = suspend(p, plan, index, NULL, 0, 0);
+    s = suspend(p, plan, index, NULL, 0);
     if (s != HP_OK) return s;
     p->replacing_object = true;
-    s = put_value(p, replacement, op->sub, 0, op->sub->size);
+    s = put_value(p, replacement, op->sub, 0);
     p->replacing_object = false;
     if (s == HP_OK) p->frame_count--;
     return s;
@@ -353,34 +359,25 @@ HP_OUTLINE static hp_status grow_links(hp_packer *p) {
     return hp_grow((void **)&p->links, &p->link_capacity, sizeof(hp_link), p->link_count + 1);
 }
 
-/// Runs `plan`'s ops over the value at `base`, and every value nested inline in it, suspending
-/// the enclosing values on the frame stack. Returns when that value is written (or on failure,
-/// leaving the stack as the failure's path).
-static hp_status put_value(hp_packer *p, const uint8_t *base, const hp_plan *plan, uint32_t start, uint32_t end) {
-    uint32_t floor = p->frame_count;
-    uint32_t i = 0, position = start;
+/// put_ops's answer when it stops at an op that holds a nested value (never leaves pack.c).
+#define HP_NESTED ((hp_status)0x4E)
+
+/// Where a value's walk stopped for a value nested in one of its ops.
+struct pack_nest {
+    const hp_plan *child;       ///< the nested value's plan
+    const uint8_t *base;        ///< and where it is
+    uint32_t op;                ///< the op that holds it
+    uint32_t next;              ///< where that op ends
+};
+
+/// Runs `plan`'s ops from op `i` over the value at `base`: to the value's end, or to an op that
+/// holds a nested value (HP_NESTED), which `nest` then describes. This is the hot loop; nesting is
+/// `put_nested`'s business, so that values without nested ones (most objects) never pay for it.
+static hp_status put_ops(hp_packer *p, const uint8_t *base, const hp_plan *plan, uint32_t i, uint32_t position,
+                         struct pack_nest *nest) {
     hp_status s = HP_OK;
-    // Set only by the ops that nest (and only read at `nest`), so the other ops never touch them.
-    const hp_plan *child;
-    const uint8_t *child_base;
     uint32_t next;
-    for (;;) {
-        if (i == plan->op_count) {
-            if (end > position) {
-                s = hp_put_bytes(&p->out, base + position, end - position);
-                if (s != HP_OK) return s;
-            }
-            if (p->frame_count == floor) return HP_OK;
-            // The nested value is written: the value that holds it goes on after the op.
-            uint32_t k = --p->frame_count;
-            const struct hp_pack_frame *f = &p->frames[k];
-            plan = p->steps[k].plan;
-            i = p->steps[k].op + 1;
-            base = f->base;
-            position = f->resume;
-            end = f->end;
-            continue;
-        }
+    for (; i < plan->op_count; i++) {
         const hp_op *op = &plan->ops[i];
         if (op->offset > position) {
             s = hp_put_bytes(&p->out, base + position, op->offset - position);
@@ -407,10 +404,13 @@ static hp_status put_value(hp_packer *p, const uint8_t *base, const hp_plan *pla
             if (s != HP_OK) return fail_at(p, s, reason, plan, i, word);
             uintptr_t context;
             memcpy(&context, at + 8, 8);
-            // The code pointer names the closure in the paths through its context.
+            // The code pointer names the closure in the paths through its context: in a failure
+            // here, and in the origin of the context if it is new.
+            uint32_t before = p->object_count;
             p->closure_code = word;
             s = put_ref(p, context, plan, i, NULL);
             p->closure_code = 0;
+            if (s == HP_OK && p->object_count > before) s = add_closure_origin(p, before, word);
             next = op->offset + HP_OP_WIDTH_FUNC;
             break;
         }
@@ -472,20 +472,20 @@ static hp_status put_value(hp_packer *p, const uint8_t *base, const hp_plan *pla
             next = op->offset + HP_OP_WIDTH_STRING;
             break;
         case HP_OP_ENUM:
-            child = NULL;
-            s = put_enum(p, at, plan, op->sub, i, &child_base, &child);
+            nest->child = NULL;
+            s = put_enum(p, at, plan, op->sub, i, &nest->base, &nest->child);
             next = op->offset + hp_op_width(op);
-            if (s == HP_OK && child) goto nest;
+            if (s == HP_OK && nest->child) goto nest;
             break;
         case HP_OP_EXISTENTIAL:
-            child = NULL;
-            s = put_existential(p, at, plan, op, i, &child_base, &child);
+            nest->child = NULL;
+            s = put_existential(p, at, plan, op, i, &nest->base, &nest->child);
             next = op->offset + hp_op_width(op);
-            if (s == HP_OK && child) goto nest;
+            if (s == HP_OK && nest->child) goto nest;
             break;
         case HP_OP_REPLACE: {
-            s = make_replacement(p, at, plan, op, i, &child_base);
-            child = op->sub;
+            s = make_replacement(p, at, plan, op, i, &nest->base);
+            nest->child = op->sub;
             next = op->offset + hp_op_width(op);
             if (s == HP_OK) goto nest;
             break;
@@ -501,18 +501,53 @@ static hp_status put_value(hp_packer *p, const uint8_t *base, const hp_plan *pla
         }
         if (s != HP_OK) return s;
         position = next;
-        i++;
         continue;
     nest:
-        // Walk the nested value first; this op ends when it does.
-        s = suspend(p, plan, i, base, next, end);
-        if (s != HP_OK) return s;
-        plan = child;
-        base = child_base;
-        i = 0;
-        position = 0;
-        end = child->size;
+        nest->op = i;
+        nest->next = next;
+        return HP_NESTED;
     }
+    if (plan->size > position) s = hp_put_bytes(&p->out, base + position, plan->size - position);
+    return s;
+}
+
+/// Goes on from a value whose op `nest->op` holds a nested value: suspends it on the frame
+/// stack, writes the nested value (and any it holds in turn), and resumes each enclosing value
+/// after its op, until the value `put_value` started with is written. Returns on failure with
+/// the stack as the failure's path.
+HP_OUTLINE static hp_status put_nested(hp_packer *p, const uint8_t *base, const hp_plan *plan,
+                                       struct pack_nest *nest) {
+    uint32_t floor = p->frame_count;
+    hp_status s = HP_NESTED;
+    for (;;) {
+        if (s == HP_NESTED) {
+            s = suspend(p, plan, nest->op, base, nest->next);
+            if (s != HP_OK) return s;
+            plan = nest->child;
+            base = nest->base;
+            s = put_ops(p, base, plan, 0, 0, nest);
+        } else if (s != HP_OK) {
+            return s;
+        } else if (p->frame_count == floor) {
+            return HP_OK;
+        } else {
+            // The nested value is written: the value that holds it goes on after the op.
+            uint32_t k = --p->frame_count;
+            const struct hp_pack_frame *f = &p->frames[k];
+            plan = p->steps[k].plan;
+            base = f->base;
+            s = put_ops(p, base, plan, p->steps[k].op + 1, f->resume, nest);
+        }
+    }
+}
+
+/// Writes the value at `base` with `plan`'s ops from byte `start` (an object's body) to the
+/// plan's size, and every value nested inline in it.
+static hp_status put_value(hp_packer *p, const uint8_t *base, const hp_plan *plan, uint32_t start) {
+    struct pack_nest nest;
+    hp_status s = put_ops(p, base, plan, 0, start, &nest);
+    if (HP_LIKELY(s != HP_NESTED)) return s;
+    return put_nested(p, base, plan, &nest);
 }
 
 static hp_status put_object(hp_packer *p, uint32_t index) {
@@ -520,7 +555,7 @@ static hp_status put_object(hp_packer *p, uint32_t index) {
     const hp_plan *plan = p->object_plans[index];
     p->site.object = index;
     p->site.element = UINT64_MAX;
-    hp_status s = put_value(p, object, plan, plan->body_offset, plan->size);
+    hp_status s = put_value(p, object, plan, plan->body_offset);
     if (s != HP_OK || !plan->has_tail) return s;
     uint64_t count;
     memcpy(&count, object + plan->count_offset, 8);
@@ -532,7 +567,7 @@ static hp_status put_object(hp_packer *p, uint32_t index) {
     }
     for (uint64_t i = 0; i < count; i++) {
         p->site.element = i;
-        s = put_value(p, tail + i * element->stride, element, 0, element->size);
+        s = put_value(p, tail + i * element->stride, element, 0);
         if (s != HP_OK) return s;
     }
     p->site.element = UINT64_MAX;
@@ -583,9 +618,18 @@ const uint8_t *hp_packer_body(const hp_packer *p, size_t *length_out) {
 
 uint32_t hp_packer_object_count(const hp_packer *p) { return p->object_count; }
 
-const void *hp_packer_object(const hp_packer *p, uint32_t index, const hp_plan **plan_out, hp_origin *origin_out) {
+const void *hp_packer_object(const hp_packer *p, uint32_t index, const hp_plan **plan_out, hp_origin *origin_out,
+                             uintptr_t *code_out) {
     *plan_out = p->object_plans[index];
     *origin_out = p->origins[index];
+    *code_out = 0;
+    // Appended in object order: search.
+    uint32_t low = 0, high = p->closure_origin_count;
+    while (low < high) {
+        uint32_t middle = low + (high - low) / 2;
+        if (p->closure_origins[middle].object < index) low = middle + 1; else high = middle;
+    }
+    if (low < p->closure_origin_count && p->closure_origins[low].object == index) *code_out = p->closure_origins[low].code;
     return p->objects[index];
 }
 
@@ -640,7 +684,7 @@ hp_status hp_pack(hp_packer *p, const hp_plan *root, const void *value) {
     if (s != HP_OK) return s;
     // The walk trusts what hp_plan_seal checked.
     if (!root->sealed) return fail_at(p, HP_ERR_INTERNAL, HP_REASON_BAD_PLAN, root, UINT32_MAX, 0);
-    s = put_value(p, value, root, 0, root->size);
+    s = put_value(p, value, root, 0);
     for (uint32_t k = 0; s == HP_OK && k < p->object_count; k++) s = put_object(p, k);
     if (s == HP_OK) s = put_links(p);
     return s;
@@ -673,6 +717,7 @@ void hp_packer_destroy(hp_packer *p) {
     free(p->objects);
     free(p->object_plans);
     free(p->origins);
+    free(p->closure_origins);
     hp_map_free(&p->object_index);
     free(p->types);
     free(p->type_plans);

@@ -21,16 +21,19 @@ struct _ShimPacker {
     func object(_ index: UInt32) -> (object: UnsafeRawPointer, plan: UnsafePointer<hp_plan>?) {
         var plan: UnsafePointer<hp_plan>?
         var origin = hp_origin()
-        let object = hp_packer_object(handle, index, &plan, &origin)
+        var code: UInt = 0
+        let object = hp_packer_object(handle, index, &plan, &origin, &code)
         return (object, plan)
     }
 
-    /// Which object (and which op and element of it) first referenced object `index`.
-    func origin(_ index: UInt32) -> hp_origin {
+    /// Which object (and which op and element of it) first referenced object `index`, and for a
+    /// closure's context the closure's code pointer.
+    func origin(_ index: UInt32) -> (origin: hp_origin, code: UInt) {
         var plan: UnsafePointer<hp_plan>?
         var origin = hp_origin()
-        _ = hp_packer_object(handle, index, &plan, &origin)
-        return origin
+        var code: UInt = 0
+        _ = hp_packer_object(handle, index, &plan, &origin, &code)
+        return (origin, code)
     }
 
     /// The type table in index order: metadata, or the per-instance plan of a generic closure

@@ -255,20 +255,6 @@ struct PlanDumpTests {
             """)
     }
 
-    @Test("a reabstraction thunk's context: it captures the thick function it wraps")
-    func thunkContext() throws {
-        let prefix = String(repeating: "-", count: Int.random(in: 1...3))
-        let closure: () -> Int = { prefix.count }
-        let (_, context) = unsafeBitCast(closure, to: (UnsafeRawPointer, UnsafeRawPointer?).self)
-        let dump = try withExtendedLifetime(closure) { () throws in
-            try _Engine().objectPlanDump(of: metadata(of: try #require(context)))
-        }
-        check(dump, """
-            OBJECT closure context size=32 align=8 body_offset=16 defers=0
-              FUNC@16 capture 0: function
-            """)
-    }
-
     @Test("an ArraySlice: its base address travels as an offset into the REF just before it")
     func arraySlice() throws {
         #expect(MemoryLayout<ArraySlice<Int>>.size == 32)
