@@ -94,12 +94,18 @@ static hp_status type_index(hp_packer *p, const void *metadata, uint32_t *index_
 HP_OUTLINE static hp_status put_object_replacement(hp_packer *p, const uint8_t *at, const hp_plan *plan, const hp_op *op,
                                         uint32_t index);
 
+HP_OUTLINE static hp_status grow_closure_origins(hp_packer *p) {
+    return hp_grow((void **)&p->closure_origins, &p->closure_origin_capacity, sizeof *p->closure_origins,
+                   p->closure_origin_count + 1);
+}
+
 /// Records that object `object` is the context of the closure whose code is at `code`.
-HP_OUTLINE static hp_status add_closure_origin(hp_packer *p, uint32_t object, uintptr_t code) {
-    hp_status s = hp_grow((void **)&p->closure_origins, &p->closure_origin_capacity, sizeof *p->closure_origins,
-                          p->closure_origin_count + 1);
-    if (s == HP_OK) p->closure_origins[p->closure_origin_count++] = (struct hp_closure_origin){ object, code };
-    return s;
+static inline hp_status add_closure_origin(hp_packer *p, uint32_t object, uintptr_t code) {
+    hp_status s;
+    if (HP_UNLIKELY(p->closure_origin_count == p->closure_origin_capacity) && (s = grow_closure_origins(p)) != HP_OK)
+        return s;
+    p->closure_origins[p->closure_origin_count++] = (struct hp_closure_origin){ object, code };
+    return HP_OK;
 }
 
 static hp_status put_ref(hp_packer *p, uintptr_t object, const hp_plan *plan, uint32_t op, const hp_plan *box_plan) {
@@ -359,6 +365,25 @@ HP_OUTLINE static hp_status grow_links(hp_packer *p) {
     return hp_grow((void **)&p->links, &p->link_capacity, sizeof(hp_link), p->link_count + 1);
 }
 
+/// A thick function: its code pointer, then its context. The code pointer names the closure
+/// in the paths through its context: in a failure while the context is written, and in the
+/// context's origin if the context is new.
+static hp_status put_closure(hp_packer *p, const uint8_t *at, const hp_plan *plan, uint32_t i) {
+    uintptr_t code, context;
+    memcpy(&code, at, 8);
+    memcpy(&context, at + 8, 8);
+    hp_status s = put_static(p, code);
+    hp_reason reason = pointer_reason(s, HP_REASON_STATIC_POINTER_OUTSIDE_IMAGES);
+    if (s != HP_OK && report(p, s, reason, plan, i, code)) s = hp_put_varint(&p->out, 0);
+    if (s != HP_OK) return fail_at(p, s, reason, plan, i, code);
+    uint32_t before = p->object_count;
+    p->closure_code = code;
+    s = put_ref(p, context, plan, i, NULL);
+    p->closure_code = 0;
+    if (s == HP_OK && p->object_count > before) s = add_closure_origin(p, before, code);
+    return s;
+}
+
 /// put_ops's answer when it stops at an op that holds a nested value (never leaves pack.c).
 #define HP_NESTED ((hp_status)0x4E)
 
@@ -396,24 +421,10 @@ static hp_status put_ops(hp_packer *p, const uint8_t *base, const hp_plan *plan,
             memcpy(&word, at, 8);
             s = put_ref(p, word, plan, i, op->sub);
             break;
-        case HP_OP_FUNC: {
-            memcpy(&word, at, 8);
-            s = put_static(p, word);
-            hp_reason reason = pointer_reason(s, HP_REASON_STATIC_POINTER_OUTSIDE_IMAGES);
-            if (s != HP_OK && report(p, s, reason, plan, i, word)) s = hp_put_varint(&p->out, 0);
-            if (s != HP_OK) return fail_at(p, s, reason, plan, i, word);
-            uintptr_t context;
-            memcpy(&context, at + 8, 8);
-            // The code pointer names the closure in the paths through its context: in a failure
-            // here, and in the origin of the context if it is new.
-            uint32_t before = p->object_count;
-            p->closure_code = word;
-            s = put_ref(p, context, plan, i, NULL);
-            p->closure_code = 0;
-            if (s == HP_OK && p->object_count > before) s = add_closure_origin(p, before, word);
+        case HP_OP_FUNC:
+            s = put_closure(p, at, plan, i);
             next = op->offset + HP_OP_WIDTH_FUNC;
             break;
-        }
         case HP_OP_STATIC:
         case HP_OP_RAW_POINTER: {
             memcpy(&word, at, 8);
