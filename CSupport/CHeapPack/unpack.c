@@ -99,13 +99,12 @@ static uint64_t object_extent(const hp_unpacker *u, uint64_t last_ref) {
 struct hp_unpack_frame {
     uint8_t *base;              ///< NULL in the validation pass
     uint32_t resume;            ///< where the op ends whose nested value is being read
-    uint32_t end;
     uint32_t inject;            ///< an ENUM op: tag + 1 to set once its payload is read (0: none)
 };
 
 /// Suspends the value being read at op `op`, which ends at `resume`, to read a value nested in it.
 HP_OUTLINE static hp_status suspend(hp_unpacker *u, const hp_plan *plan, uint32_t op, uint8_t *base, uint32_t resume,
-                         uint32_t end, uint32_t inject) {
+                                    uint32_t inject) {
     uint32_t k = u->frame_count;
     if (HP_UNLIKELY(k == u->frame_capacity)) {
         if (k >= HP_MAX_NESTING) return fail_because(u, HP_ERR_LIMIT, HP_REASON_INLINE_DEPTH);
@@ -114,12 +113,12 @@ HP_OUTLINE static hp_status suspend(hp_unpacker *u, const hp_plan *plan, uint32_
         if (s != HP_OK) return s;
     }
     u->steps[k] = (hp_step){ plan, op };
-    u->frames[k] = (struct hp_unpack_frame){ base, resume, end, inject };
+    u->frames[k] = (struct hp_unpack_frame){ base, resume, inject };
     u->frame_count = k + 1;
     return HP_OK;
 }
 
-static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, uint32_t start, uint32_t end);
+static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, uint32_t start);
 
 /// An object that travels as a replacement value (read right here, after its reference) is
 /// rebuilt from it at once, by a walk of its own above the current frames. Its replacement is
@@ -136,7 +135,7 @@ static hp_status get_object_replacement(hp_unpacker *u, const hp_op *op, void **
     uint32_t strings_before = u->string_count;
     hp_step current = u->current;
     u->replacing_object = true;
-    hp_status s = get_value(u, replacement, op->sub, 0, op->sub->size);
+    hp_status s = get_value(u, replacement, op->sub, 0);
     u->replacing_object = false;
     u->current = current;
     if (u->building) {
@@ -395,9 +394,10 @@ HP_OUTLINE static hp_status get_enum(hp_unpacker *u, uint8_t *at, const hp_plan 
     return HP_OK;
 }
 
-/// Reads `plan`'s ops into the value at `base`, and every value nested inline in it, suspending
-/// the enclosing values on the frame stack. Returns when that value is read (or on failure).
-static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, uint32_t start, uint32_t end) {
+/// Reads `plan`'s ops into the value at `base` from byte `start` (an object's body) to the
+/// plan's size, and every value nested inline in it, suspending the enclosing values on the
+/// frame stack. Returns when that value is read (or on failure).
+static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, uint32_t start) {
     uint32_t floor = u->frame_count;
     uint32_t i = 0, position = start;
     hp_status s = HP_OK;
@@ -407,8 +407,8 @@ static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, u
     uint32_t inject, next;
     for (;;) {
         if (i == plan->op_count) {
-            if (end > position) {
-                size_t n = end - position;
+            if (plan->size > position) {
+                size_t n = plan->size - position;
                 if ((size_t)(u->end - u->cursor) < n) return fail_at(u, HP_ERR_MALFORMED, plan, UINT32_MAX);
                 if (u->building) memcpy(base + position, u->cursor, n);
                 u->cursor += n;
@@ -421,7 +421,6 @@ static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, u
             i = u->steps[k].op;
             base = f->base;
             position = f->resume;
-            end = f->end;
             // An enum payload is complete: its tag can go in now.
             if (f->inject) {
                 const hp_op *op = &plan->ops[i];
@@ -550,19 +549,18 @@ static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, u
         continue;
     nest:
         // Read the nested value first; this op ends when it does.
-        s = suspend(u, plan, i, base, next, end, inject);
+        s = suspend(u, plan, i, base, next, inject);
         if (s != HP_OK) return fail_at(u, s, plan, i);
         plan = child;
         base = child_base;
         i = 0;
         position = 0;
-        end = child->size;
     }
 }
 
 /// An object's fields, then its tail elements if it has any.
 static hp_status get_body(hp_unpacker *u, uint32_t index, uint8_t *object, const hp_plan *plan) {
-    hp_status s = get_value(u, object, plan, plan->body_offset, plan->size);
+    hp_status s = get_value(u, object, plan, plan->body_offset);
     if (s != HP_OK || !plan->has_tail) return s;
     uint64_t count = u->object_counts[index];
     const hp_plan *element = plan->element;
@@ -578,7 +576,7 @@ static hp_status get_body(hp_unpacker *u, uint32_t index, uint8_t *object, const
     }
     for (uint64_t i = 0; i < count; i++) {
         u->site.element = i;
-        s = get_value(u, tail ? tail + i * element->stride : NULL, element, 0, element->size);
+        s = get_value(u, tail ? tail + i * element->stride : NULL, element, 0);
         if (s != HP_OK) return s;
     }
     u->site.element = UINT64_MAX;
@@ -639,7 +637,7 @@ static hp_status run_pass(hp_unpacker *u, const hp_plan *root, void *destination
     u->link_count = 0;
     u->frame_count = 0;
     u->site = (hp_site){ UINT32_MAX, NULL, UINT32_MAX, UINT64_MAX, 0 };
-    hp_status s = get_value(u, destination, root, 0, root->size);
+    hp_status s = get_value(u, destination, root, 0);
     for (uint32_t k = 0; s == HP_OK && k < u->object_count; k++) s = get_object(u, k);
     if (s == HP_OK) s = get_links(u);
     if (s == HP_OK && u->cursor != u->end) s = HP_ERR_MALFORMED;
