@@ -11,7 +11,8 @@ static const struct {
 #undef HP_OP_ROW
 };
 
-uint32_t hp_op_min_wire_size(const hp_op *op) {
+/// The fewest body bytes `op` takes: the op table's column, a REPLACE op's plan's.
+static uint32_t op_min_wire_size(const hp_op *op) {
     if (op->kind == HP_OP_REPLACE) return op->sub && op->sub->min_wire_size > 1 ? op->sub->min_wire_size : 1;
     return op->kind > HP_OP_NONE && op->kind < HP_OP_KIND_COUNT ? op_table[op->kind].min_wire_size : 0;
 }
@@ -76,7 +77,7 @@ static hp_status seal_ops(hp_plan *plan, uint32_t start, uint32_t *op_out) {
         uint32_t width = hp_op_width(op);
         if (!ok || width == 0) return HP_ERR_INTERNAL;
         end = (uint64_t)op->offset + width;
-        min_wire += hp_op_min_wire_size(op);
+        min_wire += op_min_wire_size(op);
         defers |= op_defers(op);
     }
     *op_out = UINT32_MAX;

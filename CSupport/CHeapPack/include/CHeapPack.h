@@ -116,10 +116,9 @@ char *_Nullable hp_demangle(const char *_Nullable name, size_t length);
 // MARK: - Layout plans
 
 /// The op table: what the walker does at one offset of a value, one row per op kind, used by
-/// both walkers, by `hp_plan_seal` and (through `hp_op_width`/`hp_op_min_wire_size`) by the
-/// Swift plan builder, so that no one re-derives an op's shape. Bytes not covered by an op are
-/// field bytes with no pointers in them, and travel verbatim; padding between and after fields
-/// is a PADDING op.
+/// both walkers, by `hp_plan_seal` and (through `hp_op_width`) by the Swift plan builder, so
+/// that no one re-derives an op's shape. Bytes not covered by an op are field bytes with no
+/// pointers in them, and travel verbatim; padding between and after fields is a PADDING op.
 ///
 /// Columns: name, width in the value (0: the op's own data says, see `hp_op_width`), fewest
 /// body bytes it takes (0 for slots that travel in the trailer or not at all; REPLACE: its
@@ -291,8 +290,6 @@ static inline uint32_t hp_op_width(const hp_op *op) {
 /// `*op_out` (UINT32_MAX: the plan itself) — a bug in the plan builder, never in a value.
 hp_status hp_plan_seal(hp_plan *plan, uint32_t *op_out);
 
-/// The fewest body bytes `op` takes (the op table's column; a REPLACE op's plan's).
-uint32_t hp_op_min_wire_size(const hp_op *op);
 
 // MARK: - Runtime helpers used by the Swift layer
 
