@@ -18,16 +18,22 @@ struct hp_pack_frame {
 /// Frames that enclose the op being walked: the path from the value being walked to a failure.
 static uint32_t nesting(const hp_packer *p) { return p->frame_count; }
 
+/// Where the walk is now, for a failure or a collect-all report (the object and element are
+/// kept up to date by the walk itself).
+static void record_site(hp_packer *p, hp_reason reason, const hp_plan *plan, uint32_t op, uintptr_t pointer) {
+    p->site.plan = plan;
+    p->site.op = op;
+    p->site.pointer = pointer;
+    p->site.reason = reason;
+    p->site.code = p->closure_code;
+    p->site_depth = nesting(p);
+}
+
 static hp_status fail_at(hp_packer *p, hp_status status, hp_reason reason, const hp_plan *plan, uint32_t op,
                          uintptr_t pointer) {
     if (!p->site_recorded) {
         p->site_recorded = true;
-        p->site.plan = plan;
-        p->site.op = op;
-        p->site.pointer = pointer;
-        p->site.reason = reason;
-        p->site.code = p->closure_code;
-        p->site_depth = nesting(p);
+        record_site(p, reason, plan, op, pointer);
     }
     return status;
 }
@@ -56,12 +62,7 @@ static bool report(hp_packer *p, hp_status status, hp_reason reason, const hp_pl
                    uintptr_t pointer) {
     if (!p->config.callbacks.report || !(status == HP_ERR_PLAN || status == HP_ERR_REFUSED || status == HP_ERR_POINTER_NOT_STATIC))
         return false;
-    p->site.plan = plan;
-    p->site.op = op;
-    p->site.pointer = pointer;
-    p->site.reason = reason;
-    p->site.code = p->closure_code;
-    p->site_depth = nesting(p);
+    record_site(p, reason, plan, op, pointer);
     bool go_on = p->config.callbacks.report(p->config.context, p, status);
     p->site_recorded = false;
     return go_on;

@@ -107,7 +107,7 @@ final class _PackWalk {
     /// `["culprit"]` for a value (the keys array is the object introduced just before the values
     /// array, from the same slot), `key "culprit"` for a key. Bucket indices mean nothing to a reader.
     private func dictionaryEntry(_ packer: _ShimPacker, storage object: UInt32, index: UInt64) -> String? {
-        let origin = packer.origin(object).origin
+        let origin = packer.object(object).origin
         guard let plan = origin.plan,
               engine.describe(UnsafeRawPointer(plan))?.typeName.hasPrefix("HeapPack._DictionaryEntries<") == true
         else { return nil }
@@ -119,11 +119,10 @@ final class _PackWalk {
         }
         let keysIndex = isKey ? Int(object) : Int(object) - 1
         guard keysIndex >= 0 else { return nil }
-        let keysOrigin = packer.origin(UInt32(keysIndex)).origin
+        let (keys, keysPlan, keysOrigin, _) = packer.object(UInt32(keysIndex))
         guard keysOrigin.parent == origin.parent, keysOrigin.plan == origin.plan, keysOrigin.element == origin.element,
               engine.labels(keysOrigin.plan, keysOrigin.op).first == ".keys" else { return nil }
         // The keys array's own plan says where its count and elements are.
-        let (keys, keysPlan) = packer.object(UInt32(keysIndex))
         guard let keysPlan, keysPlan.pointee.has_tail != 0, let elementPlan = keysPlan.pointee.element,
               let storage = keysPlan.pointee.metadata, let element = _PlanBuilder.arrayElement(of: _Metadata(storage)),
               index < keys.load(fromByteOffset: Int(keysPlan.pointee.count_offset), as: UInt64.self) else { return nil }
@@ -145,7 +144,7 @@ final class _PackWalk {
         var childElement = site.element
         var guardCount = 0
         while object != UInt32.max, object < packer.objectCount, guardCount < 10_000 {
-            let (origin, code) = packer.origin(object)
+            let (_, _, origin, code) = packer.object(object)
             var step = paths.hop(origin.plan, origin.op, element: origin.element, code: code)
             if childElement != UInt64.max, hops[hops.count - 1].first?.hasPrefix("[") == true,
                let entry = dictionaryEntry(packer, storage: object, index: childElement) {

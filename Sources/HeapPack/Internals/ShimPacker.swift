@@ -18,22 +18,15 @@ struct _ShimPacker {
 
     var objectCount: UInt32 { hp_packer_object_count(handle) }
 
-    func object(_ index: UInt32) -> (object: UnsafeRawPointer, plan: UnsafePointer<hp_plan>?) {
+    /// Object `index`: the object, its plan, which object (and which op and element of it)
+    /// first referenced it, and for a closure's context the closure's code pointer.
+    func object(_ index: UInt32)
+        -> (object: UnsafeRawPointer, plan: UnsafePointer<hp_plan>?, origin: hp_origin, code: UInt) {
         var plan: UnsafePointer<hp_plan>?
         var origin = hp_origin()
         var code: UInt = 0
         let object = hp_packer_object(handle, index, &plan, &origin, &code)
-        return (object, plan)
-    }
-
-    /// Which object (and which op and element of it) first referenced object `index`, and for a
-    /// closure's context the closure's code pointer.
-    func origin(_ index: UInt32) -> (origin: hp_origin, code: UInt) {
-        var plan: UnsafePointer<hp_plan>?
-        var origin = hp_origin()
-        var code: UInt = 0
-        _ = hp_packer_object(handle, index, &plan, &origin, &code)
-        return (origin, code)
+        return (object, plan, origin, code)
     }
 
     /// The type table in index order: metadata, or the per-instance plan of a generic closure
