@@ -15,18 +15,24 @@ struct ShimHelperTests {
         var plan: hp_plan
     }
 
+    /// An unsealed plan of `kind` over `size` bytes (word-aligned) with `ops`.
+    private static func plan(_ kind: hp_plan_kind, size: UInt32, ops: UnsafeBufferPointer<hp_op>) -> hp_plan {
+        var plan = hp_plan()
+        plan.kind = kind.rawValue
+        plan.size = size
+        plan.stride = size
+        plan.align_mask = 7
+        plan.op_count = UInt32(ops.count)
+        plan.ops = ops.baseAddress
+        return plan
+    }
+
     /// Seals a plan with `ops`; `configure` sets the kind's other fields. The ops are only
     /// valid during the call: read `plan`'s scalar fields only.
     private func seal(_ kind: hp_plan_kind = HP_PLAN_VALUE, size: UInt32, ops: [hp_op],
                       configure: (inout hp_plan) -> Void = { _ in }) -> Sealed {
         ops.withUnsafeBufferPointer { buffer in
-            var plan = hp_plan()
-            plan.kind = kind.rawValue
-            plan.size = size
-            plan.stride = size
-            plan.align_mask = 7
-            plan.op_count = UInt32(buffer.count)
-            plan.ops = buffer.baseAddress
+            var plan = Self.plan(kind, size: size, ops: buffer)
             configure(&plan)
             var op: UInt32 = 0
             let status = hp_plan_seal(&plan, &op)
@@ -45,13 +51,7 @@ struct ShimHelperTests {
         let buffer = UnsafeMutablePointer<hp_op>.allocate(capacity: max(ops.count, 1))
         buffer.initialize(from: ops, count: ops.count)
         defer { buffer.deallocate() }
-        var plan = hp_plan()
-        plan.kind = HP_PLAN_VALUE.rawValue
-        plan.size = size
-        plan.stride = size
-        plan.align_mask = 7
-        plan.op_count = UInt32(ops.count)
-        plan.ops = UnsafePointer(buffer)
+        var plan = Self.plan(HP_PLAN_VALUE, size: size, ops: UnsafeBufferPointer(start: buffer, count: ops.count))
         var bad: UInt32 = 0
         try #require(hp_plan_seal(&plan, &bad) == HP_OK)
         return try withUnsafePointer(to: &plan) { try body($0) }
