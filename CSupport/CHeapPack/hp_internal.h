@@ -63,10 +63,6 @@ struct hp_packer {
     const void **objects;
     const hp_plan **object_plans;
     hp_origin *origins;
-    // Closure contexts among them, in index order: the code pointer that names each closure in
-    // paths (kept apart so that other objects pay nothing for it).
-    struct hp_closure_origin { uint32_t object; uintptr_t code; } *closure_origins;
-    uint32_t closure_origin_count, closure_origin_capacity;
     uint32_t object_count;
     uint32_t object_capacity;
     hp_map object_index;
@@ -93,6 +89,12 @@ struct hp_packer {
     bool site_recorded;
 
     // The frame stack of values nested inline: steps[k] is frame k's plan and op.
+    struct hp_pack_nest {
+        const hp_plan *child;          ///< the nested value's plan
+        const uint8_t *base;           ///< and where it is
+        uint32_t op;                   ///< the op that holds it
+        uint32_t next;                 ///< where that op ends
+    } nest;                            ///< where the value being walked stopped for a nested one
     hp_step *steps;
     struct hp_pack_frame *frames;
     uint32_t frame_count, frame_capacity;

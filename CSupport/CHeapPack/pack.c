@@ -95,20 +95,6 @@ static hp_status type_index(hp_packer *p, const void *metadata, uint32_t *index_
 HP_OUTLINE static hp_status put_object_replacement(hp_packer *p, const uint8_t *at, const hp_plan *plan, const hp_op *op,
                                         uint32_t index);
 
-HP_OUTLINE static hp_status grow_closure_origins(hp_packer *p) {
-    return hp_grow((void **)&p->closure_origins, &p->closure_origin_capacity, sizeof *p->closure_origins,
-                   p->closure_origin_count + 1);
-}
-
-/// Records that object `object` is the context of the closure whose code is at `code`.
-static inline hp_status add_closure_origin(hp_packer *p, uint32_t object, uintptr_t code) {
-    hp_status s;
-    if (HP_UNLIKELY(p->closure_origin_count == p->closure_origin_capacity) && (s = grow_closure_origins(p)) != HP_OK)
-        return s;
-    p->closure_origins[p->closure_origin_count++] = (struct hp_closure_origin){ object, code };
-    return HP_OK;
-}
-
 static hp_status put_ref(hp_packer *p, uintptr_t object, const hp_plan *plan, uint32_t op, const hp_plan *box_plan) {
     if (object == 0) return hp_put_varint(&p->out, HP_REF_NULL);
     uint32_t index;
@@ -167,7 +153,7 @@ static hp_status put_ref(hp_packer *p, uintptr_t object, const hp_plan *plan, ui
     if (s != HP_OK) return s;
     p->objects[n] = (const void *)object;
     p->object_plans[n] = object_plan;
-    p->origins[n] = (hp_origin){ p->site.object, op, plan, p->site.element };
+    p->origins[n] = (hp_origin){ p->site.object, op, plan, p->site.element, p->closure_code };
     p->object_count = n + 1;
     s = hp_put_varint(&p->out, HP_REF_NEW);
     if (s == HP_OK) s = hp_put_varint(&p->out, type);
@@ -366,6 +352,14 @@ HP_OUTLINE static hp_status grow_links(hp_packer *p) {
     return hp_grow((void **)&p->links, &p->link_capacity, sizeof(hp_link), p->link_count + 1);
 }
 
+/// A closure whose code lies outside every image: collect-all goes on with a null code pointer.
+HP_OUTLINE static hp_status closure_code_refused(hp_packer *p, hp_status s, const hp_plan *plan, uint32_t i,
+                                                 uintptr_t code) {
+    hp_reason reason = pointer_reason(s, HP_REASON_STATIC_POINTER_OUTSIDE_IMAGES);
+    if (report(p, s, reason, plan, i, code)) s = hp_put_varint(&p->out, 0);
+    return s == HP_OK ? s : fail_at(p, s, reason, plan, i, code);
+}
+
 /// A thick function: its code pointer, then its context. The code pointer names the closure
 /// in the paths through its context: in a failure while the context is written, and in the
 /// context's origin if the context is new.
@@ -374,34 +368,24 @@ static hp_status put_closure(hp_packer *p, const uint8_t *at, const hp_plan *pla
     memcpy(&code, at, 8);
     memcpy(&context, at + 8, 8);
     hp_status s = put_static(p, code);
-    hp_reason reason = pointer_reason(s, HP_REASON_STATIC_POINTER_OUTSIDE_IMAGES);
-    if (s != HP_OK && report(p, s, reason, plan, i, code)) s = hp_put_varint(&p->out, 0);
-    if (s != HP_OK) return fail_at(p, s, reason, plan, i, code);
-    uint32_t before = p->object_count;
+    if (HP_UNLIKELY(s != HP_OK) && (s = closure_code_refused(p, s, plan, i, code)) != HP_OK) return s;
     p->closure_code = code;
     s = put_ref(p, context, plan, i, NULL);
     p->closure_code = 0;
-    if (s == HP_OK && p->object_count > before) s = add_closure_origin(p, before, code);
     return s;
 }
 
 /// put_ops's answer when it stops at an op that holds a nested value (never leaves pack.c).
 #define HP_NESTED ((hp_status)0x4E)
 
-/// Where a value's walk stopped for a value nested in one of its ops.
-struct pack_nest {
-    const hp_plan *child;       ///< the nested value's plan
-    const uint8_t *base;        ///< and where it is
-    uint32_t op;                ///< the op that holds it
-    uint32_t next;              ///< where that op ends
-};
-
 /// Runs `plan`'s ops from op `i` over the value at `base`: to the value's end, or to an op that
-/// holds a nested value (HP_NESTED), which `nest` then describes. This is the hot loop; nesting is
-/// `put_nested`'s business, so that values without nested ones (most objects) never pay for it.
-static hp_status put_ops(hp_packer *p, const uint8_t *base, const hp_plan *plan, uint32_t i, uint32_t position,
-                         struct pack_nest *nest) {
+/// holds a nested value (HP_NESTED), which `p->nest` then describes. This is the hot loop; nesting
+/// is `put_nested`'s business, so that values without nested ones (most objects) never pay for it.
+/// (`nest` lives in the packer, not in a parameter, to leave the loop one more register.)
+static hp_status put_ops(hp_packer *p, const uint8_t *base, const hp_plan *plan, uint32_t i, uint32_t position) {
     hp_status s = HP_OK;
+    const hp_plan *child;
+    const uint8_t *child_base;
     uint32_t next;
     for (; i < plan->op_count; i++) {
         const hp_op *op = &plan->ops[i];
@@ -484,24 +468,23 @@ static hp_status put_ops(hp_packer *p, const uint8_t *base, const hp_plan *plan,
             next = op->offset + HP_OP_WIDTH_STRING;
             break;
         case HP_OP_ENUM:
-            nest->child = NULL;
-            s = put_enum(p, at, plan, op->sub, i, &nest->base, &nest->child);
+            child = NULL;
+            s = put_enum(p, at, plan, op->sub, i, &child_base, &child);
             next = op->offset + hp_op_width(op);
-            if (s == HP_OK && nest->child) goto nest;
+            if (s == HP_OK && child) goto nest;
             break;
         case HP_OP_EXISTENTIAL:
-            nest->child = NULL;
-            s = put_existential(p, at, plan, op, i, &nest->base, &nest->child);
+            child = NULL;
+            s = put_existential(p, at, plan, op, i, &child_base, &child);
             next = op->offset + hp_op_width(op);
-            if (s == HP_OK && nest->child) goto nest;
+            if (s == HP_OK && child) goto nest;
             break;
-        case HP_OP_REPLACE: {
-            s = make_replacement(p, at, plan, op, i, &nest->base);
-            nest->child = op->sub;
+        case HP_OP_REPLACE:
+            s = make_replacement(p, at, plan, op, i, &child_base);
+            child = op->sub;
             next = op->offset + hp_op_width(op);
             if (s == HP_OK) goto nest;
             break;
-        }
         case HP_OP_REFUSED:
             // Collect-all goes on without writing the value: the packet is never handed out.
             if (!report(p, HP_ERR_REFUSED, HP_REASON_VALUE_REFUSED, plan, i, 0))
@@ -515,20 +498,20 @@ static hp_status put_ops(hp_packer *p, const uint8_t *base, const hp_plan *plan,
         position = next;
         continue;
     nest:
-        nest->op = i;
-        nest->next = next;
+        // Set only now: the calls above may walk a replacement, whose own put_ops uses p->nest.
+        p->nest = (struct hp_pack_nest){ child, child_base, i, next };
         return HP_NESTED;
     }
     if (plan->size > position) s = hp_put_bytes(&p->out, base + position, plan->size - position);
     return s;
 }
 
-/// Goes on from a value whose op `nest->op` holds a nested value: suspends it on the frame
+/// Goes on from a value whose op `p->nest.op` holds a nested value: suspends it on the frame
 /// stack, writes the nested value (and any it holds in turn), and resumes each enclosing value
 /// after its op, until the value `put_value` started with is written. Returns on failure with
 /// the stack as the failure's path.
-HP_OUTLINE static hp_status put_nested(hp_packer *p, const uint8_t *base, const hp_plan *plan,
-                                       struct pack_nest *nest) {
+HP_OUTLINE static hp_status put_nested(hp_packer *p, const uint8_t *base, const hp_plan *plan) {
+    const struct hp_pack_nest *nest = &p->nest;
     uint32_t floor = p->frame_count;
     hp_status s = HP_NESTED;
     for (;;) {
@@ -537,7 +520,7 @@ HP_OUTLINE static hp_status put_nested(hp_packer *p, const uint8_t *base, const 
             if (s != HP_OK) return s;
             plan = nest->child;
             base = nest->base;
-            s = put_ops(p, base, plan, 0, 0, nest);
+            s = put_ops(p, base, plan, 0, 0);
         } else if (s != HP_OK) {
             return s;
         } else if (p->frame_count == floor) {
@@ -548,7 +531,7 @@ HP_OUTLINE static hp_status put_nested(hp_packer *p, const uint8_t *base, const 
             const struct hp_pack_frame *f = &p->frames[k];
             plan = p->steps[k].plan;
             base = f->base;
-            s = put_ops(p, base, plan, p->steps[k].op + 1, f->resume, nest);
+            s = put_ops(p, base, plan, p->steps[k].op + 1, f->resume);
         }
     }
 }
@@ -556,10 +539,9 @@ HP_OUTLINE static hp_status put_nested(hp_packer *p, const uint8_t *base, const 
 /// Writes the value at `base` with `plan`'s ops from byte `start` (an object's body) to the
 /// plan's size, and every value nested inline in it.
 static hp_status put_value(hp_packer *p, const uint8_t *base, const hp_plan *plan, uint32_t start) {
-    struct pack_nest nest;
-    hp_status s = put_ops(p, base, plan, 0, start, &nest);
+    hp_status s = put_ops(p, base, plan, 0, start);
     if (HP_LIKELY(s != HP_NESTED)) return s;
-    return put_nested(p, base, plan, &nest);
+    return put_nested(p, base, plan);
 }
 
 static hp_status put_object(hp_packer *p, uint32_t index) {
@@ -630,18 +612,9 @@ const uint8_t *hp_packer_body(const hp_packer *p, size_t *length_out) {
 
 uint32_t hp_packer_object_count(const hp_packer *p) { return p->object_count; }
 
-const void *hp_packer_object(const hp_packer *p, uint32_t index, const hp_plan **plan_out, hp_origin *origin_out,
-                             uintptr_t *code_out) {
+const void *hp_packer_object(const hp_packer *p, uint32_t index, const hp_plan **plan_out, hp_origin *origin_out) {
     *plan_out = p->object_plans[index];
     *origin_out = p->origins[index];
-    *code_out = 0;
-    // Appended in object order: search.
-    uint32_t low = 0, high = p->closure_origin_count;
-    while (low < high) {
-        uint32_t middle = low + (high - low) / 2;
-        if (p->closure_origins[middle].object < index) low = middle + 1; else high = middle;
-    }
-    if (low < p->closure_origin_count && p->closure_origins[low].object == index) *code_out = p->closure_origins[low].code;
     return p->objects[index];
 }
 
@@ -729,7 +702,6 @@ void hp_packer_destroy(hp_packer *p) {
     free(p->objects);
     free(p->object_plans);
     free(p->origins);
-    free(p->closure_origins);
     hp_map_free(&p->object_index);
     free(p->types);
     free(p->type_plans);

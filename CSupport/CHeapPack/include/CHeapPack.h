@@ -332,6 +332,7 @@ typedef struct hp_origin {
     uint32_t op;
     const hp_plan *_Nullable plan;
     uint64_t element;
+    uintptr_t code;             ///< for a closure's context: the closure's code pointer, which names it in paths; else 0
 } hp_origin;
 
 /// One level of a walk's nesting: the plan of a value being walked and the op it is at.
@@ -407,11 +408,10 @@ hp_status hp_pack(hp_packer *packer, const hp_plan *root, const void *value);
 
 /// The body stream written so far.
 const uint8_t *_Nullable hp_packer_body(const hp_packer *packer, size_t *length_out);
-/// Objects in index order: the object, its plan and who referenced it first; for a closure's
-/// context, the closure's code pointer (which names it in paths), else 0.
+/// Objects in index order: the object, its plan and who referenced it first.
 uint32_t hp_packer_object_count(const hp_packer *packer);
 const void *hp_packer_object(const hp_packer *packer, uint32_t index, const hp_plan *_Nullable *_Nonnull plan_out,
-                             hp_origin *origin_out, uintptr_t *code_out);
+                             hp_origin *origin_out);
 /// The type table in index order. An entry is type metadata, or, for a generic closure
 /// context, the per-instance object plan made for its bindings (`*instance_out`; its
 /// metadata is the plan's). New entries are appended by `hp_packer_image_slot`'s callers.

@@ -119,7 +119,7 @@ final class _PackWalk {
         }
         let keysIndex = isKey ? Int(object) : Int(object) - 1
         guard keysIndex >= 0 else { return nil }
-        let (keys, keysPlan, keysOrigin, _) = packer.object(UInt32(keysIndex))
+        let (keys, keysPlan, keysOrigin) = packer.object(UInt32(keysIndex))
         guard keysOrigin.parent == origin.parent, keysOrigin.plan == origin.plan, keysOrigin.element == origin.element,
               engine.labels(keysOrigin.plan, keysOrigin.op).first == ".keys" else { return nil }
         // The keys array's own plan says where its count and elements are.
@@ -144,8 +144,8 @@ final class _PackWalk {
         var childElement = site.element
         var guardCount = 0
         while object != UInt32.max, object < packer.objectCount, guardCount < 10_000 {
-            let (_, _, origin, code) = packer.object(object)
-            var step = paths.hop(origin.plan, origin.op, element: origin.element, code: code)
+            let origin = packer.object(object).origin
+            var step = paths.hop(origin.plan, origin.op, element: origin.element, code: origin.code)
             if childElement != UInt64.max, hops[hops.count - 1].first?.hasPrefix("[") == true,
                let entry = dictionaryEntry(packer, storage: object, index: childElement) {
                 // `.values > ._buffer > ._storage > [3]` says less than the key it belongs to.

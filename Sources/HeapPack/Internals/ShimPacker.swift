@@ -18,15 +18,13 @@ struct _ShimPacker {
 
     var objectCount: UInt32 { hp_packer_object_count(handle) }
 
-    /// Object `index`: the object, its plan, which object (and which op and element of it)
-    /// first referenced it, and for a closure's context the closure's code pointer.
-    func object(_ index: UInt32)
-        -> (object: UnsafeRawPointer, plan: UnsafePointer<hp_plan>?, origin: hp_origin, code: UInt) {
+    /// Object `index`: the object, its plan, and which object (and which op and element of it)
+    /// first referenced it; for a closure's context the origin also holds the closure's code pointer.
+    func object(_ index: UInt32) -> (object: UnsafeRawPointer, plan: UnsafePointer<hp_plan>?, origin: hp_origin) {
         var plan: UnsafePointer<hp_plan>?
         var origin = hp_origin()
-        var code: UInt = 0
-        let object = hp_packer_object(handle, index, &plan, &origin, &code)
-        return (object, plan, origin, code)
+        let object = hp_packer_object(handle, index, &plan, &origin)
+        return (object, plan, origin)
     }
 
     /// The type table in index order: metadata, or the per-instance plan of a generic closure
