@@ -49,6 +49,12 @@ let package = Package(
             dependencies: ["HeapPack"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        // libFuzzer target over unpack and inspect: `bash scripts/fuzz.sh` (see the README).
+        .executableTarget(
+            name: "heappack-fuzz",
+            dependencies: ["HeapPack", "CHeapPack", "HeapPackTestSupport"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         .target(
             name: "HeapPackTestSupport",
             dependencies: ["HeapPack"],

@@ -13,12 +13,16 @@ public struct Scenario: Sendable {
     public let expected: String
     private let packWith: Pack
     private let runWith: Run
+    private let describeWith: Run
 
-    public init(name: String, expected: String, pack: @escaping Pack, run: @escaping Run) {
+    /// - Parameter describe: unpacks and describes the value without calling anything in it
+    ///   (for the fuzzer, whose forged packets may name other functions); `run` when omitted.
+    public init(name: String, expected: String, pack: @escaping Pack, run: @escaping Run, describe: Run? = nil) {
         self.name = name
         self.expected = expected
         self.packWith = pack
         self.runWith = run
+        self.describeWith = describe ?? run
     }
 
     /// - Parameters:
@@ -33,6 +37,13 @@ public struct Scenario: Sendable {
                  },
                  run: { (packer: Packer, bytes: [UInt8], options: UnpackOptions) throws(PackError) -> String in
                      call(try packer.unpack(bytes, as: T.self, options: options))
+                 },
+                 describe: { (packer: Packer, bytes: [UInt8], options: UnpackOptions) throws(PackError) -> String in
+                     // `dump` reads every field of every object it reaches (cycles once), and
+                     // calls no closure.
+                     var text = ""
+                     dump(try packer.unpack(bytes, as: T.self, options: options), to: &text, maxDepth: 64, maxItems: 10_000)
+                     return text
                  })
     }
 
@@ -43,6 +54,13 @@ public struct Scenario: Sendable {
     public func run(_ bytes: [UInt8], with packer: Packer = .shared,
                     options: UnpackOptions = .init()) throws(PackError) -> String {
         try runWith(packer, bytes, options)
+    }
+
+    /// Unpacks `bytes` with `packer` and `options`, and reads the whole value without calling
+    /// any closure in it.
+    public func describe(_ bytes: [UInt8], with packer: Packer = .shared,
+                         options: UnpackOptions = .init()) throws(PackError) -> String {
+        try describeWith(packer, bytes, options)
     }
 
     /// Runs the scenario locally: pack, unpack, call.

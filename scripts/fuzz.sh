@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Coverage-guided fuzzing of unpack and inspect (libFuzzer + AddressSanitizer), seeded with real
+# packets of this build. Fails on any finding: a crash, a sanitizer report, a leak, an input
+# slower than --timeout seconds or one that needs more than --rss-mb of memory.
+#
+#   bash scripts/fuzz.sh                         # CI: a bounded run (--seconds 300 by default)
+#   bash scripts/fuzz.sh --seconds 14400 --jobs 2   # hours, on both cores
+#
+# A finding is written to .build-fuzz/findings/ and replays with
+#   .build-fuzz/debug/heappack-fuzz <file>
+# (only the binary that found it can replay it: packets name its build-id).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+seconds=300
+jobs=1
+timeout=10
+rss_mb=4096
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --seconds) seconds="$2"; shift 2 ;;
+        --jobs) jobs="$2"; shift 2 ;;
+        --timeout) timeout="$2"; shift 2 ;;
+        --rss-mb) rss_mb="$2"; shift 2 ;;
+        *) echo "fuzz: unknown option $1" >&2; exit 2 ;;
+    esac
+done
+
+export SWIFT_BACKTRACE=enable=no
+swift build --product heappack-fuzz --sanitize=fuzzer --sanitize=address --scratch-path .build-fuzz 2>&1 | grep -v "Cannot export local symbol"
+binary=.build-fuzz/debug/heappack-fuzz
+
+# A corpus from an earlier build names another build-id, so every run starts from fresh seeds.
+corpus=.build-fuzz/corpus
+findings=.build-fuzz/findings
+rm -rf "$corpus" "$findings"
+mkdir -p "$corpus" "$findings"
+
+export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
+export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1"
+export HEAPPACK_FUZZ_SEEDS="$PWD/$corpus"
+log=.build-fuzz/fuzz.log
+parallel=()
+[ "$jobs" -gt 1 ] && parallel=(-jobs="$jobs" -workers="$jobs")
+status=0
+# From .build-fuzz, where libFuzzer's parallel jobs write their fuzz-N.log files.
+(cd .build-fuzz && exec "$PWD/debug/heappack-fuzz" "$PWD/corpus" -max_total_time="$seconds" -timeout="$timeout" \
+    -rss_limit_mb="$rss_mb" -malloc_limit_mb="$rss_mb" -max_len=65536 -artifact_prefix="$PWD/findings/" \
+    -print_final_stats=1 "${parallel[@]}") >"$log" 2>&1 || status=$?
+cat .build-fuzz/fuzz-*.log >>"$log" 2>/dev/null || true
+rm -f .build-fuzz/fuzz-*.log
+tail -n 25 "$log"
+runs=$(grep -ho 'stat::number_of_executed_units: *[0-9]*' "$log" | awk '{s += $2} END {print s + 0}')
+echo "fuzz: $runs executions in ${seconds}s, $jobs job(s); corpus: $(ls "$corpus" | wc -l) inputs"
+if [ "$status" -ne 0 ] || [ -n "$(ls -A "$findings")" ]; then
+    echo "fuzz: FINDING (exit status $status); inputs in $findings:" >&2
+    ls -l "$findings" >&2
+    exit 1
+fi
