@@ -8,12 +8,12 @@ import Synchronization
 /// under the sanitizers too. With no `graphsPerPacker` one Packer serves the whole run.
 final class SharedPacker: Sendable {
     private let graphsPerPacker: Int?
-    private let current: Mutex<(generation: Int, packer: Packer)>
+    private let current: Locked<(generation: Int, packer: Packer)>
     private let replacements = Atomic<Int>(0)
 
     init(graphsPerPacker: Int?) {
         self.graphsPerPacker = graphsPerPacker
-        current = Mutex((generation: 0, packer: Packer()))
+        current = Locked((generation: 0, packer: Packer()))
     }
 
     /// The Packer for graph number `graph`.

@@ -12,8 +12,8 @@ final class Tally: Sendable {
     private let packets = Atomic<Int>(0)
     private let bytes = Atomic<Int>(0)
     private let failures = Atomic<Int>(0)
-    private let messages = Mutex<[String]>([])
-    private let notes = Mutex<[String]>([])
+    private let messages = Locked<[String]>([])
+    private let notes = Locked<[String]>([])
 
     static let messagesKept = 20
 
