@@ -71,6 +71,13 @@ let package = Package(
             path: "Tests/Peer",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        // Random value graphs on many threads and across processes, with every object's life
+        // counted; scripts/stress.sh runs it under AddressSanitizer and ThreadSanitizer.
+        .executableTarget(
+            name: "heappack-stress",
+            dependencies: ["HeapPack", "HeapPackTestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         // Built without reflection metadata, to check that HeapPack refuses clearly there.
         .executableTarget(
             name: "heappack-noreflection",
