@@ -21,9 +21,18 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
+        // libunwind: whether a code pointer from a packet is a function's entry (.eh_frame).
+        .systemLibrary(
+            name: "CLibunwind",
+            path: "CSupport/CLibunwind",
+            providers: [.apt(["libunwind-dev"])]
+        ),
         .target(
             name: "CHeapPack",
-            path: "CSupport/CHeapPack"
+            dependencies: ["CLibunwind"],
+            path: "CSupport/CHeapPack",
+            // The module map's `link "unwind"` autolinks only for Swift importers; the shim is C.
+            linkerSettings: [.linkedLibrary("unwind")]
         ),
         .target(
             name: "HeapPack",

@@ -113,6 +113,8 @@ struct hp_packer {
     uint32_t replacement_count, replacement_capacity;
 };
 
+#define HP_CODE_ENTRY_CACHE 256
+
 struct hp_unpacker {
     hp_unpack_config config;
     uint32_t *named_refs;               ///< references to each named object (retained on success)
@@ -152,6 +154,11 @@ struct hp_unpacker {
     // Deferred work of the build pass, in the order it was met; run last to first.
     hp_fixup *fixups;
     uint32_t fixup_count, fixup_capacity;
+
+    /// Code pointers already found to be function entries (direct-mapped by hash; 0: empty), so
+    /// that a packet of many closures asks libunwind once per distinct function, without
+    /// allocating during the walk.
+    uintptr_t code_entries[HP_CODE_ENTRY_CACHE];
 };
 
 // MARK: - Runtime helpers only the shim uses

@@ -41,6 +41,36 @@ static hp_status get_static(hp_unpacker *u, uintptr_t *out) {
     return HP_OK;
 }
 
+/// A code pointer (a closure's function, a thin or C function pointer): null, or the entry of a
+/// function in the image the packet names (for an async function, a record pointing at one).
+/// Any other byte of a code segment (mid-instruction, the ELF header, .rodata) would run
+/// whatever it decodes to.
+static hp_status get_code(hp_unpacker *u, const hp_op *op, uintptr_t *out) {
+    hp_status s = get_static(u, out);
+    if (s != HP_OK || *out == 0) return s;
+    // Async records and code never share an address, so one cache serves both.
+    uint32_t slot = (uint32_t)((*out * 11400714819323198485ull) >> 56) % HP_CODE_ENTRY_CACHE;
+    if (HP_LIKELY(u->code_entries[slot] == *out)) return HP_OK;
+    bool entry = op->data.async_function ? hp_async_function_entry(u->config.images, *out)
+                                         : hp_code_entry(u->config.images, *out);
+    if (!entry) {
+        u->site.pointer = *out;
+        return fail_because(u, HP_ERR_MALFORMED, HP_REASON_NOT_A_FUNCTION_ENTRY);
+    }
+    u->code_entries[slot] = *out;
+    return HP_OK;
+}
+
+/// Type-table entry `type` as far as `need` (hp_type_need bits) says, resolved by the Swift
+/// layer on first use: a packet names types only its body may use, and those it never uses
+/// cost nothing.
+static inline hp_status need_type(hp_unpacker *u, uint64_t type, uint32_t need) {
+    if (HP_LIKELY(u->config.type_ready == NULL || (u->config.type_ready[type] & need) == need)) return HP_OK;
+    if (!u->config.callbacks.resolve_type(u->config.context, (uint32_t)type, need))
+        return fail_because(u, HP_ERR_CALLBACK, HP_REASON_CALLBACK_FAILED);
+    return HP_OK;
+}
+
 static inline void notify(hp_unpacker *u, hp_event event, uint64_t a, uint64_t b) {
     if (HP_UNLIKELY(u->config.callbacks.observe != NULL)) u->config.callbacks.observe(u->config.observer, u, event, a, b);
 }
@@ -166,15 +196,18 @@ static hp_status get_ref(hp_unpacker *u, uint8_t *at, const void *expected, cons
         uint64_t type, count = 0;
         NEED(hp_get_varint(&u->cursor, u->end, &type));
         NEED(type < u->config.type_count);
-        const hp_plan *plan = u->config.type_plans[type];
-        if (box_plan) {
-            // A box: the slot says what it holds; its (shared) metadata must be a box's.
-            uintptr_t kind = *(const uintptr_t *)u->config.types[type];
-            NEED(kind == 0x400 || kind == 0x500);
-            plan = box_plan;
+        const hp_plan *plan = box_plan;
+        const void *type_metadata = box_plan ? box_plan->metadata : NULL;
+        if (!box_plan) {
+            hp_status s = need_type(u, type, HP_TYPE_METADATA | HP_TYPE_OBJECT_PLAN);
+            if (s != HP_OK) return s;
+            plan = u->config.type_plans[type];
+            type_metadata = u->config.types[type];
         }
-        NEED(plan != NULL && plan->kind == HP_PLAN_OBJECT && !plan->per_instance);
-        if (expected && !is_kind_of(u->config.types[type], expected)) return HP_ERR_TYPE_MISMATCH;
+        // A box: the slot says what it holds, and the box is the receiver's own for that type
+        // (the plan's metadata), whatever box metadata the packet names.
+        NEED(plan != NULL && plan->kind == HP_PLAN_OBJECT && !plan->per_instance && type_metadata != NULL);
+        if (expected && !is_kind_of(type_metadata, expected)) return HP_ERR_TYPE_MISMATCH;
         if (plan->has_tail) {
             NEED(hp_get_varint(&u->cursor, u->end, &count));
             size_t remaining = (size_t)(u->end - u->cursor);
@@ -188,14 +221,14 @@ static hp_status get_ref(hp_unpacker *u, uint8_t *at, const void *expected, cons
             }
             NEED(count <= (UINT64_MAX - plan->tail_offset) / (element->stride ? element->stride : 1));
         }
-        hp_status s = add_object(u, plan, u->config.types[type], count, &object);
+        hp_status s = add_object(u, plan, type_metadata, count, &object);
         if (s != HP_OK) return s;
         if (plan->replacement) {
             s = get_object_replacement(u, plan->replacement, &object);
             if (s != HP_OK) return s;
             u->objects[u->object_count - 1] = object;
         }
-        metadata = u->config.types[type];
+        metadata = type_metadata;
         u->last_ref = u->object_count;
         notify(u, HP_EVENT_REF_NEW, u->object_count - 1, 0);
     } else if (code == HP_REF_STATIC) {
@@ -329,6 +362,9 @@ HP_OUTLINE static hp_status get_existential(hp_unpacker *u, uint8_t *at, const h
     uint64_t number;
     NEED(hp_get_varint(&u->cursor, u->end, &number));
     NEED(number >= 1 && number <= u->config.type_count);
+    hp_status s = need_type(u, number - 1, e->container == HP_CONTAINER_METATYPE ? HP_TYPE_METADATA
+                                                                              : HP_TYPE_METADATA | HP_TYPE_VALUE_PLAN);
+    if (s != HP_OK) return s;
     const void *type = u->config.types[number - 1];
     NEED(type != NULL);
     if (e->container == HP_CONTAINER_METATYPE) {
@@ -352,7 +388,7 @@ HP_OUTLINE static hp_status get_existential(hp_unpacker *u, uint8_t *at, const h
         *child_out = plan;
         return HP_OK;
     }
-    hp_status s = put_witnesses(u, at ? at + 32 : NULL, e, type);
+    s = put_witnesses(u, at ? at + 32 : NULL, e, type);
     if (s != HP_OK) return s;
     uint8_t *value = at;
     if (u->building) {
@@ -449,13 +485,16 @@ static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, u
             s = get_ref(u, at, op->data.class_metadata, NULL, op->sub);
             break;
         case HP_OP_FUNC:
-            s = get_static(u, &word);
+            s = get_code(u, op, &word);
             u->last_code = word;
             if (s == HP_OK && u->building) memcpy(at, &word, 8);
             if (s == HP_OK) s = get_ref(u, at ? at + 8 : NULL, NULL, NULL, NULL);
             next = op->offset + HP_OP_WIDTH_FUNC;
             break;
         case HP_OP_STATIC:
+            s = get_code(u, op, &word);
+            if (s == HP_OK && u->building) memcpy(at, &word, 8);
+            break;
         case HP_OP_RAW_POINTER:
             s = get_static(u, &word);
             if (s == HP_OK && u->building) memcpy(at, &word, 8);
@@ -509,6 +548,7 @@ static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, u
             uint64_t type;
             if (!hp_get_varint(&u->cursor, u->end, &type)) return fail_at(u, HP_ERR_MALFORMED, plan, i);
             if (type > u->config.type_count) return fail_at(u, HP_ERR_MALFORMED, plan, i);
+            if (type && (s = need_type(u, type - 1, HP_TYPE_METADATA)) != HP_OK) return fail_at(u, s, plan, i);
             word = type ? (uintptr_t)u->config.types[type - 1] : 0;
             if (u->building) memcpy(at, &word, 8);
             break;

@@ -63,6 +63,7 @@ typedef enum hp_reason {
     HP_REASON_BAD_PLAN,                 ///< a plan breaks a rule the plan builder promises (HP_ERR_INTERNAL)
     HP_REASON_EMPTY_ELEMENT_LIMIT,      ///< unpack: more zero-size elements than HP_MAX_EMPTY_ELEMENTS
     HP_REASON_NO_MEMORY,                ///< an allocation failed or a size overflowed
+    HP_REASON_NOT_A_FUNCTION_ENTRY,     ///< unpack: a code pointer that is not the entry of a function (site.pointer)
 } hp_reason;
 
 // MARK: - Loaded images
@@ -109,6 +110,42 @@ bool hp_image_table_resolve(const hp_image_table *table, uint32_t image, uint64_
 /// ELF symbol table. False if the image is stripped or the address is in no function. Slow:
 /// for error messages only.
 bool hp_symbol_name(const hp_image_table *table, uintptr_t address, char *name_out, size_t capacity);
+
+/// Whether `address` is the first instruction of a function in a loaded image: the start of its
+/// .eh_frame entry (libunwind), or for code without unwind information a function symbol's
+/// value. Each call searches the unwind tables: callers cache the answers.
+bool hp_code_entry(const hp_image_table *table, uintptr_t address);
+
+/// Whether `address` is an `AsyncFunctionPointer` (what an async function's value holds instead
+/// of code: a 32-bit relative pointer to the function, then the size of its async context) whose
+/// function is an entry by `hp_code_entry`. The context size cannot be checked: no section lists
+/// these records.
+bool hp_async_function_entry(const hp_image_table *table, uintptr_t address);
+
+/// Whether some function symbol in the ELF symbol table of `address`'s image file starts at
+/// `address`. Reads the file: the fallback of `hp_code_entry` only.
+bool hp_symbol_starts_function(const hp_image_table *table, uintptr_t address);
+
+/// What one image lists in its Swift metadata sections, each set sorted by address (see
+/// `hp_address_listed`): the type context descriptors of swift5_type_metadata, the protocol
+/// descriptors of swift5_protocols and the capture descriptors in swift5_capture. Sets are empty
+/// for an image without those sections or whose file cannot be read.
+typedef struct hp_image_sections {
+    uintptr_t *_Nullable types;
+    uint32_t type_count;
+    uintptr_t *_Nullable protocols;
+    uint32_t protocol_count;
+    uintptr_t *_Nullable captures;
+    uint32_t capture_count;
+} hp_image_sections;
+
+/// Swift: `hp_image_sections_load(table, image, &sections)`. Reads image `image`'s section
+/// headers from its file and lists the records of its metadata sections in memory. Free with
+/// `hp_image_sections_free`, also after a failure.
+hp_status hp_image_sections_load(const hp_image_table *table, uint32_t image, hp_image_sections *sections);
+void hp_image_sections_free(hp_image_sections *sections);
+/// Binary search of a sorted set from `hp_image_sections`.
+bool hp_address_listed(const uintptr_t *_Nullable set, uint32_t count, uintptr_t address);
 
 /// swift_demangle: a malloc'd readable name, or NULL. Free with free().
 char *_Nullable hp_demangle(const char *_Nullable name, size_t length);
@@ -200,6 +237,7 @@ typedef union hp_op_data {
     uint64_t nullable;                  ///< UNOWNED, UNOWNED_UNSAFE: 1 if the slot's type is Optional
     int64_t owner_distance;             ///< INTERIOR: from this op's offset to its owner's REF op
     uint64_t width;                     ///< PADDING: how many bytes
+    uint64_t async_function;            ///< FUNC, STATIC: 1 if the code pointer is an AsyncFunctionPointer record
 } hp_op_data;
 
 typedef struct hp_op {
@@ -465,6 +503,21 @@ typedef enum hp_event {
 /// where the event happened.
 typedef void (*hp_observe_fn)(void *context, const hp_unpacker *unpacker, hp_event event, uint64_t a, uint64_t b);
 
+/// What the reader needs of a type-table entry, as bits: its metadata, its object plan (a new
+/// object of the type), its value plan (the dynamic type of an existential).
+typedef enum hp_type_need {
+    HP_TYPE_METADATA = 1,
+    HP_TYPE_OBJECT_PLAN = 2,
+    HP_TYPE_VALUE_PLAN = 4,
+} hp_type_need;
+
+/// Resolves type-table entry `index` the first time the body needs it: fills `types[index]`
+/// and, as `need` asks, `type_plans[index]` and `value_plans[index]` (a NULL plan: the type has
+/// none, which the reader refuses where it needs one), and sets the bits it resolved in
+/// `type_ready[index]`. Returns false after recording an error in `context`; the walk then stops
+/// with HP_ERR_CALLBACK and HP_REASON_CALLBACK_FAILED.
+typedef bool (*hp_resolve_type_fn)(void *_Nullable context, uint32_t index, uint32_t need);
+
 /// What the reader calls back into.
 typedef struct hp_unpack_callbacks {
     hp_make_string_fn make_string;
@@ -473,6 +526,7 @@ typedef struct hp_unpack_callbacks {
     hp_restore_object_fn restore_object;
     hp_destroy_replacement_fn destroy_replacement;
     hp_observe_fn _Nullable observe;    ///< inspection only; called with `observer`
+    hp_resolve_type_fn _Nullable resolve_type; ///< NULL: every type-table entry is resolved already
 } hp_unpack_callbacks;
 
 /// Everything one unpack walk is given; copied by `hp_unpacker_create`. The arrays must outlive
@@ -484,8 +538,12 @@ typedef struct hp_unpack_config {
     const void *_Nullable const *_Nullable types;   ///< type-table index -> metadata
     const hp_plan *_Nullable const *_Nullable type_plans;  ///< type-table index -> object plan (NULL if not an object type)
     const hp_plan *_Nullable const *_Nullable value_plans; ///< type-table index -> value plan (NULL if it has none)
+    /// Type-table index -> the hp_type_need bits resolved so far (`callbacks.resolve_type` fills
+    /// the three arrays above as the body needs them); NULL: all are resolved.
+    const uint8_t *_Nullable type_ready;
     uint32_t type_count;
     hp_unpack_callbacks callbacks;
+    void *_Nullable context;                    ///< passed to `callbacks.resolve_type`
     void *_Nullable observer;
     uint64_t max_objects;
     uint64_t expected_objects;                  ///< the header's object count; the body must make exactly this many

@@ -51,10 +51,17 @@ enum _WalkFailure {
     }
 
     /// What a failed unpack walk means. `offset` is where the reader stopped; `reading` says
-    /// what it was reading there (`" (reading .next of Node)"`, or empty).
+    /// what it was reading there (`" (reading .next of Node)"`, or empty); `pointer` is the
+    /// offending pointer the site recorded; `recorded` the error of a type-table entry the body
+    /// needed and that did not resolve.
     static func unpack(_ status: hp_status, _ reason: hp_reason, maxObjects: UInt64, offset: Int,
-                       reading: String) -> PackError {
+                       reading: String, pointer: UInt = 0, recorded: PackError? = nil) -> PackError {
         switch reason {
+        case HP_REASON_CALLBACK_FAILED:
+            return recorded ?? .internalInconsistency("a type-table entry did not resolve, without saying why")
+        case HP_REASON_NOT_A_FUNCTION_ENTRY:
+            return .malformed("a code pointer (\(hex(pointer))) is not the entry of a function in this binary"
+                              + reading, at: offset)
         case HP_REASON_OBJECT_LIMIT:
             return .limit("the packet makes more than \(maxObjects) objects (UnpackOptions.maxObjects)")
         case HP_REASON_EMPTY_ELEMENT_LIMIT:

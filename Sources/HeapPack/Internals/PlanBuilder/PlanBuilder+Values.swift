@@ -85,9 +85,13 @@ extension _PlanBuilder {
     }
 
     func functionLayout(_ metadata: _Metadata) throws(PackError) -> _ValueLayout {
-        switch _FunctionMetadata(metadata).flags.convention {
-        case .swift where metadata.size == 16: return leaf(metadata, HP_OP_FUNC)
-        case .thin, .cFunctionPointer: return leaf(metadata, HP_OP_STATIC)
+        let flags = _FunctionMetadata(metadata).flags
+        // The reader checks that a code pointer is a function's entry, or for an async function
+        // an AsyncFunctionPointer record whose function is.
+        let code = hp_op_data(async_function: flags.isAsync ? 1 : 0)
+        switch flags.convention {
+        case .swift where metadata.size == 16: return leaf(metadata, HP_OP_FUNC, data: code)
+        case .thin, .cFunctionPointer: return leaf(metadata, HP_OP_STATIC, data: code)
         case .block: throw .unsupported("@convention(block) functions are not supported", type: metadata.name)
         case .swift, nil: throw .unsupported("this function representation is not supported", type: metadata.name)
         }
