@@ -16,7 +16,7 @@ struct ParsedPacket {
     var bytes: [UInt8] {
         body.withUnsafeBytes {
             _PacketFormat.assemble(images: header.images, rootTypeName: header.rootTypeName, types: header.types,
-                                   names: header.names, objectCount: header.objectCount, body: $0)
+                                   names: header.names, objectCount: header.objectCount, body: $0, authenticationKey: nil)
         }
     }
 
