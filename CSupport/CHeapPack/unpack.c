@@ -5,6 +5,7 @@
 // refused having built nothing. Values nested inline go on an explicit stack of frames, as in
 // pack.c.
 #include "hp_internal.h"
+#include <sys/sysinfo.h>
 
 #define NEED(cond) do { if (HP_UNLIKELY(!(cond))) return HP_ERR_MALFORMED; } while (0)
 
@@ -1013,10 +1014,15 @@ static void begin(hp_unpacker *u, const uint8_t *body, size_t length) {
 }
 
 /// The runtime's allocator traps when memory runs out, and the build pass allocates its objects
-/// there. The validation pass added up what they take; asking malloc for that much at once first
-/// turns a packet the machine cannot hold into `.limitExceeded` rather than an abort.
+/// there. The validation pass added up what they take; more than the machine's memory and swap
+/// is refused outright, and asking malloc for that much at once first turns a packet the
+/// machine cannot hold now into `.limitExceeded` rather than an abort.
 static hp_status reserve_build(hp_unpacker *u) {
-    if (u->build_bytes > PTRDIFF_MAX) return fail_because(u, HP_ERR_NO_MEMORY, HP_REASON_NO_MEMORY);
+    struct sysinfo machine;
+    if (u->build_bytes > PTRDIFF_MAX
+        || (sysinfo(&machine) == 0
+            && machine.mem_unit && u->build_bytes / machine.mem_unit > (uint64_t)machine.totalram + machine.totalswap))
+        return fail_because(u, HP_ERR_NO_MEMORY, HP_REASON_NO_MEMORY);
     void *probe = malloc((size_t)u->build_bytes + 1);
     if (!probe) return fail_because(u, HP_ERR_NO_MEMORY, HP_REASON_NO_MEMORY);
     free(probe);

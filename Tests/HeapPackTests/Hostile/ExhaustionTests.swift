@@ -9,6 +9,28 @@ struct ExhaustionTests {
     struct Empty {}
     struct Empties { var a: [Empty]; var b: [Empty]; var c: [Empty] }
 
+    typealias Kilobytes2 = (SIMD64<Int64>, SIMD64<Int64>, SIMD64<Int64>, SIMD64<Int64>)
+    typealias Kilobytes8 = (Kilobytes2, Kilobytes2, Kilobytes2, Kilobytes2)
+    /// 64 KB, and a String so that an Optional of it travels as a tag (one byte when nil).
+    struct Huge {
+        var name = ""
+        var blocks: (Kilobytes8, Kilobytes8, Kilobytes8, Kilobytes8, Kilobytes8, Kilobytes8, Kilobytes8, Kilobytes8)
+    }
+
+    @Test("objects that cannot fit in memory are .limitExceeded before the runtime's allocator traps")
+    func buildMemoryIsReserved() throws {
+        #expect(MemoryLayout<Huge?>.stride > 65_536)
+        let packet = try pack([Huge?.none])
+        // New storage of type 0 with one element, the nil tag 1; then the trailer.
+        #expect(bodyBytes(packet) == [1, 0, 1, 1, 0])
+        // A million nils: one body byte each, 64 GB of storage, more than this machine's memory.
+        let count = 1_000_000
+        let forged = resealed(withBody(packet, [1, 0] + varint(UInt64(count)) + [UInt8](repeating: 1, count: count) + [0]))
+        let error = packError { _ = try unpack(forged, as: [Huge?].self) }
+        #expect(error?.code == .limitExceeded, "\(String(describing: error))")
+        #expect(error?.message.contains("out of memory") == true)
+    }
+
     @Test("weak slots cost a trailer byte each: a forged count of them is refused where it is read")
     func weakSlotsAreBoundedByThePacket() throws {
         let packet = try pack([Weak(node: nil), Weak(node: nil)])
