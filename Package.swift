@@ -16,6 +16,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         // Property tests: seeds, case counts and reproducible failure reports.
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        // HMAC-SHA256 tags of authenticated packets (PackOptions.authenticationKey). 4.x builds on
+        // FoundationEssentials, 3.x on all of Foundation; the API HeapPack uses is the same in both.
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         .target(
@@ -24,7 +27,7 @@ let package = Package(
         ),
         .target(
             name: "HeapPack",
-            dependencies: ["CHeapPack"],
+            dependencies: ["CHeapPack", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         // `inspect` as a command any program can embed: only the writing binary has a packet's types.

@@ -13,11 +13,13 @@
 /// - Parameters:
 ///   - value: The value to pack. It is only read.
 ///   - type: The root type the packet records; the receiver unpacks with the same type.
-///   - options: Limits and the ``Packer`` to use.
-/// - Returns: The packet: a header (format version, build-ids, root type) and the body.
+///   - options: Limits, and the key that tags the packet (``PackOptions/authenticationKey``).
+/// - Returns: The packet: a header (format version, build-ids, root type) and the body, then
+///   the authentication tag if there is a key.
 /// - Throws: `PackError` with code `.nonTransferable` for values bound to this process
 ///   (file handles, locks, threads, raw heap pointers), `.unsupported` for representations
 ///   not handled yet, `.limitExceeded` for limits; ``PackError/path`` says where.
+///   `.invalidOptions` for a key shorter than 32 bytes.
 public func pack<T>(_ value: T, as type: T.Type = T.self, options: PackOptions = .init()) throws(PackError) -> [UInt8] {
     try Packer.shared.pack(value, as: type, options: options)
 }
@@ -26,17 +28,19 @@ public func pack<T>(_ value: T, as type: T.Type = T.self, options: PackOptions =
 /// binary. The result behaves like the original: a closure returns the same results, shared
 /// objects are shared again, and every object holds exactly the references the graph gives it.
 ///
-/// The packet is checked before anything is built: first its header (magic, version, lengths,
-/// checksum, build-ids, root type), then the whole body in a validation pass. Bad bytes throw
-/// and leave nothing allocated.
+/// The packet is checked before anything is built: with a key, its authentication tag first;
+/// then its header (magic, version, lengths, checksum, build-ids, root type), then the whole
+/// body in a validation pass. Bad bytes throw and leave nothing allocated.
 ///
 /// - Parameters:
 ///   - bytes: A packet.
 ///   - type: The root type; must be the type that was packed.
-///   - options: Limits and checksum verification.
+///   - options: Limits, checksum verification, and the key the packet must be tagged with.
 /// - Returns: The rebuilt value.
 /// - Throws: `PackError` with code `.binaryMismatch` (another binary), `.typeMismatch`
-///   (another root type), `.malformed` (truncated or corrupted bytes), `.limitExceeded`.
+///   (another root type), `.malformed` (truncated or corrupted bytes), `.limitExceeded`;
+///   with a key, `.unauthenticated` (untagged, another key's, or changed bytes) and
+///   `.invalidOptions` (a key shorter than 32 bytes).
 public func unpack<T>(_ bytes: [UInt8], as type: T.Type = T.self,
                       options: UnpackOptions = .init()) throws(PackError) -> T {
     try Packer.shared.unpack(bytes, as: type, options: options)

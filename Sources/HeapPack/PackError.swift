@@ -8,13 +8,16 @@
 /// refused by design (``Code-swift.struct/nonTransferable``), not implemented
 /// (``Code-swift.struct/unsupported``), wrong peer (``Code-swift.struct/binaryMismatch``,
 /// ``Code-swift.struct/typeMismatch``), bad bytes (``Code-swift.struct/malformed``),
-/// resource limits (``Code-swift.struct/limitExceeded``) and HeapPack's own bugs
+/// resource limits (``Code-swift.struct/limitExceeded``), forged or foreign packets
+/// (``Code-swift.struct/unauthenticated``), the caller's own settings
+/// (``Code-swift.struct/invalidOptions``) and HeapPack's own bugs
 /// (``Code-swift.struct/internalInconsistency``).
 public struct PackError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The kind of failure. New codes can be added without breaking clients.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         enum _Kind: Hashable, Sendable {
             case nonTransferable, unsupported, binaryMismatch, typeMismatch, malformed, limitExceeded, unknownName
+            case unauthenticated, invalidOptions
             case internalInconsistency
         }
         let _kind: _Kind
@@ -35,6 +38,14 @@ public struct PackError: Error, CustomStringConvertible, Sendable, Equatable {
         /// The packet refers to a named object (``Packer/register(_:as:)``) that this process
         /// has not registered.
         public static let unknownName = Code(_kind: .unknownName)
+        /// An unpack with ``UnpackOptions/authenticationKey`` got a packet whose authentication
+        /// tag is missing or does not match: it was not written with that key, or bytes were
+        /// changed since. Nothing past the packet's fixed header was read.
+        public static let unauthenticated = Code(_kind: .unauthenticated)
+        /// ``PackOptions`` or ``UnpackOptions`` hold a setting HeapPack cannot use, such as an
+        /// authentication key shorter than 32 bytes. A mistake of the caller, not of the value or
+        /// the packet: nothing was packed or read.
+        public static let invalidOptions = Code(_kind: .invalidOptions)
         /// HeapPack met a state its own invariants rule out: a bug in HeapPack, not a property
         /// of the value or the packet. Please report it with the error's message and path.
         public static let internalInconsistency = Code(_kind: .internalInconsistency)
@@ -48,6 +59,8 @@ public struct PackError: Error, CustomStringConvertible, Sendable, Equatable {
             case .malformed: "malformed"
             case .limitExceeded: "limitExceeded"
             case .unknownName: "unknownName"
+            case .unauthenticated: "unauthenticated"
+            case .invalidOptions: "invalidOptions"
             case .internalInconsistency: "internalInconsistency"
             }
         }

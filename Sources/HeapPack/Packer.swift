@@ -34,12 +34,14 @@ public final class Packer: Sendable {
     /// Packs `value` and everything it references into bytes, recording `type` as the root type.
     /// See ``pack(_:as:options:)``.
     public func pack<T>(_ value: T, as type: T.Type = T.self, options: PackOptions = .init()) throws(PackError) -> [UInt8] {
-        try _engine.pack(value, maxObjects: options.maxObjects, collectAll: options.collectAllProblems)
+        try _engine.pack(value, maxObjects: options.maxObjects, collectAll: options.collectAllProblems,
+                         authenticationKey: options.authenticationKey)
     }
 
     /// Rebuilds a value packed by an identical binary. See ``unpack(_:as:options:)``.
     public func unpack<T>(_ bytes: [UInt8], as type: T.Type = T.self,
                           options: UnpackOptions = .init()) throws(PackError) -> T {
-        try _engine.unpack(bytes, as: type, verifyChecksum: options.verifyChecksum, maxObjects: options.maxObjects)
+        try _engine.unpack(bytes, as: type, verifyChecksum: options.verifyChecksum, maxObjects: options.maxObjects,
+                           authenticationKey: options.authenticationKey)
     }
 }

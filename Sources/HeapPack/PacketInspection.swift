@@ -1,7 +1,7 @@
 /// What a packet holds, read without building anything: its header, and — when this process
 /// has the packet's types — every object and reference in it, with paths.
 ///
-/// Made by ``Packer/inspect(_:)``. The body can only be decoded by a binary that has the
+/// Made by ``Packer/inspect(_:authenticationKey:)``. The body can only be decoded by a binary that has the
 /// packet's types, so a tool that inspects packets of another program gets the header and the
 /// type table, with ``bodyProblem`` saying why the rest is missing.
 public struct PacketInspection: Sendable {
@@ -52,6 +52,17 @@ public struct PacketInspection: Sendable {
         public var introducesTarget: Bool
     }
 
+    /// Whether a packet carries an authentication tag (``PackOptions/authenticationKey``), and
+    /// whether the inspection checked it.
+    public enum Authentication: Sendable, Hashable {
+        /// The packet has no tag.
+        case none
+        /// The packet has a tag, but the inspection had no key to check it with.
+        case unverified
+        /// The tag matches the key the inspection was given.
+        case verified
+    }
+
     /// The format version in the header.
     public var formatVersion: Int
     public var packetBytes: Int
@@ -59,6 +70,7 @@ public struct PacketInspection: Sendable {
     public var bodyBytes: Int
     /// Whether the checksum in the header matches the bytes.
     public var checksumMatches: Bool
+    public var authentication: Authentication
     /// The object count the header announces.
     public var announcedObjectCount: Int
     public var images: [PacketInspection.Image]
@@ -95,10 +107,17 @@ public struct PacketInspection: Sendable {
 extension Packer {
     /// Reads a packet without building anything, for tools such as `heappack inspect`.
     ///
+    /// - Parameters:
+    ///   - bytes: A packet.
+    ///   - authenticationKey: The key the packet was written with, if any (see
+    ///     ``UnpackOptions/authenticationKey``). With a key, the tag is checked before anything
+    ///     past the fixed header is read, as unpack does.
     /// - Throws: `PackError.malformed` (or `.unsupported` for another format version) when not
-    ///   even the header can be read. A body that cannot be decoded is reported in
-    ///   ``PacketInspection/bodyProblem`` instead, so the header is still shown.
-    public func inspect(_ bytes: [UInt8]) throws(PackError) -> PacketInspection {
-        try _engine.inspect(bytes)
+    ///   even the header can be read; with a key, `.unauthenticated` for a packet not tagged
+    ///   with it and `.invalidOptions` for a key shorter than 32 bytes. A body that cannot be
+    ///   decoded is reported in ``PacketInspection/bodyProblem`` instead, so the header is still
+    ///   shown.
+    public func inspect(_ bytes: [UInt8], authenticationKey: [UInt8]? = nil) throws(PackError) -> PacketInspection {
+        try _engine.inspect(bytes, authenticationKey: authenticationKey)
     }
 }

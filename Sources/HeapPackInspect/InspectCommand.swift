@@ -28,6 +28,9 @@ public struct InspectCommand: ParsableCommand {
     @Option(help: "Show the object tree at most this deep.")
     var maxDepth = 32
 
+    @Option(help: "Check the packet's authentication tag with the key in this file (its raw bytes, at least 32).")
+    var keyFile: String?
+
     public init() {}
 
     public func run() throws {
@@ -43,9 +46,16 @@ public struct InspectCommand: ParsableCommand {
         guard let contents = FileManager.default.contents(atPath: file) else {
             throw InspectFailure("cannot read \(file)", status: InspectFailure.noInput)
         }
+        var key: [UInt8]?
+        if let keyFile {
+            guard let keyContents = FileManager.default.contents(atPath: keyFile) else {
+                throw InspectFailure("cannot read the key file \(keyFile)", status: InspectFailure.noInput)
+            }
+            key = Array(keyContents)
+        }
         let inspection: PacketInspection
         do {
-            inspection = try Packer.shared.inspect(Array(contents))
+            inspection = try Packer.shared.inspect(Array(contents), authenticationKey: key)
         } catch {
             throw InspectFailure("\(file) is not a readable HeapPack packet: \(error)", status: InspectFailure.dataError)
         }

@@ -28,12 +28,21 @@ struct InspectionReport {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// Said only of tagged packets, so the line of an untagged one stays as it was.
+    private var authentication: String {
+        switch inspection.authentication {
+        case .none: ""
+        case .unverified: "; authentication tag not checked (no key given)"
+        case .verified: "; authentication tag verified"
+        }
+    }
+
     private var header: [String] {
         let i = inspection
         var lines = [
             "packet: \(file)",
             "  \(i.packetBytes) bytes: header \(i.headerBytes), body \(i.bodyBytes); format version \(i.formatVersion); "
-                + "checksum \(i.checksumMatches ? "ok" : "MISMATCH (corrupted?)")",
+                + "checksum \(i.checksumMatches ? "ok" : "MISMATCH (corrupted?)")" + authentication,
             "  root type: \(i.rootTypeName)",
             "  objects: \(i.announcedObjectCount)" + (i.objectNames.contains { !$0.isEmpty }
                 ? "; named objects: " + i.objectNames.filter { !$0.isEmpty }.joined(separator: ", ") : ""),

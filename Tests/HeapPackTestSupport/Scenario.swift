@@ -4,9 +4,9 @@ import HeapPack
 /// result is a one-line string so that two processes can compare answers.
 ///
 /// Both sides take the `Packer` to use, so a test can route a scenario through a packer of its
-/// own (with cold caches) instead of `Packer.shared`.
+/// own (with cold caches) instead of `Packer.shared`, and their options (an authentication key).
 public struct Scenario: Sendable {
-    public typealias Pack = @Sendable (Packer) throws(PackError) -> [UInt8]
+    public typealias Pack = @Sendable (Packer, PackOptions) throws(PackError) -> [UInt8]
     public typealias Run = @Sendable (Packer, [UInt8], UnpackOptions) throws(PackError) -> String
 
     public let name: String
@@ -31,9 +31,11 @@ public struct Scenario: Sendable {
     public static func make<T>(_ name: String, expected: String, _ make: @escaping @Sendable () -> T,
                                call: @escaping @Sendable (T) -> String) -> Scenario {
         Scenario(name: name, expected: expected,
-                 pack: { (packer: Packer) throws(PackError) -> [UInt8] in
+                 pack: { (packer: Packer, options: PackOptions) throws(PackError) -> [UInt8] in
                      let value = make()
-                     return try withExtendedLifetime(value) { () throws(PackError) -> [UInt8] in try packer.pack(value) }
+                     return try withExtendedLifetime(value) { () throws(PackError) -> [UInt8] in
+                         try packer.pack(value, options: options)
+                     }
                  },
                  run: { (packer: Packer, bytes: [UInt8], options: UnpackOptions) throws(PackError) -> String in
                      call(try packer.unpack(bytes, as: T.self, options: options))
@@ -47,8 +49,10 @@ public struct Scenario: Sendable {
                  })
     }
 
-    /// Builds the value and packs it with `packer`.
-    public func pack(with packer: Packer = .shared) throws(PackError) -> [UInt8] { try packWith(packer) }
+    /// Builds the value and packs it with `packer` and `options`.
+    public func pack(with packer: Packer = .shared, options: PackOptions = .init()) throws(PackError) -> [UInt8] {
+        try packWith(packer, options)
+    }
 
     /// Unpacks `bytes` with `packer` and `options`, and calls what comes back.
     public func run(_ bytes: [UInt8], with packer: Packer = .shared,

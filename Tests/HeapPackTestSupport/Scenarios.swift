@@ -267,9 +267,9 @@ public enum Scenarios {
 
     public static let namedObjects = Scenario(
         name: "named-objects", expected: "resolved to this process's console: true, shared: true",
-        pack: { (packer: Packer) throws(PackError) -> [UInt8] in
+        pack: { (packer: Packer, options: PackOptions) throws(PackError) -> [UInt8] in
             let console = registerConsole(in: packer)
-            return try packer.pack(Family(head: console, favourite: console))
+            return try packer.pack(Family(head: console, favourite: console), options: options)
         },
         run: { (packer: Packer, bytes: [UInt8], options: UnpackOptions) throws(PackError) -> String in
             let local = registerConsole(in: packer)

@@ -89,13 +89,16 @@ private let observe: hp_observe_fn = { context, unpacker, event, a, b in
 }
 
 extension _Engine {
-    func inspect(_ bytes: [UInt8]) throws(PackError) -> PacketInspection {
+    func inspect(_ bytes: [UInt8], authenticationKey: [UInt8]? = nil) throws(PackError) -> PacketInspection {
+        let key = try _PacketAuthentication.key(authenticationKey, named: "inspect's authenticationKey")
         let images = try images()
         return try _withBytes(bytes) { (packet: UnsafeRawBufferPointer) throws(PackError) -> PacketInspection in
-            let header = try _PacketFormat.readHeader(packet, verifyChecksum: false)
+            let header = try _PacketFormat.readHeader(packet, verifyChecksum: false, authenticationKey: key)
+            let untagged = UnsafeRawBufferPointer(rebasing: packet[..<(header.headerLength + header.bodyLength)])
             var inspection = PacketInspection(
                 formatVersion: Int(header.version), packetBytes: packet.count, headerBytes: header.headerLength,
-                bodyBytes: header.bodyLength, checksumMatches: _PacketFormat.checksum(packet) == header.checksum,
+                bodyBytes: header.bodyLength, checksumMatches: _PacketFormat.checksum(untagged) == header.checksum,
+                authentication: !header.authenticated ? .none : key == nil ? .unverified : .verified,
                 announcedObjectCount: header.objectCount,
                 images: header.images.enumerated().map { index, entry in
                     PacketInspection.Image(name: entry.name, buildID: _hex(entry.buildID),

@@ -163,7 +163,9 @@ final class _PackWalk {
 }
 
 extension _Engine {
-    func pack<T>(_ value: T, maxObjects: Int, collectAll: Bool = false) throws(PackError) -> [UInt8] {
+    func pack<T>(_ value: T, maxObjects: Int, collectAll: Bool = false,
+                 authenticationKey: [UInt8]? = nil) throws(PackError) -> [UInt8] {
+        let key = try _PacketAuthentication.key(authenticationKey, named: "PackOptions.authenticationKey")
         let images = try images()
         let root: _PlanRef
         do throws(PackError) {
@@ -212,13 +214,14 @@ extension _Engine {
                 first.problems = walk.problems
                 throw first
             }
-            return try assemble(packer, T.self, images: images, registered: registered)
+            return try assemble(packer, T.self, images: images, registered: registered, authenticationKey: key)
         }
     }
 
     /// The packet of a finished walk: its images, type table, names and body.
     private func assemble<T>(_ packer: _ShimPacker, _: T.Type, images: _ImageTable,
-                             registered: [(key: String, value: AnyObject)]) throws(PackError) -> [UInt8] {
+                             registered: [(key: String, value: AnyObject)],
+                             authenticationKey: _PacketAuthentication.Key?) throws(PackError) -> [UInt8] {
         // Walk types keep their indices; generic arguments of nominal entries are appended.
         var typeList: [(key: UnsafeRawPointer, instance: UnsafePointer<hp_plan>?)] = packer.types
         var typeIndex: [UnsafeRawPointer: Int] = [:]
@@ -249,6 +252,7 @@ extension _Engine {
         let usedNames = registered.indices.map { packer.nameUsed($0) ? registered[$0].key : "" }
         return _PacketFormat.assemble(images: imageEntries, rootTypeName: rootTypeName(T.self), types: types,
                                       names: usedNames.contains(where: { !$0.isEmpty }) ? usedNames : [],
-                                      objectCount: Int(packer.objectCount), body: packer.body)
+                                      objectCount: Int(packer.objectCount), body: packer.body,
+                                      authenticationKey: authenticationKey)
     }
 }

@@ -6,17 +6,21 @@ import CHeapPack
 /// |---|---|---|
 /// | 0 | 4 | magic `HPAK` |
 /// | 4 | 2 | format version |
-/// | 6 | 2 | flags (0) |
+/// | 6 | 2 | flags: bit 0 `authenticated`, the others 0 |
 /// | 8 | 4 | header length (fixed part + sections) |
 /// | 12 | 4 | object count (the body must make exactly this many) |
 /// | 16 | 8 | body length |
-/// | 24 | 8 | checksum of bytes 0..<24 and 32..<end |
+/// | 24 | 8 | checksum of bytes 0..<24 and 32..<(header length + body length) |
 ///
 /// Then the sections, varint-framed: images, root type name, type table, names. Then the body.
+/// Then, if `authenticated`, the 32-byte HMAC-SHA256 tag of everything before it.
 enum _PacketFormat {
     static let magic: [UInt8] = Array("HPAK".utf8)
-    static let version: UInt16 = 1
+    /// 2: the `authenticated` flag and the tag after the body.
+    static let version: UInt16 = 2
     static let fixedSize = 32
+    /// The packet ends in an authentication tag (`_PacketAuthentication`).
+    static let authenticatedFlag: UInt16 = 1
 
     enum TypeEntryKind: UInt8 {
         /// varint length, mangled name without symbolic references
@@ -68,6 +72,8 @@ enum _PacketFormat {
     struct Header {
         var version: UInt16
         var flags: UInt16
+        /// Whether the packet ends in an authentication tag (verified only with a key).
+        var authenticated: Bool { flags & authenticatedFlag != 0 }
         var headerLength: Int
         var objectCount: Int
         var bodyLength: Int
@@ -78,15 +84,17 @@ enum _PacketFormat {
         var names: [String]
     }
 
+    /// The checksum of a packet without its tag: header and body.
     static func checksum(_ packet: UnsafeRawBufferPointer) -> UInt64 {
         let bytes = packet.baseAddress!.assumingMemoryBound(to: UInt8.self)
         let seed = hp_checksum(bytes, 24, 0x4850_414B)
         return hp_checksum(bytes + 32, packet.count - 32, seed)
     }
 
-    /// Writes header + body into one array of exactly the right size.
+    /// Writes header + body, and the tag when there is a key, into one array of exactly the
+    /// right size.
     static func assemble(images: [ImageEntry], rootTypeName: [UInt8], types: [TypeEntry], names: [String],
-                         objectCount: Int, body: UnsafeRawBufferPointer) -> [UInt8] {
+                         objectCount: Int, body: UnsafeRawBufferPointer, authenticationKey: _PacketAuthentication.Key?) -> [UInt8] {
         var sections: [UInt8] = []
         appendVarint(&sections, UInt64(images.count))
         for image in images {
@@ -154,21 +162,29 @@ enum _PacketFormat {
             sections += bytes
         }
         let headerLength = fixedSize + sections.count
-        let total = headerLength + body.count
+        let untagged = headerLength + body.count
+        let total = untagged + (authenticationKey == nil ? 0 : _PacketAuthentication.tagSize)
         return [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
             let raw = UnsafeMutableRawBufferPointer(buffer)
             magic.withUnsafeBytes { raw.copyMemory(from: $0) }
             raw.storeBytes(of: version.littleEndian, toByteOffset: 4, as: UInt16.self)
-            raw.storeBytes(of: UInt16(0), toByteOffset: 6, as: UInt16.self)
+            let flags = authenticationKey == nil ? 0 : authenticatedFlag
+            raw.storeBytes(of: flags.littleEndian, toByteOffset: 6, as: UInt16.self)
             raw.storeBytes(of: UInt32(headerLength).littleEndian, toByteOffset: 8, as: UInt32.self)
             raw.storeBytes(of: UInt32(objectCount).littleEndian, toByteOffset: 12, as: UInt32.self)
             raw.storeBytes(of: UInt64(body.count).littleEndian, toByteOffset: 16, as: UInt64.self)
             sections.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: raw[fixedSize..<headerLength]).copyMemory(from: $0) }
             if body.count > 0 {
-                UnsafeMutableRawBufferPointer(rebasing: raw[headerLength..<total]).copyMemory(from: body)
+                UnsafeMutableRawBufferPointer(rebasing: raw[headerLength..<untagged]).copyMemory(from: body)
             }
-            let sum = checksum(UnsafeRawBufferPointer(raw))
+            let sum = checksum(UnsafeRawBufferPointer(rebasing: raw[..<untagged]))
             raw.storeBytes(of: sum.littleEndian, toByteOffset: 24, as: UInt64.self)
+            // Last, so that the tag covers every other byte, checksum included.
+            if let authenticationKey {
+                _PacketAuthentication.sign(UnsafeRawBufferPointer(rebasing: raw[..<untagged]),
+                                           into: UnsafeMutableRawBufferPointer(rebasing: raw[untagged...]),
+                                           key: authenticationKey)
+            }
             initialized = total
         }
     }
@@ -195,7 +211,13 @@ enum _PacketFormat {
     }
 
     /// Parses and bounds-checks the header. Every length is checked against what is left.
-    static func readHeader(_ packet: UnsafeRawBufferPointer, verifyChecksum: Bool) throws(PackError) -> Header {
+    ///
+    /// With a key, the tag is checked first, before any header field is read, so every changed
+    /// byte is `.unauthenticated` and nothing a forger chose is parsed. `verifyChecksum` does
+    /// not affect it.
+    static func readHeader(_ packet: UnsafeRawBufferPointer, verifyChecksum: Bool,
+                           authenticationKey: _PacketAuthentication.Key? = nil) throws(PackError) -> Header {
+        if let authenticationKey { try _PacketAuthentication.verify(packet, key: authenticationKey) }
         guard packet.count >= fixedSize else {
             throw .malformed("the packet is \(packet.count) bytes, shorter than the \(fixedSize)-byte header")
         }
@@ -207,17 +229,26 @@ enum _PacketFormat {
             throw .unsupported("packet format version \(version); this build reads version \(Self.version)")
         }
         let flags = UInt16(littleEndian: packet.loadUnaligned(fromByteOffset: 6, as: UInt16.self))
-        guard flags == 0 else { throw .malformed("unknown header flags 0x\(String(flags, radix: 16))", at: 6) }
+        guard flags & ~authenticatedFlag == 0 else {
+            throw .malformed("unknown header flags 0x\(String(flags, radix: 16))", at: 6)
+        }
+        let tagSize = flags & authenticatedFlag != 0 ? _PacketAuthentication.tagSize : 0
+        if authenticationKey != nil && tagSize == 0 {
+            // Only a holder of the key could make the tag check pass on a packet that says it has none.
+            throw PackError(code: .unauthenticated, message: "the packet carries no authentication tag")
+        }
         let headerLength = Int(UInt32(littleEndian: packet.loadUnaligned(fromByteOffset: 8, as: UInt32.self)))
         let objectCount = Int(UInt32(littleEndian: packet.loadUnaligned(fromByteOffset: 12, as: UInt32.self)))
         let bodyLength = UInt64(littleEndian: packet.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
-        guard headerLength >= fixedSize, headerLength <= packet.count,
-              bodyLength == UInt64(packet.count - headerLength) else {
+        let untagged = packet.count - tagSize
+        guard headerLength >= fixedSize, headerLength <= untagged,
+              bodyLength == UInt64(untagged - headerLength) else {
             throw .malformed("the packet is \(packet.count) bytes but its header describes "
-                             + "\(UInt64(headerLength) &+ bodyLength) (truncated or padded)", at: 8)
+                             + "\(UInt64(headerLength) &+ bodyLength)" + (tagSize == 0 ? "" : " and a \(tagSize)-byte tag")
+                             + " (truncated or padded)", at: 8)
         }
         let stored = UInt64(littleEndian: packet.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
-        if verifyChecksum && stored != checksum(packet) {
+        if verifyChecksum && stored != checksum(UnsafeRawBufferPointer(rebasing: packet[..<untagged])) {
             throw .malformed("checksum mismatch: the packet was corrupted", at: 24)
         }
         var reader = _ByteReader(packet, from: fixedSize, to: headerLength)

@@ -36,10 +36,12 @@ func _withBytes<R>(_ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) throws(Pac
 }
 
 extension _Engine {
-    func unpack<T>(_ bytes: [UInt8], as type: T.Type, verifyChecksum: Bool, maxObjects: Int) throws(PackError) -> T {
+    func unpack<T>(_ bytes: [UInt8], as type: T.Type, verifyChecksum: Bool, maxObjects: Int,
+                   authenticationKey: [UInt8]? = nil) throws(PackError) -> T {
+        let key = try _PacketAuthentication.key(authenticationKey, named: "UnpackOptions.authenticationKey")
         let images = try images()
         return try _withBytes(bytes) { (packet: UnsafeRawBufferPointer) throws(PackError) -> T in
-            let header = try _PacketFormat.readHeader(packet, verifyChecksum: verifyChecksum)
+            let header = try _PacketFormat.readHeader(packet, verifyChecksum: verifyChecksum, authenticationKey: key)
             let imageMap = try mapImages(header.images, images)
             let expected = rootTypeName(T.self)
             guard header.rootTypeName == expected else {

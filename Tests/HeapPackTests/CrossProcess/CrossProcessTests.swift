@@ -25,6 +25,23 @@ struct CrossProcessTests {
         #expect(reader.result == writer.result)
     }
 
+    @Test("an authenticated packet is read by a process with the key and refused by one with another key")
+    func authenticatedPacket() throws {
+        let file = Peer.temporaryFile("authenticated")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let key = String(repeating: "5a", count: 31) + "01"
+        let otherKey = String(repeating: "5a", count: 31) + "02"
+        let scenario = Scenarios.closureWithMixedCaptures
+        let written = try Peer.run(["write", scenario.name, file.path, key])
+        #expect(written.status == 0, "writer: \(written)")
+        let read = try Peer.run(["read", scenario.name, file.path, key])
+        #expect(read.status == 0, "reader: \(read)")
+        #expect(try Peer.answer(read.output).result == scenario.expected)
+        let refused = try Peer.run(["read", scenario.name, file.path, otherKey])
+        #expect(refused.status == 1, "\(refused)")
+        #expect(refused.output.hasPrefix("error=PackError.unauthenticated: "), "\(refused.output)")
+    }
+
     @Test("key paths are refused with their path in another process too")
     func keyPathRefusal() throws {
         let run = try Peer.run(["refuse-keypath"])

@@ -123,6 +123,35 @@ struct InspectTests {
         #expect(graph.contains("o5 -> o3 [label=\".next\"]"), "\(graph)")
     }
 
+    @Test("--key-file checks an authenticated packet's tag; without it the report says the tag went unchecked")
+    func keyFile() throws {
+        let file = Peer.temporaryFile("inspect-keyed")
+        let keyFile = Peer.temporaryFile("inspect-key")
+        let otherKeyFile = Peer.temporaryFile("inspect-other-key")
+        defer {
+            for url in [file, keyFile, otherKeyFile] { try? FileManager.default.removeItem(at: url) }
+        }
+        let key = [UInt8](repeating: 0xA5, count: 32)
+        try Data(key).write(to: keyFile)
+        try Data(key.dropLast() + [0xA4]).write(to: otherKeyFile)
+        let hexKey = key.map { String($0, radix: 16) }.joined()
+        #expect(try Peer.run(["write", "closure-mixed", file.path, hexKey]).status == 0)
+
+        let verified = try runTool("heappack-peer", ["inspect", file.path, "--key-file", keyFile.path])
+        #expect(verified.status == 0, "\(verified)")
+        #expect(verified.output.contains("; checksum ok; authentication tag verified\n"), "\(verified.output)")
+        #expect(verified.output.contains("object graph (6 objects"))
+        let unchecked = try runTool("heappack-peer", ["inspect", file.path])
+        #expect(unchecked.status == 0, "\(unchecked)")
+        #expect(unchecked.output.contains("; checksum ok; authentication tag not checked (no key given)\n"), "\(unchecked.output)")
+        let refused = try runTool("heappack-peer", ["inspect", file.path, "--key-file", otherKeyFile.path])
+        #expect(refused.status == 65, "\(refused)")
+        #expect(refused.error.hasPrefix("Error: \(file.path) is not a readable HeapPack packet: PackError.unauthenticated"),
+                "\(refused.error)")
+        let missingKey = try runTool("heappack-peer", ["inspect", file.path, "--key-file", keyFile.path + ".missing"])
+        #expect(missingKey.status == 66, "\(missingKey)")
+    }
+
     // Exit status 1 is what a crash report or a sanitizer's leak report exits with, so the tool's
     // own failures have statuses of their own (sysexits) that only a deliberate exit gives.
     @Test("a garbled or missing file is a one-line error and exit status 65 or 66")

@@ -59,10 +59,10 @@ struct PacketHeaderTests {
         #expect(badMagic?.code == .malformed && badMagic?.byteOffset == 0, "\(String(describing: badMagic))")
 
         var version = packet
-        version[4] = 2
+        version[4] = 9
         let badVersion = Self.unpackFormula(version)
         #expect(badVersion?.code == .unsupported)
-        #expect(badVersion?.message.contains("version 2") == true, "\(String(describing: badVersion))")
+        #expect(badVersion?.message.contains("version 9") == true, "\(String(describing: badVersion))")
 
         var flags = packet
         flags[7] = 0x80
