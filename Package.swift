@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .library(name: "HeapPack", targets: ["HeapPack"]),
         .library(name: "HeapPackInspect", targets: ["HeapPackInspect"]),
+        .library(name: "HeapPackCluster", targets: ["HeapPackCluster"]),
         .executable(name: "heappack", targets: ["heappack"]),
         .executable(name: "heappack-demo", targets: ["heappack-demo"]),
     ],
@@ -28,6 +29,26 @@ let package = Package(
         .target(
             name: "HeapPack",
             dependencies: ["CHeapPack", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // libunwind, for the stack of a crashing cluster worker.
+        .systemLibrary(
+            name: "CLibunwind",
+            path: "CSupport/CLibunwind",
+            providers: [.apt(["libunwind-dev"])]
+        ),
+        // The cluster worker's fatal-signal handler and the Linux calls Swift cannot make itself.
+        .target(
+            name: "CHeapPackCluster",
+            dependencies: ["CLibunwind"],
+            path: "CSupport/CHeapPackCluster",
+            // The module map's `link` reaches only Swift importers; this C target calls libunwind itself.
+            linkerSettings: [.linkedLibrary("unwind")]
+        ),
+        // Ships closures to worker processes of the same binary: docs/CLUSTER.md.
+        .target(
+            name: "HeapPackCluster",
+            dependencies: ["HeapPack", "CHeapPackCluster", "CLibunwind"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         // `inspect` as a command any program can embed: only the writing binary has a packet's types.
@@ -71,6 +92,21 @@ let package = Package(
             path: "Tests/Peer",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        // The coordinator of each cluster test scenario, and its own workers: closures travel
+        // only between processes of one binary.
+        .executableTarget(
+            name: "heappack-cluster-check",
+            dependencies: ["HeapPackCluster", "HeapPack", "CHeapPackCluster"],
+            path: "Tests/ClusterCheck",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // A worker of another binary, which a coordinator must refuse at the handshake.
+        .executableTarget(
+            name: "heappack-cluster-foreign",
+            dependencies: ["HeapPackCluster"],
+            path: "Tests/ClusterForeignWorker",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         // Built without reflection metadata, to check that HeapPack refuses clearly there.
         .executableTarget(
             name: "heappack-noreflection",
@@ -81,6 +117,7 @@ let package = Package(
         .testTarget(
             name: "HeapPackTests",
             dependencies: ["HeapPack", "CHeapPack", "HeapPackTestSupport", "heappack", "heappack-demo", "heappack-peer", "heappack-noreflection",
+                           "heappack-cluster-check", "heappack-cluster-foreign",
                            .product(name: "PropertyBased", package: "swift-property-based")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),

@@ -6,7 +6,8 @@ set -euo pipefail
 # Debian packages the build or the tests need beyond the toolchain (the AddressSanitizer
 # runtime ships with the toolchain):
 # - binutils: `strip`, for the test that names closures in a stripped binary.
-packages=(binutils)
+# - libunwind-dev: a crashing cluster worker reports its stack with libunwind.
+packages=(binutils libunwind-dev)
 
 if ! command -v swift >/dev/null 2>&1; then
     echo "setup: the Swift toolchain (6.0 or newer) must be on PATH; see https://www.swift.org/install/linux/" >&2
