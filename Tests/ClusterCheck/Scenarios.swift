@@ -170,7 +170,6 @@ enum Scenario {
         }
         report("retry.result", try await cluster.run { crashOnce(marker: marker, value: value) })
         report("retry.crashes", cluster.summary.workers.map(\.crashes).reduce(0, +))
-        report("retry.workers", cluster.workers.count)
         await cluster.shutdown()
         await listener.value
         report("retry.events", retried.withLock { $0 })

@@ -7,6 +7,14 @@ enum _CrashReport {
     /// One line per frame, `name + 0xoffset`, innermost first, stopping at the end of the report
     /// (a report cut short by the worker's death keeps the frames it has).
     static func frames(_ report: [UInt8]) -> [String] {
+        let frames = allFrames(report)
+        // Below the task's own frames lie the worker loop's and the runtime's, the same in every
+        // report: the first frame of HeapPackCluster's job machinery ends the useful part.
+        guard let loop = frames.firstIndex(where: { $0.contains("HeapPackCluster.") }), loop > 0 else { return frames }
+        return frames[..<loop] + ["... \(frames.count - loop) frames of HeapPackCluster's worker loop"]
+    }
+
+    private static func allFrames(_ report: [UInt8]) -> [String] {
         var frames: [String] = []
         for line in String(decoding: report, as: UTF8.self).split(separator: "\n") {
             guard line.hasPrefix("frame ") else { continue }

@@ -207,7 +207,10 @@ final class _Dispatcher: Sendable {
         }
         guard let task else { return }
         publishProgress()
-        task.deliver(_Delivery(task: task, result: .failure(error), worker: error.worker))
+        var failure = error
+        failure.attempts = task.attempts
+        failure.task = task.firstInput
+        task.deliver(_Delivery(task: task, result: .failure(failure), worker: error.worker))
     }
 
     /// `rank`'s worker ended: stopped, or lost with its task (if any) unfinished. `error` says

@@ -35,9 +35,21 @@ struct _OutputRing {
         let line = String(decoding: partial, as: UTF8.self)
         partial.removeAll(keepingCapacity: true)
         if let forwardPrefix { _writeToStandardError(forwardPrefix + line + "\n") }
-        guard capacity > 0 else { return }
+        guard capacity > 0, !Self.isRuntimeStackFrame(line) else { return }
         if lines.count == capacity { lines.removeFirst() }
         lines.append(line)
+    }
+}
+
+extension _OutputRing {
+    /// A line of the stack the Swift runtime prints after a fatal error when its backtracer is
+    /// off (`3    libswiftCore.so    0x00007f05ba8f9280 _assertionFailure(...) + 221`). The
+    /// crash report names the same frames better, and a deep stack would push the error's
+    /// message out of the ring: such lines are forwarded but not kept.
+    static func isRuntimeStackFrame(_ line: String) -> Bool {
+        if line == "Current stack trace:" { return true }
+        let fields = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: true)
+        return fields.count == 4 && fields[0].allSatisfy(\.isNumber) && fields[2].hasPrefix("0x")
     }
 }
 

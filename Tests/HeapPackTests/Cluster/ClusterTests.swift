@@ -69,14 +69,14 @@ struct ClusterTests {
         #expect(check.completed, "\(check.run)")
         #expect(check["refuse.sent"] == nil)
         #expect(check["refuse.code"] == "notTransferable")
-        #expect(check["refuse.packError"]?.hasPrefix("nonTransferable at root: () throws -> ") == true, "\(check.values)")
-        #expect(check["refuse.packError"]?.contains("LogSink > .handle") == true, "\(check.values)")
-        #expect(check["refuse.packError"]?.contains("FileHandle") == true, "\(check.values)")
+        #expect(check["refuse.packError"]?.hasPrefix("nonTransferable at root: () throws -> Int32 > closure #1 ") == true,
+                "\(check.values)")
+        #expect(check["refuse.packError"]?.hasSuffix(" > .handle > Foundation.FileHandle") == true, "\(check.values)")
         #expect(check["refuseMap.code"] == "notTransferable")
         #expect(check["refuseMap.packError"]?.contains("FileHandle") == true, "\(check.values)")
         #expect(check["refuseInput.code"] == "notTransferable")
         #expect(check["refuseInput.task"] == "0")
-        #expect(check["refuseInput.packError"]?.contains("FileHandle") == true, "\(check.values)")
+        #expect(check["refuseInput.packError"] == "nonTransferable at root: LogSink > .handle > Foundation.FileHandle")
         #expect(check["refuse.bytesSent"] == "0", "nothing reached a worker")
         #expect(check["refuse.after"] == "42", "the cluster is unaffected")
     }
@@ -87,7 +87,7 @@ struct ClusterTests {
         #expect(check.completed, "\(check.run)")
         #expect(check["result.code"] == "notTransferable")
         #expect(check["result.message"]?.hasPrefix("the result of the closure cannot travel back") == true, "\(check.values)")
-        #expect(check["result.packError"]?.contains("LogSink > .handle") == true, "\(check.values)")
+        #expect(check["result.packError"] == "nonTransferable at root: Array<LogSink> > [0] > .handle > Foundation.FileHandle")
         #expect(check["resultMap.code"] == "notTransferable")
         #expect(check["resultMap.task"] == "4", "\(check.values)")
         #expect(check["resultMap.message"]?.hasPrefix("the result of input 4 cannot travel back") == true, "\(check.values)")
@@ -111,7 +111,6 @@ struct ClusterTests {
         #expect(check.completed, "\(check.run)")
         #expect(check["retry.result"] == "42")
         #expect(check["retry.crashes"] == "1")
-        #expect(check["retry.workers"] == "2", "a replacement took the crashed worker's place")
         #expect(check["retry.events"] == "1")
     }
 
@@ -122,7 +121,9 @@ struct ClusterTests {
         #expect(check["crash.code"] == "workerCrashed")
         #expect(check["crash.attempts"] == "2", "retries: 1")
         #expect(check["crash.termination"]?.hasPrefix("signal ") == true, "\(check.values)")
-        #expect(check["crash.backtrace"]?.contains("crashingTask") == true, "\(check.values)")
+        #expect(check["crash.backtrace"]?.contains("heappack_cluster_check.crashingTask(Swift.Int) -> Swift.Int + 0x") == true,
+                "\(check.values)")
+        #expect(check["crash.backtrace"]?.contains("frames of HeapPackCluster's worker loop") == true, "\(check.values)")
         #expect(check["crash.workerOutput"]?.contains("crashingTask gave up on input 5") == true, "\(check.values)")
         #expect(check["crash.after"] == "10")
         #expect(check["crashMap.code"] == "workerCrashed")
@@ -148,6 +149,7 @@ struct ClusterTests {
         #expect(check["tamperOrder.result"] == nil)
         #expect(check["tamperOrder.code"] == "unauthenticated", "\(check.values)")
         #expect(check["tamperOrder.packError"]?.hasPrefix("unauthenticated") == true, "\(check.values)")
+        #expect(check["tamperOrder.attempts"] == "1")
         #expect(check["tamperReply.code"] == "unauthenticated", "\(check.values)")
         #expect(check["tamper.after"] == "5")
     }
