@@ -4,7 +4,8 @@ public struct ClusterOptions: Sendable {
     public enum ProgressLine: Sendable {
         /// When standard error is a terminal.
         case automatic
-        /// Always, also into a file or a pipe (each update then ends in a carriage return).
+        /// Always, also into a file or a pipe (where each update is a carriage return, an
+        /// erase-line escape and the line).
         case always
         /// Never.
         case never

@@ -11,7 +11,7 @@ enum Scenario {
     static let all: [String: Body] = [
         "run": run, "map": map, "unordered": unordered, "refuse": refuse, "result-refused": resultRefused,
         "remote-error": remoteError, "retry": retry, "crash": crash, "foreign": foreign, "tamper": tamper,
-        "shutdown": shutdown, "orphans": orphans, "orphans-coordinator": orphansCoordinator,
+        "shutdown": shutdown, "progress": progress, "orphans": orphans, "orphans-coordinator": orphansCoordinator,
     ]
 
     static func quietOptions() -> ClusterOptions {
@@ -19,8 +19,9 @@ enum Scenario {
     }
 
     /// A closure capturing a cyclic graph goes out; a cyclic graph and a closure come back.
+    /// With default options: standard error is a pipe here, so no progress line is drawn.
     static func run(_ arguments: [String]) async throws {
-        let cluster = try await Cluster.local(workers: 2, options: quietOptions())
+        let cluster = try await Cluster.local(workers: 2)
         let ring = makeRing(3 + arguments.count + 1)
         let label = "ring of \(ringSum(ring))"
         let result = try await cluster.run { () -> Report in
@@ -258,6 +259,20 @@ enum Scenario {
         } catch {
             report("shutdown.after", error.code)
         }
+    }
+
+    /// The progress line and the summary, when asked for, on standard error.
+    static func progress(_ arguments: [String]) async throws {
+        let options = ClusterOptions(progressLine: .always, printsSummary: true)
+        let cluster = try await Cluster.local(workers: 2, options: options)
+        let rounds = 200_000 + arguments.count
+        let sums = try await cluster.map(0..<8) { (x: Int) -> Int in
+            var sum = x
+            for step in 0..<rounds { sum = sum &* 31 &+ step }
+            return sum
+        }
+        report("progress.results", sums.count)
+        await cluster.shutdown()
     }
 
     /// A coordinator killed with SIGKILL leaves no workers behind: they get SIGKILL from the

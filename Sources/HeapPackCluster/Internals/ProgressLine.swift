@@ -20,6 +20,8 @@ final class _ProgressLine: Sendable {
         let finished = progress.done >= progress.total
         let now = ContinuousClock().now
         let draw = drawn.withLock { state -> Bool in
+            // Once the work is done the line stands; later changes (workers stopping) redraw nothing.
+            if finished && !state.visible { return false }
             if !finished, let last = state.last, now - last < .milliseconds(100) { return false }
             state.last = finished ? nil : now
             state.visible = !finished

@@ -165,6 +165,23 @@ struct ClusterTests {
         #expect(check["shutdown.after"] == "shutDown")
     }
 
+    @Test("the progress line and the summary are drawn on standard error when asked for")
+    func progressLineAndSummary() throws {
+        let check = try Check("progress")
+        #expect(check.completed, "\(check.run)")
+        #expect(check["progress.results"] == "8")
+        #expect(check.run.error.contains("\r\u{1B}[Kcluster: 8/8 tasks · 0/2 workers busy · "), "\(check.run)")
+        #expect(check.run.error.contains("cluster summary: "), "\(check.run)")
+        #expect(check.run.error.contains("worker  tasks"), "\(check.run)")
+    }
+
+    @Test("by default nothing is drawn on standard error when it is no terminal")
+    func noProgressLineByDefault() throws {
+        let check = try Check("run")
+        #expect(check.completed, "\(check.run)")
+        #expect(!check.run.error.contains("cluster: "), "\(check.run)")
+    }
+
     @Test("workers of a coordinator killed with SIGKILL end too")
     func noOrphans() throws {
         let check = try Check("orphans")
