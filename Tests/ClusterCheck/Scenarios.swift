@@ -11,7 +11,7 @@ enum Scenario {
     static let all: [String: Body] = [
         "run": run, "map": map, "unordered": unordered, "refuse": refuse, "result-refused": resultRefused,
         "remote-error": remoteError, "retry": retry, "crash": crash, "foreign": foreign, "tamper": tamper,
-        "shutdown": shutdown, "progress": progress, "orphans": orphans, "orphans-coordinator": orphansCoordinator,
+        "shutdown": shutdown, "progress": progress, "timeout": timeout, "orphans": orphans, "orphans-coordinator": orphansCoordinator,
     ]
 
     static func quietOptions() -> ClusterOptions {
@@ -272,6 +272,24 @@ enum Scenario {
             return sum
         }
         report("progress.results", sums.count)
+        await cluster.shutdown()
+    }
+
+    /// A task past taskTimeout: its worker is killed, the caller gets .timeout, the cluster goes on.
+    static func timeout(_ arguments: [String]) async throws {
+        var options = quietOptions()
+        options.taskTimeout = .milliseconds(300)
+        let cluster = try await Cluster.local(workers: 1, options: options)
+        let wait = 1 + arguments.count
+        do {
+            _ = try await cluster.run { () -> Int in
+                while wait > 0 { pause() }  // blocks until a signal: here, the coordinator's SIGKILL
+                return wait
+            }
+        } catch {
+            reportError("timeout", error)
+        }
+        report("timeout.after", try await cluster.run { wait + 1 })
         await cluster.shutdown()
     }
 

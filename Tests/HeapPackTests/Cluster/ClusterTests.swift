@@ -182,6 +182,16 @@ struct ClusterTests {
         #expect(!check.run.error.contains("cluster: "), "\(check.run)")
     }
 
+    @Test("a task past taskTimeout fails with timeout; its worker is replaced")
+    func taskTimeout() throws {
+        let check = try Check("timeout")
+        #expect(check.completed, "\(check.run)")
+        #expect(check["timeout.code"] == "timeout")
+        #expect(check["timeout.attempts"] == "1", "a timeout is not retried")
+        #expect(check["timeout.termination"] == "signal 9 (SIGKILL)")
+        #expect(check["timeout.after"] == "2")
+    }
+
     @Test("workers of a coordinator killed with SIGKILL end too")
     func noOrphans() throws {
         let check = try Check("orphans")
