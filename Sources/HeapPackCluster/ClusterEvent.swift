@@ -20,14 +20,21 @@ public enum ClusterEvent: Sendable {
 /// The counts run from the moment the cluster got work while idle until all of it is done.
 /// A task is one chunk of a `map` or one `run`.
 public struct ClusterProgress: Sendable, Hashable, CustomStringConvertible {
+    /// Tasks that ended, with a result or a failure.
     public var done: Int
+    /// Tasks submitted since the cluster was last idle.
     public var total: Int
+    /// Workers running a task now.
     public var busyWorkers: Int
+    /// Workers running (a crashed one's replacement counts once it answered its handshake).
     public var workers: Int
+    /// Since the cluster got this work while idle.
     public var elapsed: Duration
     /// The time left at the rate so far, nil before the first task is done.
     public var estimatedRemaining: Duration?
+    /// Tasks started again after their worker crashed.
     public var retries: Int
+    /// Tasks that ended with a failure (included in ``done``).
     public var failed: Int
 
     public var description: String {

@@ -2,25 +2,31 @@
 public struct ClusterSummary: Sendable, CustomStringConvertible {
     /// One worker rank's totals, over every process that held the rank (replacements included).
     public struct Worker: Sendable, Hashable {
+        /// The worker's rank (see ``WorkerInfo/rank``).
         public var rank: Int
         /// Tasks that came back from it (results or thrown errors).
         public var tasks: Int
         /// From sending a task to receiving its outcome, summed.
         public var busy: Duration
-        /// Frame bytes sent to it and received from it.
+        /// Frame bytes sent to it.
         public var bytesSent: Int
+        /// Frame bytes received from it.
         public var bytesReceived: Int
-        /// What the worker itself spent unpacking tasks, running them, and packing results.
+        /// What the worker spent unpacking its tasks (the order, the closure, the inputs).
         public var unpack: Duration
+        /// What the worker spent running the closures.
         public var run: Duration
+        /// What the worker spent packing the results.
         public var pack: Duration
         /// Processes of this rank that crashed or were killed.
         public var crashes: Int
     }
 
+    /// One entry per worker rank, by rank.
     public var workers: [Worker]
-    /// What callers spent packing closures and inputs, and unpacking results, in this process.
+    /// What callers spent packing closures and inputs in this process.
     public var coordinatorPack: Duration
+    /// What callers spent unpacking results in this process.
     public var coordinatorUnpack: Duration
     /// Since the cluster started.
     public var elapsed: Duration
