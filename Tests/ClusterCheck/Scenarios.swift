@@ -23,16 +23,19 @@ enum Scenario {
     static func run(_ arguments: [String]) async throws {
         let cluster = try await Cluster.local(workers: 2)
         let ring = makeRing(3 + arguments.count + 1)
+        defer { breakRing(ring) }
         let label = "ring of \(ringSum(ring))"
         let result = try await cluster.run { () -> Report in
             let sum = ringSum(ring)
-            let back = makeRing(3)
-            back.value = sum
             ring.value += 100  // the worker's copy: the coordinator's ring stays as it was
-            return Report(pid: getpid(), ring: back, describe: { "\(label), first now \(ring.value)" })
+            let first = ring.value
+            breakRing(ring)
+            let back = makeChain(3)
+            back.value = sum
+            return Report(pid: getpid(), ring: back, describe: { "\(label), first now \(first)" })
         }
         report("run.sum", result.ring.value)
-        report("run.cycle", result.ring.next!.next!.next === result.ring)
+        report("run.cycle", result.ring.next!.next!.previous!.previous === result.ring)
         report("run.closure", result.describe())
         report("run.remote", result.pid != getpid())
         report("run.local", ring.value)

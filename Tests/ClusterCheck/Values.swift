@@ -7,6 +7,7 @@ import HeapPackCluster
 final class Node {
     var value: Int
     var next: Node?
+    weak var previous: Node?
 
     init(_ value: Int) { self.value = value }
 }
@@ -24,6 +25,29 @@ func makeRing(_ count: Int) -> Node {
     return first
 }
 
+/// Ends the ring's cycle, which would otherwise keep it alive forever (LeakSanitizer checks).
+func breakRing(_ ring: Node) {
+    var node = ring
+    while let next = node.next {
+        node.next = nil
+        node = next
+    }
+}
+
+/// `count` nodes valued 1...count, each holding the next strongly and the previous weakly: a
+/// graph with cycles (through the weak links) that frees itself.
+func makeChain(_ count: Int) -> Node {
+    let first = Node(1)
+    var last = first
+    for value in stride(from: 2, through: count, by: 1) {
+        let node = Node(value)
+        node.previous = last
+        last.next = node
+        last = node
+    }
+    return first
+}
+
 func ringSum(_ ring: Node) -> Int {
     var sum = 0
     var node = ring
@@ -34,7 +58,7 @@ func ringSum(_ ring: Node) -> Int {
     return sum
 }
 
-/// What a task sends back: a graph with a cycle, a closure over it, and where it ran.
+/// What a task sends back: a graph with cycles, a closure, and where it ran.
 final class Report {
     let pid: Int32
     let ring: Node

@@ -326,6 +326,7 @@ final class _Dispatcher: Sendable {
             return state.slots.values.compactMap(\.link)
         }
         for link in links { link.wake() }
+        events.finish()
     }
 
     var summary: ClusterSummary {

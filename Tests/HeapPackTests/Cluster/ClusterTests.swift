@@ -26,7 +26,7 @@ struct ClusterTests {
         var completed: Bool { run.status == 0 && values["done"] == "true" }
     }
 
-    @Test("run sends a closure over a cyclic graph and gets a cyclic graph and a closure back")
+    @Test("run sends a closure over a cyclic graph and gets a graph with cycles and a closure back")
     func run() throws {
         let check = try Check("run")
         #expect(check.completed, "\(check.run)")
