@@ -22,20 +22,24 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
+        // libunwind: whether a code pointer from a packet is a function's entry (.eh_frame), and
+        // the stack of a crashing cluster worker.
+        .systemLibrary(
+            name: "CLibunwind",
+            path: "CSupport/CLibunwind",
+            providers: [.apt(["libunwind-dev"])]
+        ),
         .target(
             name: "CHeapPack",
-            path: "CSupport/CHeapPack"
+            dependencies: ["CLibunwind"],
+            path: "CSupport/CHeapPack",
+            // The module map's `link "unwind"` autolinks only for Swift importers; the shim is C.
+            linkerSettings: [.linkedLibrary("unwind")]
         ),
         .target(
             name: "HeapPack",
             dependencies: ["CHeapPack", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: [.swiftLanguageMode(.v6)]
-        ),
-        // libunwind, for the stack of a crashing cluster worker.
-        .systemLibrary(
-            name: "CLibunwind",
-            path: "CSupport/CLibunwind",
-            providers: [.apt(["libunwind-dev"])]
         ),
         // The cluster worker's fatal-signal handler and the Linux calls Swift cannot make itself.
         .target(
@@ -48,7 +52,7 @@ let package = Package(
         // Ships closures to worker processes of the same binary: docs/CLUSTER.md.
         .target(
             name: "HeapPackCluster",
-            dependencies: ["HeapPack", "CHeapPackCluster", "CLibunwind"],
+            dependencies: ["HeapPack", "CHeapPackCluster"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         // `inspect` as a command any program can embed: only the writing binary has a packet's types.
@@ -105,6 +109,13 @@ let package = Package(
             name: "heappack-cluster-foreign",
             dependencies: ["HeapPackCluster"],
             path: "Tests/ClusterForeignWorker",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // Random value graphs on many threads and across processes, with every object's life
+        // counted; scripts/stress.sh runs it under AddressSanitizer and ThreadSanitizer.
+        .executableTarget(
+            name: "heappack-stress",
+            dependencies: ["HeapPack", "HeapPackTestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         // Built without reflection metadata, to check that HeapPack refuses clearly there.

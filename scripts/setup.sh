@@ -6,7 +6,9 @@ set -euo pipefail
 # Debian packages the build or the tests need beyond the toolchain (the AddressSanitizer
 # runtime ships with the toolchain):
 # - binutils: `strip`, for the test that names closures in a stripped binary.
-# - libunwind-dev: a crashing cluster worker reports its stack with libunwind.
+# - libunwind-dev: the reader checks that every code pointer in a packet is a function's entry
+#   with libunwind's unw_get_proc_info_by_ip (CSupport/CLibunwind), and a crashing cluster
+#   worker reports its stack with it (CSupport/CHeapPackCluster).
 packages=(binutils libunwind-dev)
 
 if ! command -v swift >/dev/null 2>&1; then

@@ -113,6 +113,8 @@ struct hp_packer {
     uint32_t replacement_count, replacement_capacity;
 };
 
+#define HP_CODE_ENTRY_CACHE 256
+
 struct hp_unpacker {
     hp_unpack_config config;
     uint32_t *named_refs;               ///< references to each named object (retained on success)
@@ -123,6 +125,7 @@ struct hp_unpacker {
     // Objects made so far, in index order.
     void **objects;
     const hp_plan **object_plans;
+    const void **object_metadata;       ///< each object's class or context metadata (its plan's may be a box's NULL, or another storage's)
     uint64_t *object_counts;            ///< tail element count (tail objects only)
     uint32_t *extra_refs;               ///< references beyond the first, applied on success
     uint32_t object_count;
@@ -146,12 +149,31 @@ struct hp_unpacker {
     uintptr_t last_code;                ///< the code pointer of the FUNC op being read (for closure names)
 
     // Weak and unowned slots, in the order met (the build pass records their addresses).
-    hp_link *links;
+    struct hp_slot_link *slot_links;
     uint32_t link_count, link_capacity;
 
     // Deferred work of the build pass, in the order it was met; run last to first.
     hp_fixup *fixups;
     uint32_t fixup_count, fixup_capacity;
+
+    /// Code pointers already found to be function entries (direct-mapped by hash; 0: empty), so
+    /// that a packet of many closures asks libunwind once per distinct function, without
+    /// allocating during the walk.
+    uintptr_t code_entries[HP_CODE_ENTRY_CACHE];
+    // Existential and error boxes the build pass made (freed unbuilt if it fails).
+    struct hp_made_box *boxes;
+    uint32_t box_count, box_capacity;
+
+    uint64_t empty_elements;            ///< elements that took no body bytes so far, over all arrays
+    uint64_t static_string_bytes;       ///< static data the StaticString checks read so far
+    uint64_t build_bytes;               ///< what the build pass will allocate for objects (the validation pass adds up)
+    uint32_t replace_depth;             ///< how many replacement values enclose the value being read
+
+    // Strong references that no replacement holds, as (holder + 1, object) pairs (holder 0: the
+    // root value): recorded by a tracing pass only when an unowned slot needs them.
+    uint32_t *edges;
+    uint64_t edge_count, edge_capacity;
+    bool tracing;
 };
 
 // MARK: - Runtime helpers only the shim uses
@@ -162,6 +184,10 @@ uint32_t hp_enum_tag(const void *value, const void *metadata);
 void *hp_alloc_object(const void *metadata, size_t size, size_t align_mask);
 /// Frees an object made by hp_alloc_object that was never handed to Swift (no deinit runs).
 void hp_dealloc_uninitialized_object(void *object, size_t size, size_t align_mask);
+/// Frees a box made by hp_alloc_box whose value was never completed (nothing is destroyed).
+void hp_dealloc_box(void *box);
+/// Frees a box made by hp_alloc_error whose value was never completed.
+void hp_dealloc_error(void *box, const void *type);
 /// Copies `size` bytes of an enum value and strips its tag bits, leaving the payload at offset 0.
 void hp_enum_project(void *value, const void *metadata);
 

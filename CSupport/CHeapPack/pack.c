@@ -427,7 +427,8 @@ static hp_status put_ops(hp_packer *p, const uint8_t *base, const hp_plan *plan,
             // Nothing inline: the trailer says, once the walk is over, whether the target was packed.
             if (p->link_count == p->link_capacity && (s = grow_links(p)) != HP_OK) return s;
             uintptr_t target = op->kind == HP_OP_WEAK ? (uintptr_t)hp_weak_load_strong(at) : word;
-            p->links[p->link_count++] = (hp_link){ target, op->kind, op->data.nullable != 0, p->site.object, plan, i,
+            bool nullable = op->data.bound && op->data.bound->nullable;
+            p->links[p->link_count++] = (hp_link){ target, op->kind, nullable, p->site.object, plan, i,
                                                    p->site.element };
             break;
         }

@@ -48,6 +48,13 @@ static bool has_sub(const hp_op *op, hp_plan_kind kind, bool must_be_sealed) {
     return op->sub != NULL && op->sub->kind == (uint32_t)kind && (op->sub->sealed || !must_be_sealed);
 }
 
+/// Whether the `count` bytes after op `i` are raw (no op covers them) and inside the value, so
+/// that they follow its encoding in the stream, where the reader checks them with it.
+static bool raw_after(const hp_plan *plan, uint32_t i, uint32_t count) {
+    uint64_t end = (uint64_t)plan->ops[i].offset + hp_op_width(&plan->ops[i]) + count;
+    return end <= plan->size && (i + 1 == plan->op_count || plan->ops[i + 1].offset >= end);
+}
+
 /// Ops of a value (or of an object's fixed part, from `start`): known kinds, in order, inside
 /// [start, size), each with what it needs.
 static hp_status seal_ops(hp_plan *plan, uint32_t start, uint32_t *op_out) {
@@ -67,11 +74,17 @@ static hp_status seal_ops(hp_plan *plan, uint32_t start, uint32_t *op_out) {
         case HP_OP_REF: ok = op->sub == NULL || (op->sub->kind == HP_PLAN_OBJECT); break;
         case HP_OP_PADDING: ok = op->data.width > 0; break;
         case HP_OP_INTERIOR: {
-            // The reader takes the owner to be the last reference read: the op right before.
+            // The reader takes the owner to be the last reference read: the op right before; and
+            // the slice's two index words to be the raw bytes right after.
             const hp_op *owner = i > 0 ? &plan->ops[i - 1] : NULL;
-            ok = owner && owner->kind == HP_OP_REF && (int64_t)op->offset + op->data.owner_distance == owner->offset;
+            ok = owner && owner->kind == HP_OP_REF && (int64_t)op->offset + op->data.owner_distance == owner->offset
+                && raw_after(plan, i, 16) && (op->sub == NULL || has_sub(op, HP_PLAN_VALUE, true));
             break;
         }
+        case HP_OP_STATIC_STRING:
+            // The reader checks the word against StaticString's count and flags: the 9 raw bytes after it.
+            ok = raw_after(plan, i, 9);
+            break;
         default: break;
         }
         uint32_t width = hp_op_width(op);

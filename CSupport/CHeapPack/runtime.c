@@ -142,6 +142,10 @@ const void *hp_type_by_mangled_name_with_parameters(const char *name, size_t len
 }
 
 extern void swift_deallocBox(void *object);
+extern void swift_deallocError(void *error, const void *type);
+
+void hp_dealloc_box(void *box) { swift_deallocBox(box); }
+void hp_dealloc_error(void *box, const void *type) { swift_deallocError(box, type); }
 
 const void *hp_box_metadata(const void *type) {
     // The runtime makes (and caches) box metadata per boxed type; a box made and freed at

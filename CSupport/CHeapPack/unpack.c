@@ -1,9 +1,11 @@
 // The unpack walk: the mirror of pack.c over the same plans. It runs twice over the body: a
-// validation pass that checks every varint, index, length, tag and type without allocating,
-// then a build pass that cannot meet bad input. So a garbled packet is refused having built
-// nothing, and no half-built object ever needs tearing down. Values nested inline go on an
-// explicit stack of frames, as in pack.c.
+// validation pass that checks every varint, index, length, tag, bound and invariant, allocating
+// nothing but its own bookkeeping, then a build pass that cannot meet bad input (only running
+// out of memory stops it, and it then frees what it made). So a garbled or forged packet is
+// refused having built nothing. Values nested inline go on an explicit stack of frames, as in
+// pack.c.
 #include "hp_internal.h"
+#include <sys/sysinfo.h>
 
 #define NEED(cond) do { if (HP_UNLIKELY(!(cond))) return HP_ERR_MALFORMED; } while (0)
 
@@ -18,26 +20,93 @@ static hp_status fail_because(hp_unpacker *u, hp_status status, hp_reason reason
     return status;
 }
 
+/// Class metadata: kind word 0, or an isa above the last enumerated kind. Only it has a
+/// superclass at +8: a closure context's word 1 is not a pointer.
+static bool is_class(const void *metadata) {
+    uintptr_t kind = *(const uintptr_t *)metadata;
+    return kind == 0 || kind > 0x7FF;
+}
+
 static bool is_kind_of(const void *metadata, const void *expected) {
-    // Swift class metadata: superclass at +8. Only class metadata (kind word 0, or an isa
-    // above the last enumerated kind) has one: a closure context's word 1 is not a pointer.
     // Bounded: a class chain is short, a garbled one is not.
     for (int i = 0; metadata && i < 256; i++) {
         if (metadata == expected) return true;
-        uintptr_t kind = *(const uintptr_t *)metadata;
-        if (kind != 0 && kind <= 0x7FF) return false;
+        if (!is_class(metadata)) return false;
         metadata = ((const void *const *)metadata)[1];
     }
     return false;
 }
 
-static hp_status get_static(hp_unpacker *u, uintptr_t *out) {
+/// Whether an object whose metadata is `metadata` (a class's, or a box's or closure context's,
+/// which no class bound takes), or the type `metadata` of a metatype, is what `bound` allows
+/// (NULL: anything).
+static bool fits(const void *_Nullable metadata, const hp_bound *_Nullable bound) {
+    if (!bound) return true;
+    switch ((hp_bound_rule)bound->rule) {
+    case HP_BOUND_ANY: return true;
+    case HP_BOUND_ANY_CLASS: return metadata && is_class(metadata);
+    case HP_BOUND_SUBCLASS: return metadata && (is_kind_of(metadata, bound->type) || metadata == bound->alternative);
+    case HP_BOUND_EXACT: return metadata && metadata == bound->type;
+    }
+    return false;
+}
+
+/// A runtime singleton fits where an object of its class would; the empty-array singleton
+/// (`__EmptyArrayStorage`) also stands for the empty `_ContiguousArrayStorage<E>` of every E,
+/// a sibling class: both derive from `__ContiguousArrayStorageBase`.
+static bool singleton_fits(const void *metadata, const hp_bound *_Nullable bound) {
+    if (fits(metadata, bound)) return true;
+    if (bound->rule != HP_BOUND_SUBCLASS || !is_class(metadata) || !is_class(bound->type)) return false;
+    const void *base = ((const void *const *)metadata)[1];
+    return base != NULL && ((const void *const *)bound->type)[1] == base;
+}
+
+/// What every closure's context slot holds: any object, or null for a closure without one.
+static const hp_bound any_context = { NULL, NULL, HP_BOUND_ANY, 1 };
+
+/// A slot whose failure has a reason of its own: records it and returns `status`.
+#define REFUSE(status, reason) return fail_because(u, (status), (reason))
+
+/// A static pointer to `span` bytes of one image's file-backed data, or null.
+static hp_status get_static_span(hp_unpacker *u, uint64_t span, uintptr_t *out) {
     uint64_t slot, offset;
     NEED(hp_get_varint(&u->cursor, u->end, &slot));
     if (slot == 0) { *out = 0; return HP_OK; }
     NEED(slot - 1 < u->config.image_map_count);
     NEED(hp_get_varint(&u->cursor, u->end, &offset));
-    NEED(hp_image_table_resolve(u->config.images, u->config.image_map[slot - 1], offset, 1, out));
+    NEED(hp_image_table_resolve(u->config.images, u->config.image_map[slot - 1], offset, span, out));
+    return HP_OK;
+}
+
+static hp_status get_static(hp_unpacker *u, uintptr_t *out) { return get_static_span(u, 1, out); }
+
+/// A code pointer (a closure's function, a thin or C function pointer): null, or the entry of a
+/// function in the image the packet names (for an async function, a record pointing at one).
+/// Any other byte of a code segment (mid-instruction, the ELF header, .rodata) would run
+/// whatever it decodes to.
+static hp_status get_code(hp_unpacker *u, const hp_op *op, uintptr_t *out) {
+    hp_status s = get_static(u, out);
+    if (s != HP_OK || *out == 0) return s;
+    // Async records and code never share an address, so one cache serves both.
+    uint32_t slot = (uint32_t)((*out * 11400714819323198485ull) >> 56) % HP_CODE_ENTRY_CACHE;
+    if (HP_LIKELY(u->code_entries[slot] == *out)) return HP_OK;
+    bool entry = op->data.async_function ? hp_async_function_entry(u->config.images, *out)
+                                         : hp_code_entry(u->config.images, *out);
+    if (!entry) {
+        u->site.pointer = *out;
+        return fail_because(u, HP_ERR_MALFORMED, HP_REASON_NOT_A_FUNCTION_ENTRY);
+    }
+    u->code_entries[slot] = *out;
+    return HP_OK;
+}
+
+/// Type-table entry `type` as far as `need` (hp_type_need bits) says, resolved by the Swift
+/// layer on first use: a packet names types only its body may use, and those it never uses
+/// cost nothing.
+static inline hp_status need_type(hp_unpacker *u, uint64_t type, uint32_t need) {
+    if (HP_LIKELY(u->config.type_ready == NULL || (u->config.type_ready[type] & need) == need)) return HP_OK;
+    if (!u->config.callbacks.resolve_type(u->config.context, (uint32_t)type, need))
+        return fail_because(u, HP_ERR_CALLBACK, HP_REASON_CALLBACK_FAILED);
     return HP_OK;
 }
 
@@ -45,9 +114,19 @@ static inline void notify(hp_unpacker *u, hp_event event, uint64_t a, uint64_t b
     if (HP_UNLIKELY(u->config.callbacks.observe != NULL)) u->config.callbacks.observe(u->config.observer, u, event, a, b);
 }
 
+/// An object's allocation size; the validation pass bounded `count * stride` already.
+static uint64_t object_size(const hp_plan *plan, uint64_t count) {
+    return plan->has_tail ? plan->tail_offset + count * plan->element->stride : plan->size;
+}
+
 static hp_status add_object(hp_unpacker *u, const hp_plan *plan, const void *metadata, uint64_t count,
                             void **object_out) {
     if (u->object_count >= u->config.max_objects) return fail_because(u, HP_ERR_LIMIT, HP_REASON_OBJECT_LIMIT);
+    if (!u->building && !plan->replacement) {
+        // What the build pass will ask the runtime for, which cannot report a failure.
+        uint64_t size = object_size(plan, count);
+        u->build_bytes = size > UINT64_MAX - u->build_bytes ? UINT64_MAX : u->build_bytes + size;
+    }
     uint32_t n = u->object_count;
     if (n == u->object_capacity) {
         uint32_t capacity = u->object_capacity, same = u->object_capacity;
@@ -57,14 +136,14 @@ static hp_status add_object(hp_unpacker *u, const hp_plan *plan, const void *met
         if (s == HP_OK) s = hp_grow((void **)&u->object_counts, &same, sizeof(uint64_t), capacity);
         same = u->object_capacity;
         if (s == HP_OK) s = hp_grow((void **)&u->extra_refs, &same, sizeof(uint32_t), capacity);
+        same = u->object_capacity;
+        if (s == HP_OK) s = hp_grow((void **)&u->object_metadata, &same, sizeof(void *), capacity);
         if (s != HP_OK) return s;
         u->object_capacity = capacity;
     }
     void *object = NULL;
     if (u->building && !plan->replacement) {
-        uint64_t size = plan->size;
-        if (plan->has_tail) size = plan->tail_offset + count * plan->element->stride;
-        object = hp_alloc_object(metadata, (size_t)size, plan->align_mask);
+        object = hp_alloc_object(metadata, (size_t)object_size(plan, count), plan->align_mask);
         if (plan->prefix_count)
             memcpy((uint8_t *)object + plan->prefix_offset, plan->prefix, (size_t)plan->prefix_count * 8);
         if (plan->has_tail) {
@@ -76,6 +155,7 @@ static hp_status add_object(hp_unpacker *u, const hp_plan *plan, const void *met
     }
     u->objects[n] = object;
     u->object_plans[n] = plan;
+    u->object_metadata[n] = metadata;
     u->object_counts[n] = count;
     u->extra_refs[n] = 0;
     u->object_count = n + 1;
@@ -89,9 +169,42 @@ static hp_status add_object(hp_unpacker *u, const hp_plan *plan, const void *met
 /// object's whole allocation, or the header and array body of a static singleton.
 static uint64_t object_extent(const hp_unpacker *u, uint64_t last_ref) {
     if (last_ref == HP_LAST_REF_STATIC) return 32;
-    const hp_plan *plan = u->object_plans[last_ref - 1];
-    if (!plan->has_tail) return plan->size;
-    return plan->tail_offset + u->object_counts[last_ref - 1] * plan->element->stride;
+    return object_size(u->object_plans[last_ref - 1], u->object_counts[last_ref - 1]);
+}
+
+/// The empty-array singleton's elements (none) start after its header and array body.
+#define HP_SINGLETON_TAIL 32
+
+/// An ArraySlice's base address (`code` - 1 bytes into the last reference's object, its owner)
+/// and its `startIndex` and `endIndexAndFlags`, the two raw words that follow it in the stream:
+/// the slice must be native, `0 <= start <= end`, and its elements `base[start..<end]` must be
+/// elements of the owner, whose class the REF op's bound made `_ContiguousArrayStorage<E>` of
+/// this element type (or the empty-array singleton).
+static bool slice_fits(const hp_unpacker *u, uint64_t code, const hp_plan *element) {
+    if (code == 0 || u->last_ref == 0 || (size_t)(u->end - u->cursor) < 16) return false;
+    int64_t start;
+    uint64_t end_and_flags;
+    memcpy(&start, u->cursor, 8);
+    memcpy(&end_and_flags, u->cursor + 8, 8);
+    uint64_t end = end_and_flags >> 1;
+    if (!(end_and_flags & 1) || start < 0 || (uint64_t)start > end) return false;
+    uint64_t tail, count;
+    if (u->last_ref == HP_LAST_REF_STATIC) {
+        tail = HP_SINGLETON_TAIL;
+        count = 0;
+    } else {
+        const hp_plan *owner = u->object_plans[u->last_ref - 1];
+        if (!owner->has_tail || owner->element->stride != element->stride) return false;
+        tail = owner->tail_offset;
+        count = u->object_counts[u->last_ref - 1];
+    }
+    uint64_t stride = element->stride ? element->stride : 1, first, length;
+    if (__builtin_mul_overflow((uint64_t)start, stride, &first) || __builtin_add_overflow(first, code - 1, &first)
+        || __builtin_mul_overflow(end - (uint64_t)start, stride, &length))
+        return false;
+    // Elements of the owner: from its tail, whole elements apart, within its count.
+    return first >= tail && (first - tail) % stride == 0 && (first - tail) / stride <= count
+        && length / stride <= count - (first - tail) / stride;
 }
 
 /// A value whose reading is suspended while a value nested in one of its ops is read:
@@ -140,7 +253,8 @@ static hp_status get_object_replacement(hp_unpacker *u, const hp_op *op, void **
     u->current = current;
     if (u->building) {
         if (s != HP_OK) {
-            // The strings made so far are on the list that discard_built destroys.
+            // The strings made in it live in the replacement: destroyed before it goes.
+            while (u->string_count > strings_before) u->config.callbacks.destroy_string(u->strings[--u->string_count]);
             free(replacement);
             return s;
         }
@@ -153,49 +267,83 @@ static hp_status get_object_replacement(hp_unpacker *u, const hp_op *op, void **
     return s;
 }
 
-static hp_status get_ref(hp_unpacker *u, uint8_t *at, const void *expected, const void **metadata_out,
-                         const hp_plan *box_plan) {
+/// Records a strong reference from the object whose body is being read (or the root value) to
+/// object `index`, unless a replacement holds it (its rebuild may drop it): the tracing pass
+/// finds from these which objects stay alive whatever the rebuilds do.
+HP_OUTLINE static hp_status trace(hp_unpacker *u, uint32_t index) {
+    if (u->replace_depth) return HP_OK;
+    if (u->edge_count + 2 > u->edge_capacity) {
+        uint64_t capacity = u->edge_capacity ? u->edge_capacity * 2 : 256;
+        if (capacity > SIZE_MAX / sizeof(uint32_t)) return HP_ERR_NO_MEMORY;
+        uint32_t *grown = realloc(u->edges, (size_t)capacity * sizeof(uint32_t));
+        if (!grown) return fail_because(u, HP_ERR_NO_MEMORY, HP_REASON_NO_MEMORY);
+        u->edges = grown;
+        u->edge_capacity = capacity;
+    }
+    u->edges[u->edge_count++] = u->site.object == UINT32_MAX ? 0 : u->site.object + 1;
+    u->edges[u->edge_count++] = index;
+    return HP_OK;
+}
+
+/// A strong reference into a slot that `bound` describes (NULL: any object, never null).
+/// `slot_plan`, from the slot's type, reads a new object in place of its class's plan: a box
+/// slot takes a new box or one met before, never a runtime singleton or a named object, since
+/// the closure that owns it writes into it; an array-storage slot takes storage whose elements
+/// were read as its element type.
+static hp_status get_ref(hp_unpacker *u, uint8_t *at, const hp_bound *_Nullable bound, const void **metadata_out,
+                         const hp_plan *slot_plan) {
+    const hp_plan *box_plan = slot_plan && !slot_plan->has_tail ? slot_plan : NULL;
     const void *metadata = NULL;
     uint64_t code;
     NEED(hp_get_varint(&u->cursor, u->end, &code));
     void *object = NULL;
     if (code == HP_REF_NULL) {
+        if (!bound || !bound->nullable) REFUSE(HP_ERR_MALFORMED, HP_REASON_NULL_IN_NON_OPTIONAL);
         object = NULL;
         u->last_ref = 0;
     } else if (code == HP_REF_NEW) {
         uint64_t type, count = 0;
         NEED(hp_get_varint(&u->cursor, u->end, &type));
         NEED(type < u->config.type_count);
-        const hp_plan *plan = u->config.type_plans[type];
-        if (box_plan) {
-            // A box: the slot says what it holds; its (shared) metadata must be a box's.
-            uintptr_t kind = *(const uintptr_t *)u->config.types[type];
-            NEED(kind == 0x400 || kind == 0x500);
-            plan = box_plan;
+        const hp_plan *plan = box_plan;
+        const void *type_metadata = box_plan ? box_plan->metadata : NULL;
+        if (!box_plan) {
+            hp_status s = need_type(u, type, HP_TYPE_METADATA | HP_TYPE_OBJECT_PLAN);
+            if (s != HP_OK) return s;
+            plan = u->config.type_plans[type];
+            type_metadata = u->config.types[type];
         }
-        NEED(plan != NULL && plan->kind == HP_PLAN_OBJECT && !plan->per_instance);
-        if (expected && !is_kind_of(u->config.types[type], expected)) return HP_ERR_TYPE_MISMATCH;
+        // A box is the receiver's own for the type its slot holds (the plan's metadata), whatever
+        // box metadata the packet names. Array storage read by the slot's plan has its class's
+        // layout (the bound checks the class).
+        if (slot_plan) plan = slot_plan;
+        NEED(plan != NULL && plan->kind == HP_PLAN_OBJECT && !plan->per_instance && type_metadata != NULL);
+        if (!fits(type_metadata, bound)) return HP_ERR_TYPE_MISMATCH;
         if (plan->has_tail) {
             NEED(hp_get_varint(&u->cursor, u->end, &count));
             size_t remaining = (size_t)(u->end - u->cursor);
             const hp_plan *element = plan->element;
             // Each element costs at least min_wire_size bytes on the wire, which bounds the
-            // allocation by the packet's length (zero-size elements by a fixed cap).
+            // allocation by the packet's length; elements that cost nothing, by a cap on all of
+            // them in the packet together.
             if (element->min_wire_size == 0) {
-                if (count > HP_MAX_EMPTY_ELEMENTS) return fail_because(u, HP_ERR_LIMIT, HP_REASON_EMPTY_ELEMENT_LIMIT);
+                if (count > HP_MAX_EMPTY_ELEMENTS - u->empty_elements)
+                    return fail_because(u, HP_ERR_LIMIT, HP_REASON_EMPTY_ELEMENT_LIMIT);
+                u->empty_elements += count;
             } else {
                 NEED(count <= remaining / element->min_wire_size);
             }
             NEED(count <= (UINT64_MAX - plan->tail_offset) / (element->stride ? element->stride : 1));
         }
-        hp_status s = add_object(u, plan, u->config.types[type], count, &object);
+        hp_status s = add_object(u, plan, type_metadata, count, &object);
         if (s != HP_OK) return s;
+        if (u->tracing && (s = trace(u, u->object_count - 1)) != HP_OK) return s;
         if (plan->replacement) {
             s = get_object_replacement(u, plan->replacement, &object);
             if (s != HP_OK) return s;
             u->objects[u->object_count - 1] = object;
         }
-        metadata = u->config.types[type];
+        metadata = type_metadata;
         u->last_ref = u->object_count;
         notify(u, HP_EVENT_REF_NEW, u->object_count - 1, 0);
     } else if (code == HP_REF_STATIC) {
@@ -207,6 +355,9 @@ static hp_status get_ref(hp_unpacker *u, uint8_t *at, const void *expected, cons
         NEED(known && address != 0);
         object = (void *)address;
         metadata = *(const void *const *)address;
+        // Shared by the whole process: nothing may take it for an object of another class, or
+        // for a box it would write into.
+        if (box_plan || !singleton_fits(metadata, bound)) REFUSE(HP_ERR_TYPE_MISMATCH, HP_REASON_SINGLETON_MISPLACED);
         u->last_ref = HP_LAST_REF_STATIC;
         notify(u, HP_EVENT_REF_STATIC, 0, 0);
     } else if (code == HP_REF_NAMED) {
@@ -215,10 +366,11 @@ static hp_status get_ref(hp_unpacker *u, uint8_t *at, const void *expected, cons
         uint64_t number;
         NEED(hp_get_varint(&u->cursor, u->end, &number));
         NEED(number < u->config.named_object_count && (u->config.named_objects[number] != NULL || u->config.callbacks.observe));
+        if (slot_plan) REFUSE(HP_ERR_TYPE_MISMATCH, HP_REASON_SINGLETON_MISPLACED);
         object = u->config.named_objects[number];
         if (object) {
             metadata = *(const void *const *)object;
-            if (expected && !is_kind_of(metadata, expected)) return HP_ERR_TYPE_MISMATCH;
+            if (!fits(metadata, bound)) return HP_ERR_TYPE_MISMATCH;
         }
         u->last_ref = 0;
         notify(u, HP_EVENT_REF_NAMED, number, 0);
@@ -226,14 +378,24 @@ static hp_status get_ref(hp_unpacker *u, uint8_t *at, const void *expected, cons
     } else {
         uint64_t index = code - HP_REF_BACK;
         NEED(index < u->object_count);
-        if (expected && !is_kind_of(u->object_plans[index]->metadata, expected)) return HP_ERR_TYPE_MISMATCH;
+        const hp_plan *first = u->object_plans[index];
+        metadata = u->object_metadata[index];
+        if (!fits(metadata, bound)) return HP_ERR_TYPE_MISMATCH;
         object = u->objects[index];
-        metadata = u->object_plans[index]->metadata;
-        // A box met again must have the same shape. The same box can be reached as a closure's
-        // context (planned from its metadata) and as a captured var (planned from the slot).
         if (box_plan) {
-            const hp_plan *first = u->object_plans[index];
-            NEED(!first->has_tail && first->size == box_plan->size && first->body_offset == box_plan->body_offset);
+            // A box met again must be a box of the same shape. The same box can be reached as a
+            // closure's context (planned from its metadata) and as a captured var (planned from
+            // the slot).
+            uintptr_t kind = *(const uintptr_t *)metadata;
+            NEED((kind == 0x400 || kind == 0x500) && !first->has_tail && first->size == box_plan->size
+                 && first->body_offset == box_plan->body_offset);
+        } else if (slot_plan) {
+            // Storage met again must have had its elements read as this slot's element type.
+            NEED(first->has_tail && first->element == slot_plan->element);
+        }
+        if (u->tracing) {
+            hp_status s = trace(u, (uint32_t)index);
+            if (s != HP_OK) return s;
         }
         u->last_ref = index + 1;
         notify(u, HP_EVENT_REF_BACK, index, 0);
@@ -252,8 +414,54 @@ HP_OUTLINE static hp_status grow_strings(hp_unpacker *u) {
     return hp_grow((void **)&u->strings, &u->string_capacity, sizeof(void *), u->string_count + 1);
 }
 
+/// A weak or unowned slot met by the reader, in trailer order.
+struct hp_slot_link {
+    uint8_t *slot;              ///< NULL in the validation pass
+    const hp_op *op;            ///< its op: the kind, and what the target must be
+    uint32_t target;            ///< the trailer's value
+};
+
 HP_OUTLINE static hp_status grow_links(hp_unpacker *u) {
-    return hp_grow((void **)&u->links, &u->link_capacity, sizeof(hp_link), u->link_count + 1);
+    return hp_grow((void **)&u->slot_links, &u->link_capacity, sizeof(struct hp_slot_link), u->link_count + 1);
+}
+
+/// Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
+static bool is_utf8(const uint8_t *bytes, size_t count) {
+    for (size_t i = 0; i < count;) {
+        uint8_t lead = bytes[i];
+        size_t length;
+        uint8_t low = 0x80, high = 0xBF;    // the second byte's range
+        if (lead < 0x80) { i++; continue; }
+        else if (lead >= 0xC2 && lead <= 0xDF) length = 2;
+        else if (lead >= 0xE0 && lead <= 0xEF) { length = 3; if (lead == 0xE0) low = 0xA0; if (lead == 0xED) high = 0x9F; }
+        else if (lead >= 0xF0 && lead <= 0xF4) { length = 4; if (lead == 0xF0) low = 0x90; if (lead == 0xF4) high = 0x8F; }
+        else return false;
+        if (count - i < length || bytes[i + 1] < low || bytes[i + 1] > high) return false;
+        for (size_t k = 2; k < length; k++)
+            if ((bytes[i + k] & 0xC0) != 0x80) return false;
+        i += length;
+    }
+    return true;
+}
+
+/// Whether 16 bytes are a small String as the standard library makes one, which it assumes
+/// of every String it meets (stdlib/public/core/StringObject.swift, SmallString.swift): the top
+/// byte is the discriminator `1 ASCII 1 0` and the count (at most 15); the bytes past the count
+/// are zero; the ASCII bit is set exactly when every byte is ASCII; the bytes are valid UTF-8.
+/// Any other top nibble makes a large, shared or foreign String of the other bytes, which the
+/// runtime would retain as an address, or the Set and Dictionary rebuilds trap on ("No foreign
+/// strings").
+static bool is_small_string(const uint8_t bytes[16]) {
+    uint8_t discriminator = bytes[15];
+    if ((discriminator & 0xB0) != 0xA0) return false;
+    uint32_t count = discriminator & 0x0F;
+    bool ascii = true;
+    for (uint32_t i = 0; i < 15; i++) {
+        if (i >= count && bytes[i] != 0) return false;
+        if (bytes[i] & 0x80) ascii = false;
+    }
+    if (ascii != ((discriminator & 0x40) != 0)) return false;
+    return ascii || is_utf8(bytes, count);
 }
 
 static hp_status get_string(hp_unpacker *u, uint8_t *at) {
@@ -261,9 +469,7 @@ static hp_status get_string(hp_unpacker *u, uint8_t *at) {
     uint8_t tag = *u->cursor++;
     if (tag == HP_STRING_INLINE) {
         NEED((size_t)(u->end - u->cursor) >= 16);
-        uint64_t object;
-        memcpy(&object, u->cursor + 8, 8);
-        NEED(object & HP_STRING_IS_SMALL);
+        if (!is_small_string(u->cursor)) REFUSE(HP_ERR_MALFORMED, HP_REASON_BAD_SMALL_STRING);
         if (u->building) memcpy(at, u->cursor, 16);
         u->cursor += 16;
         return HP_OK;
@@ -305,6 +511,17 @@ HP_OUTLINE static hp_status get_replacement(hp_unpacker *u, uint8_t *at, const h
     return HP_OK;
 }
 
+/// A heap box the build pass made for an existential's value: freed unbuilt if the pass fails.
+struct hp_made_box {
+    void *box;
+    const void *type;
+    bool error;                 ///< an `any Error` box (swift_allocError), else swift_allocBox's
+};
+
+HP_OUTLINE static hp_status reserve_box(hp_unpacker *u) {
+    return hp_grow((void **)&u->boxes, &u->box_capacity, sizeof(struct hp_made_box), u->box_count + 1);
+}
+
 /// Witness tables are looked up again here, for the type the packet names: the same answer
 /// the sender had, also for conformances the runtime instantiates.
 static hp_status put_witnesses(hp_unpacker *u, uint8_t *tables, const hp_existential *e, const void *type) {
@@ -320,8 +537,10 @@ static hp_status put_witnesses(hp_unpacker *u, uint8_t *tables, const hp_existen
 HP_OUTLINE static hp_status get_existential(hp_unpacker *u, uint8_t *at, const hp_existential *e, uint8_t **child_base_out,
                                  const hp_plan **child_out) {
     if (e->container == HP_CONTAINER_CLASS) {
+        // A class instance (of the superclass constraint, if any), never null.
+        const hp_bound bound = { e->superclass, NULL, e->superclass ? HP_BOUND_SUBCLASS : HP_BOUND_ANY_CLASS, 0 };
         const void *type = NULL;
-        hp_status s = get_ref(u, at, NULL, &type, NULL);
+        hp_status s = get_ref(u, at, &bound, &type, NULL);
         if (s != HP_OK) return s;
         NEED(type != NULL);
         return put_witnesses(u, at ? at + 8 : NULL, e, type);
@@ -329,9 +548,13 @@ HP_OUTLINE static hp_status get_existential(hp_unpacker *u, uint8_t *at, const h
     uint64_t number;
     NEED(hp_get_varint(&u->cursor, u->end, &number));
     NEED(number >= 1 && number <= u->config.type_count);
+    hp_status s = need_type(u, number - 1, e->container == HP_CONTAINER_METATYPE ? HP_TYPE_METADATA
+                                                                              : HP_TYPE_METADATA | HP_TYPE_VALUE_PLAN);
+    if (s != HP_OK) return s;
     const void *type = u->config.types[number - 1];
     NEED(type != NULL);
     if (e->container == HP_CONTAINER_METATYPE) {
+        if (e->superclass && !is_kind_of(type, e->superclass)) REFUSE(HP_ERR_MALFORMED, HP_REASON_METATYPE_OUT_OF_BOUND);
         if (u->building) memcpy(at, &type, 8);
         return put_witnesses(u, at ? at + 8 : NULL, e, type);
     }
@@ -344,7 +567,10 @@ HP_OUTLINE static hp_status get_existential(hp_unpacker *u, uint8_t *at, const h
         uint8_t *value = NULL;
         if (u->building) {
             void *buffer;
+            hp_status s = reserve_box(u);
+            if (s != HP_OK) return s;
             void *box = hp_alloc_error(type, conformance, &buffer);
+            u->boxes[u->box_count++] = (struct hp_made_box){ box, type, true };
             memcpy(at, &box, 8);
             value = buffer;
         }
@@ -352,13 +578,16 @@ HP_OUTLINE static hp_status get_existential(hp_unpacker *u, uint8_t *at, const h
         *child_out = plan;
         return HP_OK;
     }
-    hp_status s = put_witnesses(u, at ? at + 32 : NULL, e, type);
+    s = put_witnesses(u, at ? at + 32 : NULL, e, type);
     if (s != HP_OK) return s;
     uint8_t *value = at;
     if (u->building) {
         if (plan->boxed_in_existential) {
             void *buffer;
+            hp_status s = reserve_box(u);
+            if (s != HP_OK) return s;
             void *box = hp_alloc_box(type, &buffer);
+            u->boxes[u->box_count++] = (struct hp_made_box){ box, type, false };
             memcpy(at, &box, 8);
             value = buffer;
         }
@@ -394,6 +623,43 @@ HP_OUTLINE static hp_status get_enum(hp_unpacker *u, uint8_t *at, const hp_plan 
     return HP_OK;
 }
 
+/// StaticString's first word (`first`: the stream's first varint at `mark`), checked against
+/// its count and flags, the raw bytes that follow (StaticString.swift): a Unicode scalar has
+/// count 0 and flags 1 (3 if ASCII); a pointer has `count` bytes of one image's file-backed
+/// data, valid UTF-8, and flags 0 (2 if those bytes are all ASCII).
+static hp_status get_static_string(hp_unpacker *u, uint64_t first, const uint8_t *mark, uintptr_t *word_out) {
+    if (first == 0) {
+        uint64_t scalar;
+        NEED(hp_get_varint(&u->cursor, u->end, &scalar) && scalar <= HP_MAX_UNICODE_SCALAR
+             && (scalar < 0xD800 || scalar > 0xDFFF));
+        NEED((size_t)(u->end - u->cursor) >= 9);
+        uint64_t count;
+        memcpy(&count, u->cursor, 8);
+        NEED(count == 0 && u->cursor[8] == (scalar < 0x80 ? 3 : 1));
+        *word_out = (uintptr_t)scalar;
+        return HP_OK;
+    }
+    u->cursor = mark;
+    // The count comes after the pointer in the stream; read it first to bound the pointer.
+    const uint8_t *pointer = mark;
+    uint64_t slot, offset;
+    NEED(hp_get_varint(&pointer, u->end, &slot) && hp_get_varint(&pointer, u->end, &offset));
+    NEED((size_t)(u->end - pointer) >= 9);
+    uint64_t count;
+    memcpy(&count, pointer, 8);
+    uint8_t flags = pointer[8];
+    NEED(flags == 0 || flags == 2);
+    hp_status s = get_static_span(u, count ? count : 1, word_out);
+    if (s != HP_OK) return s;
+    if (count > HP_MAX_STATIC_STRING_BYTES - u->static_string_bytes) REFUSE(HP_ERR_LIMIT, HP_REASON_STATIC_STRING_LIMIT);
+    u->static_string_bytes += count;
+    const uint8_t *bytes = (const uint8_t *)*word_out;
+    bool ascii = true;
+    for (uint64_t k = 0; k < count && ascii; k++) ascii = bytes[k] < 0x80;
+    NEED(ascii == (flags == 2) && (ascii || is_utf8(bytes, (size_t)count)));
+    return HP_OK;
+}
+
 /// Reads `plan`'s ops into the value at `base` from byte `start` (an object's body) to the
 /// plan's size, and every value nested inline in it, suspending the enclosing values on the
 /// frame stack. Returns when that value is read (or on failure).
@@ -426,6 +692,7 @@ static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, u
                 const hp_op *op = &plan->ops[i];
                 hp_enum_inject(base + op->offset, f->inject - 1, op->sub->metadata);
             }
+            if (plan->ops[i].kind == HP_OP_REPLACE) u->replace_depth--;
             i++;
             continue;
         }
@@ -446,16 +713,23 @@ static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, u
             next = op->offset + hp_op_width(op);
             break;
         case HP_OP_REF:
-            s = get_ref(u, at, op->data.class_metadata, NULL, op->sub);
+            s = get_ref(u, at, op->data.bound, NULL, op->sub);
             break;
         case HP_OP_FUNC:
-            s = get_static(u, &word);
+            s = get_code(u, op, &word);
             u->last_code = word;
+            // A function value always has code; nil is an Optional's tag, not a null here.
+            if (s == HP_OK && word == 0) s = fail_because(u, HP_ERR_MALFORMED, HP_REASON_NULL_IN_NON_OPTIONAL);
             if (s == HP_OK && u->building) memcpy(at, &word, 8);
-            if (s == HP_OK) s = get_ref(u, at ? at + 8 : NULL, NULL, NULL, NULL);
+            if (s == HP_OK) s = get_ref(u, at ? at + 8 : NULL, &any_context, NULL, NULL);
             next = op->offset + HP_OP_WIDTH_FUNC;
             break;
         case HP_OP_STATIC:
+            // A thin or C function: never null outside an Optional (whose tag says nil).
+            s = get_code(u, op, &word);
+            if (s == HP_OK && word == 0) s = fail_because(u, HP_ERR_MALFORMED, HP_REASON_NULL_IN_NON_OPTIONAL);
+            if (s == HP_OK && u->building) memcpy(at, &word, 8);
+            break;
         case HP_OP_RAW_POINTER:
             s = get_static(u, &word);
             if (s == HP_OK && u->building) memcpy(at, &word, 8);
@@ -463,27 +737,24 @@ static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, u
         case HP_OP_WEAK:
         case HP_OP_UNOWNED:
         case HP_OP_UNOWNED_UNSAFE: {
+            // Each slot has its varint in the trailer, after everything still to read: a packet
+            // cannot announce more slots than it has bytes left.
+            if (u->link_count >= (uint64_t)(u->end - u->cursor)) return fail_at(u, HP_ERR_MALFORMED, plan, i);
+            if (u->link_count == u->link_capacity && (s = grow_links(u)) != HP_OK) return fail_at(u, s, plan, i);
             // A zeroed slot is a valid nil reference until the trailer is applied.
-            if (u->link_count == u->link_capacity && (s = grow_links(u)) != HP_OK) return s;
             if (u->building) memset(at, 0, 8);
             notify(u, HP_EVENT_LINK_SLOT, u->link_count, op->kind);
-            u->links[u->link_count++] = (hp_link){ (uintptr_t)at, op->kind, op->kind == HP_OP_WEAK || op->data.nullable, 0, plan, i, 0 };
+            u->slot_links[u->link_count++] = (struct hp_slot_link){ at, op, 0 };
             break;
         }
         case HP_OP_STATIC_STRING: {
+            // StaticString's count and flags are the raw bytes right after its first word
+            // (hp_plan_seal keeps them there); they must describe that word.
             const uint8_t *mark = u->cursor;
             uint64_t first;
             if (!hp_get_varint(&u->cursor, u->end, &first)) return fail_at(u, HP_ERR_MALFORMED, plan, i);
-            if (first == 0) {
-                uint64_t scalar;
-                if (!hp_get_varint(&u->cursor, u->end, &scalar) || scalar > HP_MAX_UNICODE_SCALAR)
-                    return fail_at(u, HP_ERR_MALFORMED, plan, i);
-                word = (uintptr_t)scalar;
-            } else {
-                u->cursor = mark;
-                s = get_static(u, &word);
-                if (s != HP_OK) return fail_at(u, s, plan, i);
-            }
+            s = get_static_string(u, first, mark, &word);
+            if (s != HP_OK) return fail_at(u, s, plan, i);
             if (u->building) memcpy(at, &word, 8);
             break;
         }
@@ -492,15 +763,14 @@ static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, u
             // put it first): the last reference read, which the plan builder guarantees.
             uint64_t code;
             if (!hp_get_varint(&u->cursor, u->end, &code)) return fail_at(u, HP_ERR_MALFORMED, plan, i);
+            if (code == 0 || u->last_ref == 0 || code - 1 > object_extent(u, u->last_ref)
+                || (op->sub && !slice_fits(u, code, op->sub)))
+                return fail_at(u, fail_because(u, HP_ERR_MALFORMED, HP_REASON_BAD_SLICE), plan, i);
             word = 0;
-            if (code != 0) {
-                if (u->last_ref == 0 || code - 1 > object_extent(u, u->last_ref))
-                    return fail_at(u, HP_ERR_MALFORMED, plan, i);
-                if (u->building) {
-                    uintptr_t owner;
-                    memcpy(&owner, at + op->data.owner_distance, 8);
-                    word = owner + (uintptr_t)(code - 1);
-                }
+            if (u->building && code != 0) {
+                uintptr_t owner;
+                memcpy(&owner, at + op->data.owner_distance, 8);
+                word = owner + (uintptr_t)(code - 1);
             }
             if (u->building) memcpy(at, &word, 8);
             break;
@@ -509,7 +779,12 @@ static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, u
             uint64_t type;
             if (!hp_get_varint(&u->cursor, u->end, &type)) return fail_at(u, HP_ERR_MALFORMED, plan, i);
             if (type > u->config.type_count) return fail_at(u, HP_ERR_MALFORMED, plan, i);
+            if (type && (s = need_type(u, type - 1, HP_TYPE_METADATA)) != HP_OK) return fail_at(u, s, plan, i);
             word = type ? (uintptr_t)u->config.types[type - 1] : 0;
+            // A metatype is never null (Optional's nil is its tag), and holds what its slot's type allows.
+            if (word == 0) return fail_at(u, fail_because(u, HP_ERR_MALFORMED, HP_REASON_NULL_IN_NON_OPTIONAL), plan, i);
+            if (!fits((const void *)word, op->data.bound))
+                return fail_at(u, fail_because(u, HP_ERR_MALFORMED, HP_REASON_METATYPE_OUT_OF_BOUND), plan, i);
             if (u->building) memcpy(at, &word, 8);
             break;
         }
@@ -551,6 +826,7 @@ static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, u
         // Read the nested value first; this op ends when it does.
         s = suspend(u, plan, i, base, next, inject);
         if (s != HP_OK) return fail_at(u, s, plan, i);
+        if (op->kind == HP_OP_REPLACE) u->replace_depth++;
         plan = child;
         base = child_base;
         i = 0;
@@ -593,20 +869,32 @@ static hp_status get_object(hp_unpacker *u, uint32_t index) {
     return s;
 }
 
-/// The trailer: a target (object index + 1, or 0) for each weak or unowned slot met. Unowned
-/// slots must name an object; the targets are stored in each slot by apply_links.
+/// The trailer: a target (object index + 1, object count + 1 + name number, or 0) for each weak
+/// or unowned slot met. A target must be of a class the slot can hold, and an unowned slot must
+/// name one; the targets are stored in each slot by apply_links.
 static hp_status get_links(hp_unpacker *u) {
     notify(u, HP_EVENT_TRAILER, 0, 0);
     uint64_t count;
     NEED(hp_get_varint(&u->cursor, u->end, &count));
     NEED(count == u->link_count);
     for (uint32_t i = 0; i < u->link_count; i++) {
+        struct hp_slot_link *link = &u->slot_links[i];
+        const hp_bound *bound = link->op->data.bound;
         uint64_t target;
         NEED(hp_get_varint(&u->cursor, u->end, &target));
         NEED(target <= (uint64_t)u->object_count + u->config.named_object_count);
-        if (target > u->object_count) NEED(u->config.named_objects[target - u->object_count - 1] != NULL || u->config.callbacks.observe);
-        NEED(target != 0 || u->links[i].nullable);
-        u->links[i].object = (uint32_t)target;
+        if (target == 0) {
+            // Weak slots are Optional by definition.
+            if (link->op->kind != HP_OP_WEAK && !(bound && bound->nullable))
+                REFUSE(HP_ERR_MALFORMED, HP_REASON_NULL_IN_NON_OPTIONAL);
+        } else if (target > u->object_count) {
+            const void *named = u->config.named_objects[target - u->object_count - 1];
+            NEED(named != NULL || u->config.callbacks.observe);
+            if (named && !fits(*(const void *const *)named, bound)) REFUSE(HP_ERR_TYPE_MISMATCH, HP_REASON_LINK_TARGET_TYPE);
+        } else if (!fits(u->object_metadata[target - 1], bound)) {
+            REFUSE(HP_ERR_TYPE_MISMATCH, HP_REASON_LINK_TARGET_TYPE);
+        }
+        link->target = (uint32_t)target;
         notify(u, HP_EVENT_LINK_TARGET, i, target);
     }
     return HP_OK;
@@ -614,16 +902,15 @@ static hp_status get_links(hp_unpacker *u) {
 
 static void apply_links(hp_unpacker *u) {
     for (uint32_t i = 0; i < u->link_count; i++) {
-        hp_link *link = &u->links[i];
-        void *slot = (void *)link->target;
+        const struct hp_slot_link *link = &u->slot_links[i];
         void *object = NULL;
-        if (link->object > u->object_count) object = u->config.named_objects[link->object - u->object_count - 1];
-        else if (link->object) object = u->objects[link->object - 1];
-        if (link->kind == HP_OP_WEAK) {
-            hp_weak_init(slot, object);
+        if (link->target > u->object_count) object = u->config.named_objects[link->target - u->object_count - 1];
+        else if (link->target) object = u->objects[link->target - 1];
+        if (link->op->kind == HP_OP_WEAK) {
+            hp_weak_init(link->slot, object);
         } else {
-            if (link->kind == HP_OP_UNOWNED) hp_unowned_retain(object);
-            memcpy(slot, &object, 8);
+            if (link->op->kind == HP_OP_UNOWNED) hp_unowned_retain(object);
+            memcpy(link->slot, &object, 8);
         }
     }
 }
@@ -636,6 +923,11 @@ static hp_status run_pass(hp_unpacker *u, const hp_plan *root, void *destination
     u->object_count = 0;
     u->link_count = 0;
     u->frame_count = 0;
+    u->replace_depth = 0;
+    u->empty_elements = 0;
+    u->static_string_bytes = 0;
+    u->build_bytes = 0;
+    u->edge_count = 0;
     u->site = (hp_site){ UINT32_MAX, NULL, UINT32_MAX, UINT64_MAX, 0 };
     hp_status s = get_value(u, destination, root, 0);
     for (uint32_t k = 0; s == HP_OK && k < u->object_count; k++) s = get_object(u, k);
@@ -649,10 +941,17 @@ static void discard_fixups(hp_unpacker *u) {
     u->fixup_count = 0;
 }
 
+/// After a failed build pass: frees what it made without running a deinit. Strings first (some
+/// live in replacements and boxes), then the replacements, the boxes, the objects.
 static void discard_built(hp_unpacker *u) {
-    discard_fixups(u);
     for (uint32_t i = u->string_count; i-- > 0;) u->config.callbacks.destroy_string(u->strings[i]);
     u->string_count = 0;
+    discard_fixups(u);
+    for (uint32_t i = u->box_count; i-- > 0;) {
+        if (u->boxes[i].error) hp_dealloc_error(u->boxes[i].box, u->boxes[i].type);
+        else hp_dealloc_box(u->boxes[i].box);
+    }
+    u->box_count = 0;
     for (uint32_t k = 0; k < u->object_count; k++) {
         const hp_plan *plan = u->object_plans[k];
         if (plan->replacement) {
@@ -660,18 +959,89 @@ static void discard_built(hp_unpacker *u) {
             if (u->objects[k]) hp_release(u->objects[k]);
             continue;
         }
-        uint64_t size = plan->has_tail ? plan->tail_offset + u->object_counts[k] * plan->element->stride : plan->size;
-        hp_dealloc_uninitialized_object(u->objects[k], (size_t)size, plan->align_mask);
+        if (u->objects[k])
+            hp_dealloc_uninitialized_object(u->objects[k], (size_t)object_size(plan, u->object_counts[k]), plan->align_mask);
     }
     u->object_count = 0;
 }
 
-/// The validation pass: reads the whole body, allocates nothing, and must make exactly the
-/// objects the header announced.
+/// Objects that stay alive whatever the rebuilds after the walk do, which may drop what a
+/// replacement holds (a Dictionary keeps one value per key, a user's `unpacked(from:)` what it
+/// likes): those strongly reachable from the root value through references no replacement
+/// holds. `held[k]` says it of object k. The edges come from a tracing pass.
+static hp_status find_held(hp_unpacker *u, bool *held) {
+    uint32_t n = u->object_count;
+    // Edges by holder (0: the root), as offsets into one array: a breadth-first walk from the root.
+    uint64_t *first = calloc((size_t)n + 2, sizeof(uint64_t));
+    uint32_t *targets = malloc((size_t)(u->edge_count / 2 + 1) * sizeof(uint32_t));
+    uint32_t *queue = malloc((size_t)n * sizeof(uint32_t) + 1);
+    if (!first || !targets || !queue) {
+        free(first); free(targets); free(queue);
+        return fail_because(u, HP_ERR_NO_MEMORY, HP_REASON_NO_MEMORY);
+    }
+    for (uint64_t e = 0; e < u->edge_count; e += 2) first[u->edges[e] + 1]++;
+    for (uint32_t h = 0; h <= n; h++) first[h + 1] += first[h];
+    uint64_t *fill = calloc((size_t)n + 1, sizeof(uint64_t));
+    if (!fill) {
+        free(first); free(targets); free(queue);
+        return fail_because(u, HP_ERR_NO_MEMORY, HP_REASON_NO_MEMORY);
+    }
+    for (uint64_t e = 0; e < u->edge_count; e += 2) {
+        uint32_t holder = u->edges[e];
+        targets[first[holder] + fill[holder]++] = u->edges[e + 1];
+    }
+    free(fill);
+    uint32_t head = 0, tail = 0;
+    for (uint64_t e = first[0]; e < first[1]; e++)
+        if (!held[targets[e]]) { held[targets[e]] = true; queue[tail++] = targets[e]; }
+    while (head < tail) {
+        uint32_t k = queue[head++];
+        for (uint64_t e = first[k + 1]; e < first[k + 2]; e++)
+            if (!held[targets[e]]) { held[targets[e]] = true; queue[tail++] = targets[e]; }
+    }
+    free(first); free(targets); free(queue);
+    return HP_OK;
+}
+
+/// An unowned reference keeps no strong count: if a rebuild dropped its target, the slot would
+/// dangle (unowned(unsafe)) or trap when read (unowned). So each unowned target in the packet must
+/// be held (see find_held). Packets whose unowned slots all name named objects, or none, skip
+/// the tracing pass this takes.
+static hp_status check_unowned_targets(hp_unpacker *u, const hp_plan *root, const uint8_t *start) {
+    // Inspection builds nothing that could dangle (and its observer must see the body once).
+    if (u->config.callbacks.observe) return HP_OK;
+    bool needed = false;
+    for (uint32_t i = 0; i < u->link_count && !needed; i++) {
+        const struct hp_slot_link *link = &u->slot_links[i];
+        needed = link->op->kind != HP_OP_WEAK && link->target != 0 && link->target <= u->object_count;
+    }
+    if (!needed) return HP_OK;
+    u->tracing = true;
+    hp_status s = run_pass(u, root, NULL, start);
+    u->tracing = false;
+    if (s != HP_OK) return s;
+    bool *held = calloc((size_t)u->object_count + 1, sizeof(bool));
+    if (!held) return fail_because(u, HP_ERR_NO_MEMORY, HP_REASON_NO_MEMORY);
+    s = find_held(u, held);
+    for (uint32_t i = 0; s == HP_OK && i < u->link_count; i++) {
+        const struct hp_slot_link *link = &u->slot_links[i];
+        if (link->op->kind != HP_OP_WEAK && link->target != 0 && link->target <= u->object_count && !held[link->target - 1])
+            s = fail_because(u, HP_ERR_MALFORMED, HP_REASON_LINK_TARGET_NOT_HELD);
+    }
+    free(held);
+    free(u->edges);
+    u->edges = NULL;
+    u->edge_count = u->edge_capacity = 0;
+    return s;
+}
+
+/// The validation pass: reads the whole body, allocates nothing but its own bookkeeping (at
+/// most a few words per body byte), and must make exactly the objects the header announced.
 static hp_status validate(hp_unpacker *u, const hp_plan *root, const uint8_t *start) {
     u->building = false;
     hp_status s = run_pass(u, root, NULL, start);
     if (s == HP_OK && u->object_count != u->config.expected_objects) s = HP_ERR_MALFORMED;
+    if (s == HP_OK) s = check_unowned_targets(u, root, start);
     return s;
 }
 
@@ -679,6 +1049,22 @@ static hp_status validate(hp_unpacker *u, const hp_plan *root, const uint8_t *st
 static void begin(hp_unpacker *u, const uint8_t *body, size_t length) {
     u->start = u->cursor = body;
     u->end = body + length;
+}
+
+/// The runtime's allocator traps when memory runs out, and the build pass allocates its objects
+/// there. The validation pass added up what they take; more than the machine's memory and swap
+/// is refused outright, and asking malloc for that much at once first turns a packet the
+/// machine cannot hold now into `.limitExceeded` rather than an abort.
+static hp_status reserve_build(hp_unpacker *u) {
+    struct sysinfo machine;
+    if (u->build_bytes > PTRDIFF_MAX
+        || (sysinfo(&machine) == 0
+            && machine.mem_unit && u->build_bytes / machine.mem_unit > (uint64_t)machine.totalram + machine.totalswap))
+        return fail_because(u, HP_ERR_NO_MEMORY, HP_REASON_NO_MEMORY);
+    void *probe = malloc((size_t)u->build_bytes + 1);
+    if (!probe) return fail_because(u, HP_ERR_NO_MEMORY, HP_REASON_NO_MEMORY);
+    free(probe);
+    return HP_OK;
 }
 
 hp_status hp_unpack(hp_unpacker *u, const hp_plan *root, const uint8_t *body, size_t length, void *destination) {
@@ -689,11 +1075,12 @@ hp_status hp_unpack(hp_unpacker *u, const hp_plan *root, const uint8_t *body, si
         if (!u->named_refs) return HP_ERR_NO_MEMORY;
     }
     hp_status s = validate(u, root, start);
+    if (s == HP_OK) s = reserve_build(u);
     if (s != HP_OK) return s;
     u->building = true;
     s = run_pass(u, root, destination, start);
     if (s != HP_OK) {
-        // Unreachable after a clean validation pass; handled anyway rather than trusted.
+        // Only running out of memory gets here after a clean validation pass.
         discard_built(u);
         return s;
     }
@@ -702,6 +1089,7 @@ hp_status hp_unpack(hp_unpacker *u, const hp_plan *root, const uint8_t *body, si
     for (uint32_t k = 0; k < u->config.named_object_count; k++)
         if (u->named_refs[k]) hp_retain_n(u->config.named_objects[k], u->named_refs[k]);
     u->string_count = 0;
+    u->box_count = 0;
     // Before the fixups: a replacement being consumed may hold one of these slots.
     apply_links(u);
     // Every object is complete and holds its references: rebuild replaced values (they may
@@ -760,15 +1148,18 @@ void hp_unpacker_destroy(hp_unpacker *u) {
     u->frame_count = u->frame_capacity = 0;
     free(u->named_refs);
     u->named_refs = NULL;
-    free(u->links);
-    u->links = NULL;
+    free(u->slot_links);
+    u->slot_links = NULL;
     u->link_count = u->link_capacity = 0;
+    free(u->boxes);
+    free(u->edges);
     discard_fixups(u);
     free(u->fixups);
     u->fixups = NULL;
     u->fixup_capacity = 0;
     free(u->objects);
     free(u->object_plans);
+    free(u->object_metadata);
     free(u->object_counts);
     free(u->extra_refs);
     free(u->strings);

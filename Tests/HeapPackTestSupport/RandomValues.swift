@@ -2,6 +2,7 @@
 // classes with sharing, cycles and weak back-pointers, closures, existentials, Dictionary and
 // Set. A value is built from a seed with a seeded generator, so two processes of one binary
 // build the same one; `describe` renders its behaviour and identity structure canonically.
+// Every node counts its life in a `NodeLedger`, so a stress run can check each was freed once.
 
 /// SplitMix64: small, fast and the same everywhere.
 public struct SplitMix64: RandomNumberGenerator {
@@ -43,7 +44,16 @@ public final class RandomNode {
     public var payload: RandomTree = .nothing
     public var next: RandomNode?
     public weak var previous: RandomNode?
-    public init(label: String) { self.label = label }
+    /// The number of the `NodeLedger` that counts this node's life, and its copies'.
+    public let ledger: Int
+
+    public init(label: String, ledger: NodeLedger = .unaudited) {
+        self.label = label
+        self.ledger = ledger.number
+        ledger.recordMade()
+    }
+
+    deinit { NodeLedger.numbered(ledger).recordFreed() }
 }
 
 public struct RandomJob {
@@ -57,10 +67,14 @@ public struct RandomValue {
     public let tree: RandomTree
     public let nodes: [RandomNode]
 
-    public init(seed: UInt64) {
-        var builder = RandomBuilder(seed: seed)
+    /// - Parameters:
+    ///   - ledger: where the value's nodes, and their copies, count their lives.
+    ///   - roots: how many subtrees the root list may have. More make larger graphs, with more
+    ///     sharing between them (half the nodes asked for are existing ones).
+    public init(seed: UInt64, ledger: NodeLedger = .unaudited, roots: ClosedRange<Int> = 3...6) {
+        var builder = RandomBuilder(seed: seed, ledger: ledger)
         // A list at the root, so that every value has some structure to it.
-        tree = .list((0..<builder.int(3...6)).map { _ in builder.tree(depth: 1) })
+        tree = .list((0..<builder.int(roots)).map { _ in builder.tree(depth: 1) })
         builder.link()
         nodes = builder.nodes
     }
@@ -68,9 +82,13 @@ public struct RandomValue {
 
 struct RandomBuilder {
     var rng: SplitMix64
+    let ledger: NodeLedger
     var nodes: [RandomNode] = []
 
-    init(seed: UInt64) { rng = SplitMix64(seed: seed) }
+    init(seed: UInt64, ledger: NodeLedger) {
+        rng = SplitMix64(seed: seed)
+        self.ledger = ledger
+    }
 
     mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &rng) }
 
@@ -114,7 +132,7 @@ struct RandomBuilder {
     /// Half the time an existing node: sharing, and with `link` cycles.
     mutating func node(depth: Int) -> RandomNode {
         if !nodes.isEmpty && int(0...1) == 1 { return nodes[int(0...(nodes.count - 1))] }
-        let node = RandomNode(label: "n\(nodes.count)")
+        let node = RandomNode(label: "n\(nodes.count)", ledger: ledger)
         nodes.append(node)
         node.payload = tree(depth: depth + 1)
         return node
@@ -217,7 +235,7 @@ public struct Describer {
 /// another process and are dropped there.
 public final class RandomBatch {
     public let values: [RandomValue]
-    public init(seeds: [UInt64]) { values = seeds.map(RandomValue.init(seed:)) }
+    public init(seeds: [UInt64]) { values = seeds.map { RandomValue(seed: $0) } }
     deinit { for value in values { unlink(value.nodes) } }
 }
 

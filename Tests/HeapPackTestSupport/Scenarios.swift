@@ -9,7 +9,7 @@ public enum Scenarios {
     public static let all: [Scenario] = [
         closureWithMixedCaptures, linkedList, arrayOfClosures, indirectEnum, sharedVar, strings,
         structGraph, throwingClosure, cFunctionPointer, metatypes, asyncClosure, hashedCollections, existentials, libraryTypes, weakAndUnowned, errorsAndMetatypes, foundationValues, genericClosures, randomValues, replacements, namedObjects,
-        privateAndLocalTypes, privateRootType,
+        privateAndLocalTypes, privateRootType, privateHashedKeys,
     ]
 
     public static func named(_ name: String) -> Scenario? { all.first { $0.name == name } }
@@ -107,6 +107,18 @@ public enum Scenarios {
         "private-root-type", expected: "7 seven, 8 eight",
         { [Secret(code: 7, word: "seven"), Secret(code: 8, word: "eight")] },
         call: { $0.map { "\($0.code) \($0.word)" }.joined(separator: ", ") })
+
+    /// A Set and a Dictionary keyed by a private type: rebuilt by hashing with the receiver's seed,
+    /// through conformances found again for a type that has no name to look up.
+    public static let privateHashedKeys = Scenario.make(
+        "private-hashed-keys", expected: "3 tags, red: true, 2 -> two",
+        { () -> (Set<Tag>, [Tag: String]) in
+            let tags: Set<Tag> = [Tag(name: "red"), Tag(name: "green"), Tag(name: "a tag name beyond the small-string limit")]
+            return (tags, [Tag(name: "2"): "two"])
+        },
+        call: { tags, names in
+            "\(tags.count) tags, red: \(tags.contains(Tag(name: "red"))), 2 -> \(names[Tag(name: "2")] ?? "nil")"
+        })
 
     /// Private and function-local types, whose mangled names do not resolve by lookup: in
     /// captures, behind `Any`, and as generic arguments.
@@ -334,6 +346,10 @@ public func imageName(containing address: UnsafeRawPointer) -> String {
 private struct Secret {
     var code: Int
     var word: String
+}
+
+private struct Tag: Hashable {
+    var name: String
 }
 
 private func makePrivateAndLocalJob() -> () -> String {

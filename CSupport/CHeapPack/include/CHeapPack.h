@@ -63,6 +63,15 @@ typedef enum hp_reason {
     HP_REASON_BAD_PLAN,                 ///< a plan breaks a rule the plan builder promises (HP_ERR_INTERNAL)
     HP_REASON_EMPTY_ELEMENT_LIMIT,      ///< unpack: more zero-size elements than HP_MAX_EMPTY_ELEMENTS
     HP_REASON_NO_MEMORY,                ///< an allocation failed or a size overflowed
+    HP_REASON_NOT_A_FUNCTION_ENTRY,     ///< unpack: a code pointer that is not the entry of a function (site.pointer)
+    HP_REASON_NULL_IN_NON_OPTIONAL,     ///< unpack: a null reference, function or metatype where the type is not Optional
+    HP_REASON_SINGLETON_MISPLACED,      ///< unpack: a runtime singleton or named object in a slot it does not fit (a box, another class)
+    HP_REASON_LINK_TARGET_TYPE,         ///< unpack: a weak or unowned target of a class the slot cannot hold
+    HP_REASON_LINK_TARGET_NOT_HELD,     ///< unpack: an unowned target that only values rebuilt after the walk hold (it could be freed)
+    HP_REASON_METATYPE_OUT_OF_BOUND,    ///< unpack: a metatype outside the bound of its slot (`Base.Type`, `AnyObject.Type`)
+    HP_REASON_BAD_SMALL_STRING,         ///< unpack: 16 bytes that are not a small String as the runtime makes them
+    HP_REASON_BAD_SLICE,                ///< unpack: ArraySlice bounds outside its storage, or storage of another element type
+    HP_REASON_STATIC_STRING_LIMIT,      ///< unpack: StaticStrings whose checks would read more static data than a packet may make them
 } hp_reason;
 
 // MARK: - Loaded images
@@ -110,6 +119,42 @@ bool hp_image_table_resolve(const hp_image_table *table, uint32_t image, uint64_
 /// for error messages only.
 bool hp_symbol_name(const hp_image_table *table, uintptr_t address, char *name_out, size_t capacity);
 
+/// Whether `address` is the first instruction of a function in a loaded image: the start of its
+/// .eh_frame entry (libunwind), or for code without unwind information a function symbol's
+/// value. Each call searches the unwind tables: callers cache the answers.
+bool hp_code_entry(const hp_image_table *table, uintptr_t address);
+
+/// Whether `address` is an `AsyncFunctionPointer` (what an async function's value holds instead
+/// of code: a 32-bit relative pointer to the function, then the size of its async context) whose
+/// function is an entry by `hp_code_entry`. The context size cannot be checked: no section lists
+/// these records.
+bool hp_async_function_entry(const hp_image_table *table, uintptr_t address);
+
+/// Whether some function symbol in the ELF symbol table of `address`'s image file starts at
+/// `address`. Reads the file: the fallback of `hp_code_entry` only.
+bool hp_symbol_starts_function(const hp_image_table *table, uintptr_t address);
+
+/// What one image lists in its Swift metadata sections, each set sorted by address (see
+/// `hp_address_listed`): the type context descriptors of swift5_type_metadata, the protocol
+/// descriptors of swift5_protocols and the capture descriptors in swift5_capture. Sets are empty
+/// for an image without those sections or whose file cannot be read.
+typedef struct hp_image_sections {
+    uintptr_t *_Nullable types;
+    uint32_t type_count;
+    uintptr_t *_Nullable protocols;
+    uint32_t protocol_count;
+    uintptr_t *_Nullable captures;
+    uint32_t capture_count;
+} hp_image_sections;
+
+/// Swift: `hp_image_sections_load(table, image, &sections)`. Reads image `image`'s section
+/// headers from its file and lists the records of its metadata sections in memory. Free with
+/// `hp_image_sections_free`, also after a failure.
+hp_status hp_image_sections_load(const hp_image_table *table, uint32_t image, hp_image_sections *sections);
+void hp_image_sections_free(hp_image_sections *sections);
+/// Binary search of a sorted set from `hp_image_sections`.
+bool hp_address_listed(const uintptr_t *_Nullable set, uint32_t count, uintptr_t address);
+
 /// swift_demangle: a malloc'd readable name, or NULL. Free with free().
 char *_Nullable hp_demangle(const char *_Nullable name, size_t length);
 
@@ -125,9 +170,10 @@ char *_Nullable hp_demangle(const char *_Nullable name, size_t length);
 /// plan's), and whether reading it leaves work for after the build pass (an enclosing enum's
 /// tag then waits for it, see `hp_fixup`).
 #define HP_OP_TABLE(X) \
-    /* A strong reference to a heap object, or null. data.class_metadata: the class it must be  \
-       (NULL: any); sub: the object plan to use (boxes share metadata by layout, so the slot's   \
-       type, not the box's capture descriptor, says what they hold). */                          \
+    /* A strong reference to a heap object, or null. data.bound: what it may name and whether \
+       it may be null; sub: the object plan to read a new object with, from the slot's type: a  \
+       box's (boxes share metadata by layout, so their capture descriptor cannot say what they \
+       hold), or array storage's (`_ContiguousArrayStorage<AnyObject>` holds every class). */   \
     X(REF,            8,  1, 0) \
     /* A thick function {code pointer, context reference or null}. */                           \
     X(FUNC,           16, 2, 0) \
@@ -135,7 +181,7 @@ char *_Nullable hp_demangle(const char *_Nullable name, size_t length);
     X(STATIC,         8,  1, 0) \
     /* A raw pointer: travels only if null or static (HP_REASON_RAW_POINTER_OUTSIDE_IMAGES). */ \
     X(RAW_POINTER,    8,  1, 0) \
-    /* Type metadata, travelling as a type-table index. */                                       \
+    /* Type metadata, travelling as a type-table index; data.bound: which types the slot holds. */ \
     X(METADATA,       8,  1, 0) \
     /* Swift.String: a kind byte, then 16 raw bytes or a length and UTF-8. */                    \
     X(STRING,         16, 2, 0) \
@@ -143,16 +189,19 @@ char *_Nullable hp_demangle(const char *_Nullable name, size_t length);
     X(ENUM,           0,  1, 0) \
     /* An existential container; data.existential describes it (width: its size). */            \
     X(EXISTENTIAL,    0,  1, 0) \
-    /* A weak reference: travels in the body's trailer (nil if its target is not packed). */    \
-    X(WEAK,           8,  0, 1) \
-    /* An unowned reference: its target must be packed; data.nullable: it may be nil. */        \
-    X(UNOWNED,        8,  0, 1) \
+    /* A weak reference: travels in the body's trailer (nil if its target is not packed), one  \
+       varint there, which counts as its wire byte. data.bound: the referent's class. */         \
+    X(WEAK,           8,  1, 1) \
+    /* An unowned reference: its target must be packed; data.bound: its class, and whether it  \
+       may be nil. */                                                                             \
+    X(UNOWNED,        8,  1, 1) \
     /* unowned(unsafe): like UNOWNED, without a refcount. */                                     \
-    X(UNOWNED_UNSAFE, 8,  0, 1) \
+    X(UNOWNED_UNSAFE, 8,  1, 1) \
     /* StaticString's word: a pointer into static data, or a Unicode scalar. */                 \
     X(STATIC_STRING,  8,  1, 0) \
-    /* A pointer into the object of the REF op just before it, data.owner_distance bytes away  \
-       in the same value (ArraySlice's base address); travels as an offset. */                  \
+    /* ArraySlice's base address: a pointer among the elements (sub: their plan) of the object \
+       of the REF op just before it, data.owner_distance bytes away in the same value; travels as \
+       an offset. The two words after it are the slice's startIndex and endIndexAndFlags, raw. */ \
     X(INTERIOR,       8,  1, 0) \
     /* A value that travels as a replacement (Dictionary as keys + values): sub is the          \
        replacement's plan, data.replaced_type the _Replaceable hooks (width: sub->replaced_size). */ \
@@ -190,16 +239,40 @@ typedef struct hp_existential {
     uint32_t witness_count;
     const void *_Null_unspecified const *_Null_unspecified protocols; ///< one protocol descriptor per witness table, in order
     uint32_t size;              ///< the container's size
+    /// A composition's superclass constraint (`any Base & P`, `any (Base & P).Type`): the
+    /// dynamic type must be it or a subclass. NULL: none.
+    const void *_Nullable superclass;
 } hp_existential;
+
+/// Which objects a reference slot may name, or which types a metatype slot may hold.
+typedef enum hp_bound_rule {
+    HP_BOUND_ANY = 0,       ///< any object (Builtin.NativeObject, a closure's context) or any type (`Any.Type`)
+    HP_BOUND_SUBCLASS,      ///< an instance of `type` or of a subclass (references, class metatypes)
+    HP_BOUND_EXACT,         ///< exactly `type` (the metatype of a value type)
+    HP_BOUND_ANY_CLASS,     ///< any class instance (AnyObject), or any class (AnyObject.Type)
+} hp_bound_rule;
+
+/// What a reference or metatype slot holds: the reader refuses anything else, so that what it
+/// accepts has the static type its slot expects.
+typedef struct hp_bound {
+    const void *_Nullable type;         ///< the class or type `rule` names (NULL for ANY and ANY_CLASS)
+    /// SUBCLASS: one more class the object may be, exactly. The storage of an array of class
+    /// instances is `_ContiguousArrayStorage<AnyObject>` as often as `<Element>`.
+    const void *_Nullable alternative;
+    uint32_t rule;                      ///< an hp_bound_rule
+    uint32_t nullable;                  ///< 1: the slot's type is Optional, so null (nil) is a value
+} hp_bound;
 
 /// What an op needs besides its kind, offset and sub-plan: one member per kind that has any.
 typedef union hp_op_data {
-    const void *_Nullable class_metadata;        ///< REF: the class the object must be (NULL: any)
+    /// REF, WEAK, UNOWNED, UNOWNED_UNSAFE, METADATA: what the slot may hold (NULL: any object
+    /// or type, never null).
+    const hp_bound *_Nullable bound;
     const hp_existential *_Null_unspecified existential;  ///< EXISTENTIAL: the container's shape
     const void *_Null_unspecified replaced_type;          ///< REPLACE: the `_Replaceable` hooks (a Swift metatype)
-    uint64_t nullable;                  ///< UNOWNED, UNOWNED_UNSAFE: 1 if the slot's type is Optional
     int64_t owner_distance;             ///< INTERIOR: from this op's offset to its owner's REF op
     uint64_t width;                     ///< PADDING: how many bytes
+    uint64_t async_function;            ///< FUNC, STATIC: 1 if the code pointer is an AsyncFunctionPointer record
 } hp_op_data;
 
 typedef struct hp_op {
@@ -346,8 +419,14 @@ typedef struct hp_step {
 /// it, so that a garbled plan or a hostile packet ends in an error, not in exhausted memory.
 #define HP_MAX_NESTING (1u << 20)
 
-/// Element counts of zero-size elements cannot be bounded by the packet's length; this caps them.
+/// Elements that take no body bytes (zero-size values) cannot be bounded by the packet's length;
+/// this caps them, over all the arrays of one packet together.
 #define HP_MAX_EMPTY_ELEMENTS (1u << 24)
+
+/// The reader checks that a StaticString's bytes are valid UTF-8 and match its ASCII flag; this
+/// caps the static data those checks read for one packet, which many StaticStrings could name
+/// again and again.
+#define HP_MAX_STATIC_STRING_BYTES (1u << 26)
 
 /// Destroys a replacement made by hp_replace_fn, or decoded by the unpacker.
 typedef void (*hp_destroy_replacement_fn)(const void *type, void *replacement);
@@ -465,6 +544,21 @@ typedef enum hp_event {
 /// where the event happened.
 typedef void (*hp_observe_fn)(void *context, const hp_unpacker *unpacker, hp_event event, uint64_t a, uint64_t b);
 
+/// What the reader needs of a type-table entry, as bits: its metadata, its object plan (a new
+/// object of the type), its value plan (the dynamic type of an existential).
+typedef enum hp_type_need {
+    HP_TYPE_METADATA = 1,
+    HP_TYPE_OBJECT_PLAN = 2,
+    HP_TYPE_VALUE_PLAN = 4,
+} hp_type_need;
+
+/// Resolves type-table entry `index` the first time the body needs it: fills `types[index]`
+/// and, as `need` asks, `type_plans[index]` and `value_plans[index]` (a NULL plan: the type has
+/// none, which the reader refuses where it needs one), and sets the bits it resolved in
+/// `type_ready[index]`. Returns false after recording an error in `context`; the walk then stops
+/// with HP_ERR_CALLBACK and HP_REASON_CALLBACK_FAILED.
+typedef bool (*hp_resolve_type_fn)(void *_Nullable context, uint32_t index, uint32_t need);
+
 /// What the reader calls back into.
 typedef struct hp_unpack_callbacks {
     hp_make_string_fn make_string;
@@ -473,6 +567,7 @@ typedef struct hp_unpack_callbacks {
     hp_restore_object_fn restore_object;
     hp_destroy_replacement_fn destroy_replacement;
     hp_observe_fn _Nullable observe;    ///< inspection only; called with `observer`
+    hp_resolve_type_fn _Nullable resolve_type; ///< NULL: every type-table entry is resolved already
 } hp_unpack_callbacks;
 
 /// Everything one unpack walk is given; copied by `hp_unpacker_create`. The arrays must outlive
@@ -484,8 +579,12 @@ typedef struct hp_unpack_config {
     const void *_Nullable const *_Nullable types;   ///< type-table index -> metadata
     const hp_plan *_Nullable const *_Nullable type_plans;  ///< type-table index -> object plan (NULL if not an object type)
     const hp_plan *_Nullable const *_Nullable value_plans; ///< type-table index -> value plan (NULL if it has none)
+    /// Type-table index -> the hp_type_need bits resolved so far (`callbacks.resolve_type` fills
+    /// the three arrays above as the body needs them); NULL: all are resolved.
+    const uint8_t *_Nullable type_ready;
     uint32_t type_count;
     hp_unpack_callbacks callbacks;
+    void *_Nullable context;                    ///< passed to `callbacks.resolve_type`
     void *_Nullable observer;
     uint64_t max_objects;
     uint64_t expected_objects;                  ///< the header's object count; the body must make exactly this many

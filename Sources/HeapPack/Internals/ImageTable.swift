@@ -1,11 +1,16 @@
 import CHeapPack
 import Glibc
 
-/// Owns a snapshot of `hp_image_table`. Immutable after init, hence shareable across threads.
+/// Owns a snapshot of `hp_image_table`. Immutable after init but for the caches behind locks,
+/// hence shareable across threads.
 final class _ImageTable: @unchecked Sendable {
     let table: UnsafeMutablePointer<hp_image_table>
     /// Each image's file name, as packets name it (`fileName(_:)`).
     private let fileNames: [String]
+    /// What each image lists in its metadata sections, read on the first question about it.
+    private let sections = _Locked([Int: _ImageSections]())
+    /// Addresses already found to be function entries.
+    private let functionEntries = _Locked(Set<UInt>())
 
     init() throws(PackError) {
         table = .allocate(capacity: 1)
@@ -82,10 +87,60 @@ final class _ImageTable: @unchecked Sendable {
         return name
     }
 
+    /// Whether `address` is a type context descriptor that image `image` lists in swift5_type_metadata.
+    func isTypeDescriptor(_ address: UnsafeRawPointer, image: Int) -> Bool {
+        sections(image).contains(address, in: \.types, \.type_count)
+    }
+
+    /// Whether `address` is a protocol descriptor that image `image` lists in swift5_protocols.
+    func isProtocolDescriptor(_ address: UnsafeRawPointer, image: Int) -> Bool {
+        sections(image).contains(address, in: \.protocols, \.protocol_count)
+    }
+
+    /// Whether a capture descriptor of image `image`'s swift5_capture starts at `address`.
+    func isCaptureDescriptor(_ address: UnsafeRawPointer, image: Int) -> Bool {
+        sections(image).contains(address, in: \.captures, \.capture_count)
+    }
+
+    /// Whether `address` is the first instruction of a function (`hp_code_entry`).
+    func isFunctionEntry(_ address: UnsafeRawPointer) -> Bool {
+        let key = UInt(bitPattern: address)
+        if functionEntries.withLock({ $0.contains(key) }) { return true }
+        guard hp_code_entry(table, key) else { return false }
+        functionEntries.withLock { _ = $0.insert(key) }
+        return true
+    }
+
+    private func sections(_ image: Int) -> _ImageSections {
+        sections.withLock { known in
+            if let found = known[image] { return found }
+            let made = _ImageSections(table, image: image)
+            known[image] = made
+            return made
+        }
+    }
+
     func resolve(image: Int, offset: UInt64, span: UInt64) -> UnsafeRawPointer? {
         var address: UInt = 0
         guard hp_image_table_resolve(table, UInt32(image), offset, span, &address) else { return nil }
         return UnsafeRawPointer(bitPattern: address)
+    }
+}
+
+/// One image's `hp_image_sections`: sorted sets of the records its metadata sections list. An
+/// image whose file cannot be read lists nothing, so nothing a packet names in it is accepted.
+final class _ImageSections: @unchecked Sendable {
+    private var sections = hp_image_sections()
+
+    init(_ table: UnsafePointer<hp_image_table>, image: Int) {
+        if hp_image_sections_load(table, UInt32(image), &sections) != HP_OK { hp_image_sections_free(&sections) }
+    }
+
+    deinit { hp_image_sections_free(&sections) }
+
+    func contains(_ address: UnsafeRawPointer, in set: KeyPath<hp_image_sections, UnsafeMutablePointer<UInt>?>,
+                  _ count: KeyPath<hp_image_sections, UInt32>) -> Bool {
+        hp_address_listed(sections[keyPath: set], sections[keyPath: count], UInt(bitPattern: address))
     }
 }
 

@@ -119,13 +119,17 @@ extension _Engine {
     private func inspectBody(_ packet: UnsafeRawBufferPointer, _ header: _PacketFormat.Header, _ images: _ImageTable,
                              into inspection: inout PacketInspection) throws(PackError) {
         let imageMap = try mapImages(header.images, images)
-        let tables = try readerTables(header, imageMap, images)
-        inspection.typeNames = zip(tables.metadata, tables.plans).map { metadata, plan in
-            describe(plan.map(UnsafeRawPointer.init))?.typeName ?? metadata.map { _Metadata($0).name } ?? "?"
+        let tables = _TypeResolver(self, header.types, imageMap, images)
+        // The entries the body used, by this process's names; the others as the packet describes them.
+        defer {
+            for index in 0..<tables.count where tables.isResolved(index) {
+                inspection.typeNames[index] = describe(tables.plans[index].map(UnsafeRawPointer.init))?.typeName
+                    ?? tables.metadata[index].map { _Metadata($0).name } ?? "?"
+            }
         }
         let rootName = String(decoding: header.rootTypeName, as: UTF8.self)
         guard !header.rootTypeName.contains(where: { $0 < 0x20 }), let rootType = _typeByName(rootName) else {
-            throw PackError(code: .binaryMismatch, message: "the root type \(rootName) cannot be found by name here")
+            throw PackError(code: .binaryMismatch, message: "the root type \(_quoted(rootName)) cannot be found by name here")
         }
         let root = try valuePlan(_Metadata(rootType))
         let body = packet.baseAddress!.assumingMemoryBound(to: UInt8.self) + header.headerLength
@@ -140,7 +144,7 @@ extension _Engine {
             }
         }
         if let failure {
-            throw bodyError(status, failure, maxObjects: limit, offset: header.headerLength + failure.offset)
+            throw bodyError(status, failure, tables, maxObjects: limit, offset: header.headerLength + failure.offset)
         }
         let sizes = recorder.sizes(bodyLength: header.bodyLength)
         inspection.rootBytes = sizes.root

@@ -245,6 +245,10 @@ extension _Engine {
                 types.append(try typeEntry(_Metadata(type.key), packer, images, index: index))
             }
         }
+        guard types.count <= _PacketFormat.maxTypeEntries else {
+            throw .limit("the value holds \(types.count) distinct types, more than the \(_PacketFormat.maxTypeEntries) "
+                         + "a packet may name")
+        }
         let imageEntries = packer.imagesUsed.map { image in
             _PacketFormat.ImageEntry(buildID: images.buildID(Int(image)), name: images.fileName(Int(image)))
         }

@@ -21,6 +21,11 @@ enum _PacketFormat {
     static let fixedSize = 32
     /// The packet ends in an authentication tag (`_PacketAuthentication`).
     static let authenticatedFlag: UInt16 = 1
+    /// The most type-table entries a packet may have. The writer makes one per distinct type
+    /// the value graph holds, and the receiver resolves an entry only when the body uses it, but
+    /// each parsed entry costs memory while the packet is read: this bounds that (and what a
+    /// packet makes the runtime instantiate) apart from the packet's length.
+    static let maxTypeEntries = 1 << 16
 
     enum TypeEntryKind: UInt8 {
         /// varint length, mangled name without symbolic references
@@ -261,7 +266,13 @@ enum _PacketFormat {
         }
         guard !images.isEmpty else { throw .malformed("the packet lists no images", at: reader.offset) }
         let rootTypeName = try reader.bytes(atMost: 1 << 16, what: "root type name")
-        let typeCount = try reader.count(atMost: 1 << 24, what: "type count")
+        let typeCountOffset = reader.offset
+        let typeCount = try reader.count(atMost: Int(UInt32.max), what: "type count")
+        guard typeCount <= maxTypeEntries else {
+            throw PackError(code: .limitExceeded,
+                            message: "the packet's type table has \(typeCount) entries, more than the "
+                                + "\(maxTypeEntries) a packet may have", byteOffset: typeCountOffset)
+        }
         var types: [TypeEntry] = []
         for _ in 0..<typeCount {
             let kindOffset = reader.offset
@@ -295,11 +306,20 @@ enum _PacketFormat {
                 let parameterCount = parameters.count
                 let count = try reader.count(atMost: 256, what: "binding count")
                 var bindings: [Binding] = []
+                // Every binding names a parameter: a context without parameters has none.
+                func parameter() throws(PackError) -> Int {
+                    let start = reader.offset
+                    let index = try reader.varint()
+                    guard index < UInt64(parameterCount) else {
+                        throw .malformed("binding parameter \(index) is out of range", at: start)
+                    }
+                    return Int(index)
+                }
                 for _ in 0..<count {
                     switch try reader.byte() {
-                    case 0: bindings.append(.parameter(try reader.count(atMost: parameterCount - 1, what: "binding parameter")))
+                    case 0: bindings.append(.parameter(try parameter()))
                     case 1:
-                        bindings.append(.witness(parameter: try reader.count(atMost: parameterCount - 1, what: "binding parameter"),
+                        bindings.append(.witness(parameter: try parameter(),
                                                  protocolImage: try reader.count(atMost: imageCount - 1, what: "protocol image"),
                                                  protocolOffset: try reader.varint()))
                     default: throw .malformed("unknown binding kind", at: reader.offset - 1)

@@ -129,10 +129,21 @@ struct _PlanDump {
     /// What an op's data says, in words that do not change between runs.
     private func details(_ op: hp_op) -> [String] {
         switch op.kind {
-        case HP_OP_REF.rawValue:
-            return op.data.class_metadata.map { ["class " + _Metadata($0).name] } ?? []
-        case HP_OP_UNOWNED.rawValue, HP_OP_UNOWNED_UNSAFE.rawValue:
-            return op.data.nullable != 0 ? ["nullable"] : []
+        case HP_OP_REF.rawValue, HP_OP_WEAK.rawValue, HP_OP_UNOWNED.rawValue, HP_OP_UNOWNED_UNSAFE.rawValue,
+             HP_OP_METADATA.rawValue:
+            guard let bound = op.data.bound?.pointee else { return [] }
+            let type = bound.type.map { _Metadata($0).name } ?? ""
+            var details: [String] = switch bound.rule {
+            case HP_BOUND_SUBCLASS.rawValue:
+                [(op.kind == HP_OP_METADATA.rawValue ? "subclass of " : "class ") + type
+                    + (bound.alternative.map { " or " + _Metadata($0).name } ?? "")]
+            case HP_BOUND_EXACT.rawValue: ["exactly " + type]
+            case HP_BOUND_ANY_CLASS.rawValue: ["any class"]
+            default: []
+            }
+            // Weak slots are always Optional: say it only where it is a choice.
+            if bound.nullable != 0 && op.kind != HP_OP_WEAK.rawValue { details.append("nullable") }
+            return details
         case HP_OP_INTERIOR.rawValue:
             return ["owner_distance \(op.data.owner_distance)"]
         case HP_OP_PADDING.rawValue:

@@ -114,32 +114,168 @@ extension _Engine {
 /// How many bytes at a packet-given image offset must be the image's before the decoder reads
 /// them as the record named.
 private enum _Span {
-    /// Closure-context metadata: the whole record.
-    static let contextMetadata = UInt64(_HeapLocalVariableMetadata.size)
+    /// Closure-context metadata: the heap-metadata header before it (destroy function, value
+    /// witnesses), then the whole record.
+    static let contextHeader = UInt64(16)
+    static let contextMetadata = contextHeader + UInt64(_HeapLocalVariableMetadata.size)
     /// A protocol descriptor: its flags (and parent); the runtime reads the rest.
     static let protocolDescriptor = UInt64(_ContextDescriptor.size)
     /// A type descriptor, before its kind is known: the fields every kind has. The rest is
     /// checked with `_GenericShape.span(of:)` once the kind says how much the decoder reads.
     static let typeDescriptor = UInt64(_TypeContextDescriptor.size)
-    /// A witness table: the word naming its conformance; the runtime reads the rest.
-    static let witnessTable = UInt64(MemoryLayout<UnsafeRawPointer>.size)
+}
+
+/// Packet bytes quoted in a message: at most 200 bytes of them, so that an error never carries
+/// a sender's 64 KB.
+func _quoted(_ bytes: [UInt8]) -> String {
+    let limit = 200
+    guard bytes.count > limit else { return String(decoding: bytes, as: UTF8.self) }
+    return String(decoding: bytes.prefix(limit), as: UTF8.self) + "…"
+}
+
+/// `_quoted` of a string.
+func _quoted(_ text: String) -> String { _quoted(Array(text.utf8)) }
+
+/// Whether `address` is aligned to `alignment` (a power of two): the decoder loads words there.
+private func _aligned(_ address: UnsafeRawPointer, _ alignment: UInt) -> Bool {
+    UInt(bitPattern: address) & (alignment - 1) == 0
+}
+
+/// The receiver's side of a packet's type table: each entry is resolved the first time the body
+/// (through `hp_resolve_type_fn`) or another entry needs it, into the arrays the shim reads. An
+/// entry the body never uses costs nothing, and everything is freed with the resolver, when the
+/// unpack ends.
+final class _TypeResolver {
+    private let engine: _Engine
+    private let entries: [_PacketFormat.TypeEntry]
+    private let imageMap: [UInt32]
+    private let images: _ImageTable
+    let count: Int
+    let metadata: UnsafeMutablePointer<UnsafeRawPointer?>
+    let plans: UnsafeMutablePointer<UnsafePointer<hp_plan>?>
+    let valuePlans: UnsafeMutablePointer<UnsafePointer<hp_plan>?>
+    /// `hp_type_need` bits resolved so far, per entry.
+    let ready: UnsafeMutablePointer<UInt8>
+    /// Why the last resolution the shim asked for failed.
+    var failure: PackError?
+    private var visiting = Set<Int>()
+
+    init(_ engine: _Engine, _ entries: [_PacketFormat.TypeEntry], _ imageMap: [UInt32], _ images: _ImageTable) {
+        self.engine = engine
+        self.entries = entries
+        self.imageMap = imageMap
+        self.images = images
+        count = entries.count
+        let capacity = max(count, 1)
+        metadata = .allocate(capacity: capacity)
+        metadata.initialize(repeating: nil, count: capacity)
+        plans = .allocate(capacity: capacity)
+        plans.initialize(repeating: nil, count: capacity)
+        valuePlans = .allocate(capacity: capacity)
+        valuePlans.initialize(repeating: nil, count: capacity)
+        ready = .allocate(capacity: capacity)
+        ready.initialize(repeating: 0, count: capacity)
+    }
+
+    deinit {
+        metadata.deallocate()
+        plans.deallocate()
+        valuePlans.deallocate()
+        ready.deallocate()
+    }
+
+    /// Whether entry `index`'s metadata was resolved (by the body's use or another entry's).
+    func isResolved(_ index: Int) -> Bool { ready[index] & UInt8(HP_TYPE_METADATA.rawValue) != 0 }
+
+    /// Resolves entry `index` as far as `need` (`hp_type_need` bits) asks.
+    func resolve(_ index: Int, need: UInt32) throws(PackError) {
+        let metadata = try type(index)
+        if need & HP_TYPE_OBJECT_PLAN.rawValue != 0, ready[index] & UInt8(HP_TYPE_OBJECT_PLAN.rawValue) == 0 {
+            plans[index] = try objectPlan(index, metadata)
+            ready[index] |= UInt8(HP_TYPE_OBJECT_PLAN.rawValue)
+        }
+        if need & HP_TYPE_VALUE_PLAN.rawValue != 0, ready[index] & UInt8(HP_TYPE_VALUE_PLAN.rawValue) == 0 {
+            // Any type may be the dynamic type of an existential; one without a plan (say, a
+            // refused class seen only as a metatype value) cannot be.
+            valuePlans[index] = (try? engine.valuePlan(metadata)).map { UnsafePointer($0.plan) }
+            ready[index] |= UInt8(HP_TYPE_VALUE_PLAN.rawValue)
+        }
+    }
+
+    /// Entry `index`'s metadata, resolving it and the entries it names first.
+    func type(_ index: Int) throws(PackError) -> _Metadata {
+        if isResolved(index), let known = metadata[index] { return _Metadata(known) }
+        // Generic arguments refer to other entries: a cycle among them is garbage, and so is
+        // nesting deeper than any type the plan builder accepts.
+        guard visiting.insert(index).inserted else { throw .malformed("the type table refers to itself") }
+        defer { visiting.remove(index) }
+        guard visiting.count <= _PlanBuilder.maxDepth else { throw .malformed("the type table nests too deeply") }
+        let made = try engine.resolveType(entries[index], imageMap, images, argument: type)
+        metadata[index] = made.pointer
+        ready[index] |= UInt8(HP_TYPE_METADATA.rawValue)
+        return made
+    }
+
+    private func objectPlan(_ index: Int, _ resolved: _Metadata) throws(PackError) -> UnsafePointer<hp_plan>? {
+        if case .genericContext(_, _, let parameterIndices, let bindings) = entries[index] {
+            // The same specialised plan the writer had, with this process's bindings.
+            var parameters: [_Metadata] = []
+            for parameter in parameterIndices { parameters.append(try type(parameter)) }
+            let words = try engine.bindingWords(bindings, context: resolved, parameters, imageMap, images)
+            return UnsafePointer(try engine.genericContextPlan(resolved, parameters: parameters, bindingWords: words).plan)
+        }
+        // Types that only appear as metatype values may have no object plan; a reference to an
+        // object of such a type is refused by the shim as malformed.
+        let kind = resolved.kind
+        guard kind == _MetadataKind.class || kind == _MetadataKind.heapLocalVariable
+                || kind == _MetadataKind.heapGenericLocalVariable else { return nil }
+        return (try? engine.objectPlan(resolved)).map { UnsafePointer($0.plan) }
+    }
+
+    /// Resolves every entry, as an unpack once did before reading the body (for tests).
+    func resolveAll() throws(PackError) -> [_Metadata] {
+        var all: [_Metadata] = []
+        for index in 0..<count { all.append(try type(index)) }
+        return all
+    }
 }
 
 extension _Engine {
-    func bindingWords(_ bindings: [_PacketFormat.Binding], _ parameters: [_Metadata], _ imageMap: [UInt32],
-                              _ images: _ImageTable) throws(PackError) -> [UInt] {
+    /// The binding words of a generic closure context, made by this process: a parameter's
+    /// metadata where the context's capture descriptor says a binding holds one (a metadata
+    /// source `B<n>`), and elsewhere the witness table the runtime finds for the parameter and
+    /// protocol the packet names. Nothing in a binding word comes from the packet's bytes.
+    func bindingWords(_ bindings: [_PacketFormat.Binding], context: _Metadata, _ parameters: [_Metadata],
+                      _ imageMap: [UInt32], _ images: _ImageTable) throws(PackError) -> [UInt] {
+        guard let captures = _HeapLocalVariableMetadata(context).captureDescriptor else {
+            throw .malformed("a generic closure context has no capture descriptor")
+        }
+        let sources = try builder.withLock { (b: inout _PlanBuilder) throws(PackError) in try b.parameterSources(captures) }
+        guard sources.count == parameters.count, bindings.count == captures.numBindings else {
+            throw .malformed("a generic closure context has the wrong number of parameters or bindings")
+        }
         var words: [UInt] = []
-        for binding in bindings {
+        for (position, binding) in bindings.enumerated() {
+            let source = sources.firstIndex { if case .binding(position) = $0 { true } else { false } }
             switch binding {
             case .parameter(let index):
-                words.append(UInt(bitPattern: parameters[index].pointer))
+                // The same metadata as the parameter the context's source names (two parameters
+                // may be one type, and the writer names the first).
+                guard let source, index < parameters.count, parameters[index].pointer == parameters[source].pointer else {
+                    throw .malformed("a generic closure context's binding \(position) is not the metadata binding its "
+                                     + "capture descriptor describes")
+                }
+                words.append(UInt(bitPattern: parameters[source].pointer))
             case .witness(let parameter, let protocolImage, let protocolOffset):
+                guard source == nil else {
+                    throw .malformed("a generic closure context's binding \(position) holds metadata, not a witness table")
+                }
+                let local = Int(imageMap[protocolImage])
                 guard parameter < parameters.count,
-                      let descriptor = images.resolve(image: Int(imageMap[protocolImage]), offset: protocolOffset,
-                                                      span: _Span.protocolDescriptor),
-                      _ContextDescriptor(descriptor).flags.kind == .protocol,
+                      let descriptor = images.resolve(image: local, offset: protocolOffset, span: _Span.protocolDescriptor),
+                      _aligned(descriptor, 4), images.isProtocolDescriptor(descriptor, image: local),
                       let table = hp_conformance(parameters[parameter].pointer, descriptor) else {
-                    throw .malformed("a generic closure's witness-table binding cannot be found again")
+                    throw .malformed("a generic closure context's witness-table binding cannot be found again")
                 }
                 words.append(UInt(bitPattern: table))
             }
@@ -147,40 +283,53 @@ extension _Engine {
         return words
     }
 
-    /// Closure-context metadata named by address: kind 0x400 in a file-backed segment, with a
-    /// capture descriptor inside an image.
+    /// Closure-context metadata named by address: an aligned kind-0x400 record in a file-backed
+    /// segment, whose capture descriptor is one the image lists in swift5_capture and whose
+    /// destroy function is a function's entry.
     private func contextMetadata(image: Int, offset: UInt64, _ images: _ImageTable) throws(PackError) -> _Metadata {
-        guard let address = images.resolve(image: image, offset: offset, span: _Span.contextMetadata),
-              _Metadata(address).kind == .heapLocalVariable,
+        guard offset >= _Span.contextHeader,
+              let header = images.resolve(image: image, offset: offset - _Span.contextHeader, span: _Span.contextMetadata),
+              _aligned(header, 8) else {
+            throw .malformed("a type-table address is not closure-context metadata in this binary")
+        }
+        let address = header + Int(_Span.contextHeader)
+        guard _Metadata(address).kind == .heapLocalVariable,
               let captures = _HeapLocalVariableMetadata(_Metadata(address)).captureDescriptor,
-              images.locate(captures.pointer) != nil else {
+              _aligned(captures.pointer, 4), images.isCaptureDescriptor(captures.pointer, image: image),
+              let destroy = header.load(as: UnsafeRawPointer?.self), images.isFunctionEntry(destroy) else {
             throw .malformed("a type-table address is not closure-context metadata in this binary")
         }
         return _Metadata(address)
     }
 
-    func resolveTypes(_ entries: [_PacketFormat.TypeEntry], _ imageMap: [UInt32],
-                              _ images: _ImageTable) throws(PackError) -> [_Metadata] {
-        var resolved = [_Metadata?](repeating: nil, count: entries.count)
-        var visiting = Set<Int>()
-        var depth = 0
-        func resolve(_ index: Int) throws(PackError) -> _Metadata {
-            if let done = resolved[index] { return done }
-            // Generic arguments refer to other entries: a cycle among them is garbage, and so is
-            // nesting deeper than any type the plan builder accepts.
-            guard visiting.insert(index).inserted else { throw .malformed("the type table refers to itself") }
-            guard depth < _PlanBuilder.maxDepth else { throw .malformed("the type table nests too deeply") }
-            depth += 1
-            defer { depth -= 1 }
-            let made = try resolveType(entries[index], imageMap, images, argument: resolve)
-            resolved[index] = made
-            return made
+    /// The witness tables a generic nominal type's key arguments need after its parameters' metadata,
+    /// in requirement order, found by the runtime for this process's arguments.
+    private func witnessTables(_ descriptor: UnsafeRawPointer, _ shape: _GenericShape,
+                               arguments: [UnsafeRawPointer?]) throws(PackError) -> [UnsafeRawPointer?] {
+        var keyArguments = arguments + [UnsafeRawPointer?](repeating: nil, count: shape.keyArgumentCount - arguments.count)
+        var next = arguments.count
+        for requirement in shape.requirements(descriptor) where requirement.hasKeyArgument {
+            guard let protocolDescriptor = requirement.protocolDescriptor, next < keyArguments.count else {
+                throw .malformed("a generic type-table entry's type has a requirement HeapPack cannot check")
+            }
+            // The subject (`x`, `q_`, an associated type of one) in the type's own context.
+            let subject = keyArguments.withUnsafeBufferPointer {
+                hp_type_by_mangled_name(requirement.subject.start, requirement.subject.length, descriptor, $0.baseAddress)
+            }
+            guard let subject, let table = hp_conformance(subject, protocolDescriptor) else {
+                throw .malformed("a generic type-table entry's arguments do not meet its type's requirements")
+            }
+            keyArguments[next] = table
+            next += 1
         }
-        return try (0..<entries.count).map { (index: Int) throws(PackError) -> _Metadata in try resolve(index) }
+        guard next == keyArguments.count else {
+            throw .malformed("a generic type-table entry's type has a requirement HeapPack cannot check")
+        }
+        return keyArguments
     }
 
-    private func resolveType(_ entry: _PacketFormat.TypeEntry, _ imageMap: [UInt32], _ images: _ImageTable,
-                             argument: (Int) throws(PackError) -> _Metadata) throws(PackError) -> _Metadata {
+    func resolveType(_ entry: _PacketFormat.TypeEntry, _ imageMap: [UInt32], _ images: _ImageTable,
+                     argument: (Int) throws(PackError) -> _Metadata) throws(PackError) -> _Metadata {
         switch entry {
         case .mangledName(let name):
             // Bytes 0x01-0x1F would be taken as symbolic references: pointers. Never from a packet.
@@ -191,17 +340,18 @@ extension _Engine {
                 buffer.withMemoryRebound(to: CChar.self) { hp_type_by_mangled_name($0.baseAddress, $0.count, nil, nil) }
             }
             guard let found else {
-                throw PackError(code: .binaryMismatch,
-                                message: "type '\(String(decoding: name, as: UTF8.self))' does not exist in this binary")
+                throw PackError(code: .binaryMismatch, message: "type '\(_quoted(name))' does not exist in this binary")
             }
             return _Metadata(found)
         case .staticAddress(let image, let offset):
             return try contextMetadata(image: Int(imageMap[image]), offset: offset, images)
         case .nominal(let image, let offset, let arguments, let witnessTables):
             let local = Int(imageMap[image])
-            // A class, struct or enum descriptor (the only kinds with a span), all of whose bytes
-            // the decoder reads (fixed fields, generic header) lie in the image.
+            // A descriptor the image lists in swift5_type_metadata: only then are its flags, fields and
+            // access function the binary's own. All the bytes the decoder reads (fixed fields,
+            // generic header) lie in the image.
             guard let head = images.resolve(image: local, offset: offset, span: _Span.typeDescriptor),
+                  _aligned(head, 4), images.isTypeDescriptor(head, image: local),
                   let span = _GenericShape.span(of: _TypeContextDescriptor(head)),
                   let descriptor = images.resolve(image: local, offset: offset, span: UInt64(span)),
                   let accessor = _TypeContextDescriptor(descriptor).accessFunction,
@@ -214,15 +364,10 @@ extension _Engine {
                       arguments.count + witnessTables.count == shape.keyArgumentCount else {
                     throw .malformed("a generic type-table entry has the wrong number of arguments")
                 }
-                var keyArguments: [UnsafeRawPointer?] = []
-                for index in arguments { keyArguments.append(try argument(index).pointer) }
-                for table in witnessTables {
-                    guard let address = images.resolve(image: Int(imageMap[table.image]), offset: table.offset,
-                                                       span: _Span.witnessTable) else {
-                        throw .malformed("a witness-table pointer lies outside the image")
-                    }
-                    keyArguments.append(address)
-                }
+                var metadata: [UnsafeRawPointer?] = []
+                for index in arguments { metadata.append(try argument(index).pointer) }
+                // The packet's witness-table addresses are never used: the runtime finds them again.
+                let keyArguments = try self.witnessTables(descriptor, shape, arguments: metadata)
                 found = keyArguments.withUnsafeBufferPointer { hp_metadata_for_descriptor(descriptor, $0.baseAddress) }
             } else {
                 guard arguments.isEmpty, witnessTables.isEmpty else {
@@ -237,8 +382,9 @@ extension _Engine {
         case .existential(let classBound, let superclass, let protocols):
             var descriptors: [UnsafeRawPointer?] = []
             for entry in protocols {
-                guard let descriptor = images.resolve(image: Int(imageMap[entry.image]), offset: entry.offset,
-                                                      span: _Span.protocolDescriptor),
+                let local = Int(imageMap[entry.image])
+                guard let descriptor = images.resolve(image: local, offset: entry.offset, span: _Span.protocolDescriptor),
+                      _aligned(descriptor, 4), images.isProtocolDescriptor(descriptor, image: local),
                       _ContextDescriptor(descriptor).flags.kind == .protocol else {
                     throw .malformed("a type-table entry does not point at a protocol descriptor")
                 }
@@ -269,5 +415,13 @@ extension _Engine {
             }
             return _Metadata(hp_metatype_metadata(instanceType.pointer, existential))
         }
+    }
+}
+
+extension _Engine {
+    /// Every entry of a type table, resolved up front (tests of the checks each entry gets).
+    func resolveTypes(_ entries: [_PacketFormat.TypeEntry], _ imageMap: [UInt32],
+                      _ images: _ImageTable) throws(PackError) -> [_Metadata] {
+        try _TypeResolver(self, entries, imageMap, images).resolveAll()
     }
 }

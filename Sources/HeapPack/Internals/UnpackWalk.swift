@@ -27,6 +27,18 @@ private let restoreObject: hp_restore_object_fn = { type, replacement in
     return object
 }
 
+/// The shim asks for a type-table entry the first time the body uses it.
+private let resolveTypeEntry: hp_resolve_type_fn = { context, index, need in
+    let types = Unmanaged<_TypeResolver>.fromOpaque(context!).takeUnretainedValue()
+    do throws(PackError) {
+        try types.resolve(Int(index), need: need)
+        return true
+    } catch {
+        types.failure = error
+        return false
+    }
+}
+
 /// `Array.withUnsafeBytes` with a typed error (the stdlib's is `rethrows`).
 func _withBytes<R>(_ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) throws(PackError) -> R) throws(PackError) -> R {
     let result: Result<R, PackError> = bytes.withUnsafeBytes { raw in
@@ -50,7 +62,7 @@ extension _Engine {
                                     + "not a \(_typeName(T.self, qualified: true))",
                                 typeName: Self.displayName(header.rootTypeName))
             }
-            let tables = try readerTables(header, imageMap, images)
+            let tables = _TypeResolver(self, header.types, imageMap, images)
             let root = try rootPlan(T.self)
             // Named objects: this process's own, by name; all must exist before anything is built.
             let namedObjects = try registeredObjects(for: header.names)
@@ -64,7 +76,7 @@ extension _Engine {
                 return (status, status == HP_OK ? nil : unpacker.failure)
             }
             if let failure {
-                throw bodyError(status, failure, maxObjects: limit, offset: header.headerLength + failure.offset)
+                throw bodyError(status, failure, tables, maxObjects: limit, offset: header.headerLength + failure.offset)
             }
             return destination.move()
         }
@@ -74,49 +86,11 @@ extension _Engine {
     static func objectLimit(_ maxObjects: Int) -> UInt64 { UInt64(max(0, min(maxObjects, Int(UInt32.max - 1)))) }
 
     /// The error for a failed walk over the body; `offset` is where the reader stopped.
-    func bodyError(_ status: hp_status, _ failure: _ShimUnpacker.Failure, maxObjects: UInt64, offset: Int) -> PackError {
+    func bodyError(_ status: hp_status, _ failure: _ShimUnpacker.Failure, _ types: _TypeResolver, maxObjects: UInt64,
+                   offset: Int) -> PackError {
         _WalkFailure.unpack(status, hp_reason(rawValue: failure.site.reason), maxObjects: maxObjects,
-                            offset: offset, reading: readingSite(failure.site))
-    }
-
-    /// Types, object plans and value plans of a packet's type table, by index: what the shim
-    /// reads the body with.
-    struct ReaderTables {
-        var metadata: [UnsafeRawPointer?] = []
-        var plans: [UnsafePointer<hp_plan>?] = []
-        var valuePlans: [UnsafePointer<hp_plan>?] = []
-    }
-
-    func readerTables(_ header: _PacketFormat.Header, _ imageMap: [UInt32],
-                      _ images: _ImageTable) throws(PackError) -> ReaderTables {
-        var tables = ReaderTables()
-        let resolvedTypes = try resolveTypes(header.types, imageMap, images)
-        for (position, resolved) in resolvedTypes.enumerated() {
-            tables.metadata.append(resolved.pointer)
-            if case .genericContext(_, _, let parameterIndices, let bindings) = header.types[position] {
-                // The same specialised plan the writer had, with this process's bindings.
-                let parameters = parameterIndices.map { resolvedTypes[$0] }
-                let words = try bindingWords(bindings, parameters, imageMap, images)
-                tables.plans.append(UnsafePointer(try genericContextPlan(resolved, parameters: parameters,
-                                                                         bindingWords: words).plan))
-                tables.valuePlans.append(nil)
-                continue
-            }
-            // Types that only appear as metatype values may have no object plan; a reference
-            // to an object of such a type is refused by the shim as malformed.
-            let kind = resolved.kind
-            if kind == _MetadataKind.class || kind == _MetadataKind.heapLocalVariable
-                || kind == _MetadataKind.heapGenericLocalVariable,
-               let plan = try? objectPlan(resolved) {
-                tables.plans.append(UnsafePointer(plan.plan))
-            } else {
-                tables.plans.append(nil)
-            }
-            // Any type may be the dynamic type of an existential; one without a plan
-            // (say, a refused class seen only as a metatype value) cannot be.
-            tables.valuePlans.append((try? valuePlan(resolved)).map { UnsafePointer($0.plan) })
-        }
-        return tables
+                            offset: offset, reading: readingSite(failure.site), pointer: failure.site.pointer,
+                            recorded: types.failure)
     }
 
     /// This process's objects for the packet's names, in order (nil for unused names).
@@ -126,9 +100,9 @@ extension _Engine {
         for name in packetNames {
             if name.isEmpty { objects.append(nil); continue }
             guard let object = registry[name] else {
-                throw PackError(code: .unknownName, path: name,
-                                message: "the packet refers to an object named '\(name)', which this process has not "
-                                    + "registered (Packer.register(_:as:))")
+                throw PackError(code: .unknownName, path: _quoted(name),
+                                message: "the packet refers to an object named '\(_quoted(name))', which this process "
+                                    + "has not registered (Packer.register(_:as:))")
             }
             objects.append(object)
         }
@@ -137,7 +111,7 @@ extension _Engine {
 
     /// Makes the shim's reader for a packet and runs `read` with it; the tables and objects stay
     /// alive throughout. `observe` and `observer` turn an `hp_inspect` pass into events.
-    func withUnpacker<R>(_ tables: ReaderTables, _ images: _ImageTable, _ imageMap: [UInt32],
+    func withUnpacker<R>(_ types: _TypeResolver, _ images: _ImageTable, _ imageMap: [UInt32],
                          header: _PacketFormat.Header, namedObjects: [AnyObject?], maxObjects: UInt64,
                          observe: hp_observe_fn? = nil, observer: UnsafeMutableRawPointer? = nil,
                          _ read: (_ShimUnpacker) -> R) throws(PackError) -> R {
@@ -146,29 +120,24 @@ extension _Engine {
         }
         let callbacks = hp_unpack_callbacks(make_string: makeString, destroy_string: destroyString, restore: restore,
                                             restore_object: restoreObject, destroy_replacement: _destroyReplacement,
-                                            observe: observe)
-        let made: R? = withExtendedLifetime(namedObjects) {
+                                            observe: observe, resolve_type: resolveTypeEntry)
+        let made: R? = withExtendedLifetime((namedObjects, types)) {
             imageMap.withUnsafeBufferPointer { imageMap in
-                tables.metadata.withUnsafeBufferPointer { metadata in
-                    tables.plans.withUnsafeBufferPointer { plans in
-                        tables.valuePlans.withUnsafeBufferPointer { valuePlans in
-                            namedPointers.withUnsafeBufferPointer { named in
-                                var config = hp_unpack_config(
-                                    images: UnsafePointer(images.table), image_map: imageMap.baseAddress,
-                                    image_map_count: UInt32(imageMap.count), types: metadata.baseAddress,
-                                    type_plans: plans.baseAddress, value_plans: valuePlans.baseAddress,
-                                    type_count: UInt32(metadata.count), callbacks: callbacks, observer: observer,
-                                    max_objects: maxObjects, expected_objects: UInt64(header.objectCount),
-                                    static_objects: UnsafePointer(staticObjects),
-                                    static_object_count: UInt32(staticObjectCount),
-                                    named_objects: UnsafePointer(named.baseAddress),
-                                    named_object_count: UInt32(named.count))
-                                guard let handle = hp_unpacker_create(&config) else { return nil }
-                                defer { hp_unpacker_destroy(handle) }
-                                return read(_ShimUnpacker(handle))
-                            }
-                        }
-                    }
+                namedPointers.withUnsafeBufferPointer { named in
+                    var config = hp_unpack_config(
+                        images: UnsafePointer(images.table), image_map: imageMap.baseAddress,
+                        image_map_count: UInt32(imageMap.count), types: types.metadata,
+                        type_plans: types.plans, value_plans: types.valuePlans, type_ready: types.ready,
+                        type_count: UInt32(types.count), callbacks: callbacks,
+                        context: Unmanaged.passUnretained(types).toOpaque(), observer: observer,
+                        max_objects: maxObjects, expected_objects: UInt64(header.objectCount),
+                        static_objects: UnsafePointer(staticObjects),
+                        static_object_count: UInt32(staticObjectCount),
+                        named_objects: UnsafePointer(named.baseAddress),
+                        named_object_count: UInt32(named.count))
+                    guard let handle = hp_unpacker_create(&config) else { return nil }
+                    defer { hp_unpacker_destroy(handle) }
+                    return read(_ShimUnpacker(handle))
                 }
             }
         }
@@ -183,12 +152,14 @@ extension _Engine {
         return " (reading " + (field.isEmpty ? "" : field + " of ") + description.typeName + ")"
     }
 
+    /// A packet's type name for messages, demangled where possible, at most 200 bytes of it.
     static func displayName(_ mangled: [UInt8]) -> String {
         let name = String(decoding: mangled, as: UTF8.self)
-        guard !mangled.contains(where: { $0 < 0x20 }) else { return name }
-        if let type = _typeByName(name) { return _typeName(type, qualified: true) }
+        guard mangled.count <= 1024 else { return _quoted(mangled) }
+        guard !mangled.contains(where: { $0 < 0x20 }) else { return _quoted(mangled) }
+        if let type = _typeByName(name) { return _quoted(_typeName(type, qualified: true)) }
         // Not a type of this binary: demangling still makes it readable.
-        return _demangle("$s" + name) ?? name
+        return _quoted(_demangle("$s" + name) ?? name)
     }
 
     func mapImages(_ entries: [_PacketFormat.ImageEntry], _ images: _ImageTable) throws(PackError) -> [UInt32] {
@@ -197,11 +168,11 @@ extension _Engine {
             guard let local = localImage(entry, isMain: index == 0, images) else {
                 if index == 0 {
                     throw PackError(code: .binaryMismatch,
-                                    message: "the packet was made by a different executable (\(entry.name))",
+                                    message: "the packet was made by a different executable (\(_quoted(entry.name)))",
                                     expectedBuildID: _hex(entry.buildID), foundBuildID: _hex(images.buildID(0)))
                 }
                 throw PackError(code: .binaryMismatch,
-                                message: "the packet needs \(entry.name), which is not loaded here with the same build-id",
+                                message: "the packet needs \(_quoted(entry.name)), which is not loaded here with the same build-id",
                                 expectedBuildID: _hex(entry.buildID))
             }
             map.append(UInt32(local))

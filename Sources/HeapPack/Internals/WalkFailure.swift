@@ -51,14 +51,41 @@ enum _WalkFailure {
     }
 
     /// What a failed unpack walk means. `offset` is where the reader stopped; `reading` says
-    /// what it was reading there (`" (reading .next of Node)"`, or empty).
+    /// what it was reading there (`" (reading .next of Node)"`, or empty); `pointer` is the
+    /// offending pointer the site recorded; `recorded` the error of a type-table entry the body
+    /// needed and that did not resolve.
     static func unpack(_ status: hp_status, _ reason: hp_reason, maxObjects: UInt64, offset: Int,
-                       reading: String) -> PackError {
+                       reading: String, pointer: UInt = 0, recorded: PackError? = nil) -> PackError {
         switch reason {
+        case HP_REASON_CALLBACK_FAILED:
+            return recorded ?? .internalInconsistency("a type-table entry did not resolve, without saying why")
+        case HP_REASON_NOT_A_FUNCTION_ENTRY:
+            return .malformed("a code pointer (\(hex(pointer))) is not the entry of a function in this binary"
+                              + reading, at: offset)
         case HP_REASON_OBJECT_LIMIT:
             return .limit("the packet makes more than \(maxObjects) objects (UnpackOptions.maxObjects)")
         case HP_REASON_EMPTY_ELEMENT_LIMIT:
-            return .limit("an array of zero-size elements claims more than \(HP_MAX_EMPTY_ELEMENTS) of them")
+            return .limit("the packet's arrays claim more than \(HP_MAX_EMPTY_ELEMENTS) zero-size elements together")
+        case HP_REASON_STATIC_STRING_LIMIT:
+            return .limit("the packet's StaticStrings span more than \(HP_MAX_STATIC_STRING_BYTES) bytes of static data "
+                          + "together")
+        case HP_REASON_NULL_IN_NON_OPTIONAL:
+            return .malformed("a null reference, function or metatype where the type is not Optional" + reading, at: offset)
+        case HP_REASON_SINGLETON_MISPLACED:
+            return .malformed("a runtime singleton or named object where it does not fit (another class, or a box "
+                              + "its closure writes into)" + reading, at: offset)
+        case HP_REASON_LINK_TARGET_TYPE:
+            return .malformed("a weak or unowned reference to an object of a class its slot cannot hold", at: offset)
+        case HP_REASON_LINK_TARGET_NOT_HELD:
+            return .malformed("an unowned reference to an object that only the contents of a Dictionary, Set or "
+                              + "PackReplaceable value hold, which their rebuild may drop (make the reference weak)",
+                              at: offset)
+        case HP_REASON_METATYPE_OUT_OF_BOUND:
+            return .malformed("a metatype that its slot's type does not allow" + reading, at: offset)
+        case HP_REASON_BAD_SMALL_STRING:
+            return .malformed("16 bytes that are not a small String as the runtime makes one" + reading, at: offset)
+        case HP_REASON_BAD_SLICE:
+            return .malformed("an ArraySlice whose bounds lie outside its storage" + reading, at: offset)
         case HP_REASON_INLINE_DEPTH:
             // The writer walks the same plans under the same limit, so no packet it made gets here.
             return .malformed("values held inline nest more than \(HP_MAX_NESTING) levels deep, which no "

@@ -123,10 +123,10 @@ struct PlanDumpTests {
         check(try _Engine().objectPlanDump(of: _Metadata(Node.self)), """
             OBJECT HeapPackTests.PlanDumpTests.Node size=64 align=8 body_offset=16 defers=1
               STRING@16 .name
-              WEAK@32 .parent
-              UNOWNED@40 .owner
-              UNOWNED_UNSAFE@48 .peer
-              UNOWNED@56 .maybeOwner (nullable)
+              WEAK@32 .parent (class HeapPackTests.PlanDumpTests.Node)
+              UNOWNED@40 .owner (class HeapPackTests.PlanDumpTests.Node)
+              UNOWNED_UNSAFE@48 .peer (class HeapPackTests.PlanDumpTests.Node)
+              UNOWNED@56 .maybeOwner (class HeapPackTests.PlanDumpTests.Node, nullable)
             """)
     }
 
@@ -134,7 +134,7 @@ struct PlanDumpTests {
     func optionalClass() throws {
         check(try _Engine().planDump(of: Node?.self), """
             VALUE Swift.Optional<HeapPackTests.PlanDumpTests.Node> size=8 stride=8 align=8 min_wire=1 defers=0
-              REF@0 (class HeapPackTests.PlanDumpTests.Node)
+              REF@0 (class HeapPackTests.PlanDumpTests.Node, nullable)
             """)
     }
 
@@ -150,7 +150,7 @@ struct PlanDumpTests {
                     STRING@0 case .label
                   case .pair: VALUE (Swift.Int8, Swift.AnyObject) size=16 stride=16 align=8 min_wire=2 defers=0
                     PADDING@1 case .pair (7 bytes)
-                    REF@8 case .pair > .1
+                    REF@8 case .pair > .1 (any class)
             """)
     }
 
@@ -260,8 +260,9 @@ struct PlanDumpTests {
         #expect(MemoryLayout<ArraySlice<Int>>.size == 32)
         check(try _Engine().planDump(of: ArraySlice<Int>.self), """
             VALUE Swift.ArraySlice<Swift.Int> size=32 stride=32 align=8 boxed_in_existential min_wire=18 defers=0
-              REF@0 .owner
+              REF@0 .owner (class Swift._ContiguousArrayStorage<Swift.Int>)
               INTERIOR@8 .subscriptBaseAddress > Swift.UnsafeMutablePointer<Swift.Int> (owner_distance -8)
+                VALUE Swift.Int size=8 stride=8 align=8 min_wire=8 defers=0
             """)
     }
 
@@ -271,8 +272,8 @@ struct PlanDumpTests {
             VALUE Swift.Dictionary<Swift.String, Swift.Int> size=8 stride=8 align=8 min_wire=2 defers=1
               REPLACE@0 (hooks Swift.Dictionary<Swift.String, Swift.Int>)
                 VALUE HeapPack._DictionaryEntries<Swift.String, Swift.Int> size=16 stride=16 align=8 replaced_size=8 min_wire=2 defers=0
-                  REF@0 .keys (class Swift.__ContiguousArrayStorageBase)
-                  REF@8 .values (class Swift.__ContiguousArrayStorageBase)
+                  REF@0 .keys (class Swift._ContiguousArrayStorage<Swift.String>)
+                  REF@8 .values (class Swift._ContiguousArrayStorage<Swift.Int>)
             """)
     }
 

@@ -65,7 +65,7 @@ struct ShimHelperTests {
     @Test("a correct value plan is sealed, with its fewest wire bytes and whether it defers")
     func acceptsCorrectPlan() {
         // STRING 0..<16 (2 bytes at least), a byte at 16 (raw), PADDING 17..<24 (nothing), REF at 24
-        // (1), WEAK at 32 (in the trailer: 0), raw bytes 40..<48 (8).
+        // (1), WEAK at 32 (its varint in the trailer: 1), raw bytes 40..<48 (8).
         let sealed = seal(size: 48, ops: [
             op(HP_OP_STRING, 0), op(HP_OP_PADDING, 17, data: hp_op_data(width: 7)), op(HP_OP_REF, 24),
             op(HP_OP_WEAK, 32),
@@ -73,12 +73,13 @@ struct ShimHelperTests {
         #expect(sealed.status == HP_OK)
         #expect(sealed.op == UInt32.max)
         #expect(sealed.plan.sealed == 1)
-        #expect(sealed.plan.min_wire_size == 2 + 1 + 1 + 0 + 8)
+        #expect(sealed.plan.min_wire_size == 2 + 1 + 1 + 1 + 8)
         #expect(sealed.plan.defers == 1, "a WEAK op leaves work for after the build pass")
 
-        let plain = seal(size: 24, ops: [op(HP_OP_REF, 0), op(HP_OP_INTERIOR, 8, data: hp_op_data(owner_distance: -8))])
+        // REF (1), INTERIOR (1), then the slice's two raw index words it needs after it (16).
+        let plain = seal(size: 32, ops: [op(HP_OP_REF, 0), op(HP_OP_INTERIOR, 8, data: hp_op_data(owner_distance: -8))])
         #expect(plain.status == HP_OK)
-        #expect(plain.plan.min_wire_size == 1 + 1 + 8)
+        #expect(plain.plan.min_wire_size == 1 + 1 + 16)
         #expect(plain.plan.defers == 0)
 
         let empty = seal(size: 5, ops: [])
@@ -149,10 +150,33 @@ struct ShimHelperTests {
         #expect(wrongDistance.status == HP_ERR_INTERNAL)
         #expect(wrongDistance.op == 1)
 
-        let gapIsFine = seal(size: 24, ops: [
+        let gapIsFine = seal(size: 40, ops: [
             op(HP_OP_REF, 0), op(HP_OP_INTERIOR, 16, data: hp_op_data(owner_distance: -16)),
         ])
         #expect(gapIsFine.status == HP_OK)
+
+        // The reader checks the slice's startIndex and endIndexAndFlags, the raw words after it.
+        let noIndices = seal(size: 24, ops: [
+            op(HP_OP_REF, 0), op(HP_OP_INTERIOR, 8, data: hp_op_data(owner_distance: -8)),
+        ])
+        #expect(noIndices.status == HP_ERR_INTERNAL)
+        #expect(noIndices.op == 1)
+        let coveredIndices = seal(size: 40, ops: [
+            op(HP_OP_REF, 0), op(HP_OP_INTERIOR, 8, data: hp_op_data(owner_distance: -8)), op(HP_OP_REF, 24),
+        ])
+        #expect(coveredIndices.status == HP_ERR_INTERNAL)
+        #expect(coveredIndices.op == 1)
+    }
+
+    @Test("a STATIC_STRING op needs StaticString's count and flags as raw bytes after it")
+    func refusesStaticStringWithoutCount() {
+        #expect(seal(size: 17, ops: [op(HP_OP_STATIC_STRING, 0)]).status == HP_OK)
+        let cut = seal(size: 16, ops: [op(HP_OP_STATIC_STRING, 0)])
+        #expect(cut.status == HP_ERR_INTERNAL)
+        #expect(cut.op == 0)
+        let covered = seal(size: 24, ops: [op(HP_OP_STATIC_STRING, 0), op(HP_OP_REF, 16)])
+        #expect(covered.status == HP_ERR_INTERNAL)
+        #expect(covered.op == 0)
     }
 
     @Test("an ENUM op in a value plan needs a sealed enum plan")

@@ -1,3 +1,5 @@
+import CHeapPack
+
 /// Reads and rewrites real packets the way an attacker or a bad disk would, for tests that must
 /// reach one particular check: where each header field and section sits (docs/FORMAT.md), and
 /// body replacements that keep the header consistent.
@@ -79,4 +81,26 @@ func varint(_ value: UInt64) -> [UInt8] {
     var bytes: [UInt8] = []
     while v >= 0x80 { bytes.append(UInt8(truncatingIfNeeded: v) | 0x80); v >>= 7 }
     return bytes + [UInt8(v)]
+}
+
+/// The packet with its checksum recomputed (docs/FORMAT.md: a seeded hash of bytes 0..<24, then
+/// of bytes 32..<end), as anyone can: a forged packet then passes the default options, and only
+/// the body reader stands between it and the process.
+func resealed(_ packet: [UInt8]) -> [UInt8] {
+    var sealed = packet
+    let checksum = packet.withUnsafeBufferPointer { bytes in
+        let head = hp_checksum(bytes.baseAddress!, 24, 0x4850_414B)
+        return hp_checksum(bytes.baseAddress! + 32, bytes.count - 32, head)
+    }
+    for i in 0..<8 { sealed[24 + i] = UInt8(truncatingIfNeeded: checksum >> (8 * UInt64(i))) }
+    return sealed
+}
+
+/// The body: what follows the header.
+func bodyBytes(_ packet: [UInt8]) -> [UInt8] { Array(packet[headerLength(packet)...]) }
+
+/// Where `pattern` first occurs in `bytes` at or after `from`, if it does.
+func offset(of pattern: [UInt8], in bytes: [UInt8], from: Int = 0) -> Int? {
+    guard pattern.count <= bytes.count else { return nil }
+    return (from...(bytes.count - pattern.count)).first { Array(bytes[$0..<($0 + pattern.count)]) == pattern }
 }

@@ -20,4 +20,7 @@ struct _FunctionTypeFlags {
 
     /// The convention bits as read, nil for one Metadata.h does not list.
     var convention: _FunctionConvention? { _FunctionConvention(rawValue: (bits >> 16) & 0xFF) }
+    /// AsyncMask: the function's "code pointer" is an `AsyncFunctionPointer` record (the
+    /// function as a relative pointer, then its context size), not code.
+    var isAsync: Bool { bits & 0x2000_0000 != 0 }
 }

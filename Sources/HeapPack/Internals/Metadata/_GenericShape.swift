@@ -3,8 +3,11 @@
 /// non-generic type.
 struct _GenericShape {
     let parameterCount: Int
+    let requirementCount: Int
     let keyArgumentCount: Int
     let hasPacks: Bool
+    /// Where `GenericContextDescriptorHeader` starts, from the descriptor.
+    private let headerOffset: Int
 
     /// `TypeGenericContextDescriptorHeader`: InstantiationCache and DefaultInstantiationPattern
     /// (two rel32s), then `GenericContextDescriptorHeader` (NumParams, NumRequirements,
@@ -23,10 +26,42 @@ struct _GenericShape {
     init?(descriptor: UnsafeRawPointer) {
         let type = _TypeContextDescriptor(descriptor)
         guard type.flags.isGeneric, let fixedSize = type.fixedSize else { return nil }
-        let header = descriptor + fixedSize + Self.instantiationFieldsSize
+        headerOffset = fixedSize + Self.instantiationFieldsSize
+        let header = descriptor + headerOffset
         parameterCount = Int(header.load(as: UInt16.self))
+        requirementCount = Int(header.load(fromByteOffset: 2, as: UInt16.self))
         keyArgumentCount = Int(header.load(fromByteOffset: 4, as: UInt16.self))
         // GenericContextDescriptorFlags::HasTypePacks.
         hasPacks = header.load(fromByteOffset: 6, as: UInt16.self) & 0x1 != 0
+    }
+}
+
+/// `GenericRequirementDescriptor` (12 bytes): flags, the subject as a mangled name (relative),
+/// then the protocol (relative, indirectable) or another type, by kind.
+struct _GenericRequirement {
+    let pointer: UnsafeRawPointer
+
+    private var flags: UInt32 { pointer.load(as: UInt32.self) }
+    /// GenericRequirementFlags::HasKeyArgument: the requirement has a word in the key arguments.
+    var hasKeyArgument: Bool { flags & 0x80 != 0 }
+    /// The subject type: `x` (τ_0_0), `q_` (τ_0_1), an associated type of one, ...
+    var subject: _MangledName { _MangledName(pointer + 4 + Int(pointer.load(fromByteOffset: 4, as: Int32.self))) }
+    /// The protocol of a conformance requirement (GenericRequirementKind::Protocol, 0); nil for
+    /// other kinds. Its relative pointer's bit 0 says indirect, bit 1 is the Objective-C flag.
+    var protocolDescriptor: UnsafeRawPointer? {
+        guard flags & 0x1F == 0 else { return nil }
+        let relative = pointer.load(fromByteOffset: 8, as: Int32.self)
+        let target = pointer + 8 + Int(relative & ~3)
+        return relative & 1 != 0 ? target.load(as: UnsafeRawPointer?.self) : target
+    }
+}
+
+extension _GenericShape {
+    /// The generic requirements of `descriptor` (the one this shape was read from): after the
+    /// header, one byte per parameter padded to 4, then 12 bytes per requirement.
+    func requirements(_ descriptor: UnsafeRawPointer) -> [_GenericRequirement] {
+        // headerOffset is GenericContextDescriptorHeader's: four UInt16s.
+        let start = descriptor + headerOffset + 8 + ((parameterCount + 3) & ~3)
+        return (0..<requirementCount).map { _GenericRequirement(pointer: start + 12 * $0) }
     }
 }

@@ -62,6 +62,14 @@ struct _MangledName {
         return text.hasSuffix("Xx") || text.hasSuffix("XX")
     }
 
+    /// Whether a SIL function type (see `silFunctionIsThick`) is async: its attributes hold
+    /// `H` (ASYNC in the mangling grammar), so its value is an AsyncFunctionPointer record.
+    var silFunctionIsAsync: Bool {
+        let text = Array(plainText.utf8)
+        guard text.last == UInt8(ascii: "_"), let marker = text.lastIndex(of: UInt8(ascii: "I")) else { return false }
+        return text[(marker + 1)..<(text.count - 1)].contains(UInt8(ascii: "H"))
+    }
+
     /// SIL function types (`SiIegd_`): the capture of a reabstraction thunk. Returns whether
     /// the function is thick (function + context, 16 bytes) or nil if the name is not one.
     var silFunctionIsThick: Bool? {

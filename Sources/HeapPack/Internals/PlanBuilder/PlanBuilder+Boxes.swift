@@ -29,7 +29,14 @@ extension _PlanBuilder {
                 var ops: [hp_op] = []
                 var labels: [[String]] = []
                 try append(value, at: offset, label: nil, to: &ops, labels: &labels)
-                let filled = try makeObjectPlan(metadata: nil, typeName: "box of \(payload.name)", size: offset + value.size,
+                // The receiver allocates the box with its runtime's own box metadata for the
+                // payload type (whose destroy function destroys a payload of that type), never
+                // with box metadata a packet names.
+                guard let boxMetadata = hp_box_metadata(payload.pointer) else {
+                    throw .unsupported("the runtime makes no box for \(payload.name)")
+                }
+                let filled = try makeObjectPlan(metadata: _Metadata(boxMetadata), typeName: "box of \(payload.name)",
+                                                size: offset + value.size,
                                                 alignMask: max(7, value.alignMask), bodyOffset: _HeapObject.headerSize,
                                                 ops: ops, labels: labels)
                 plan.pointee = filled.pointee

@@ -68,7 +68,9 @@ extension _PlanBuilder {
         if name.isSILBox { return try varBoxReference(name, parameters: parameters) }
         if let thick = name.silFunctionIsThick {
             return _ValueLayout(typeName: "function", size: thick ? 16 : 8, stride: thick ? 16 : 8, alignMask: 7,
-                                ops: [Self.op(thick ? HP_OP_FUNC : HP_OP_STATIC, at: 0)], labels: [[]])
+                                ops: [Self.op(thick ? HP_OP_FUNC : HP_OP_STATIC, at: 0,
+                                              data: hp_op_data(async_function: name.silFunctionIsAsync ? 1 : 0))],
+                                labels: [[]])
         }
         if parameters.isEmpty {
             throw .unsupported("capture \(index) has type '\(name.displayName)', which has no runtime metadata "

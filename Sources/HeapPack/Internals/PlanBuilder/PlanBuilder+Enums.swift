@@ -40,7 +40,7 @@ extension _PlanBuilder {
         if payloadCount == 1, emptyCount == 1, metadata.size == 8, payloads[0].ops.count == 1,
            payloads[0].ops[0].kind == HP_OP_REF.rawValue, payloads[0].ops[0].offset == 0 {
             return _ValueLayout(typeName: metadata.name, size: 8, stride: 8, alignMask: 7,
-                                ops: payloads[0].ops, labels: payloads[0].labels.map { caseLabels[0] + $0 })
+                                ops: [allowingNil(payloads[0].ops[0])], labels: payloads[0].labels.map { caseLabels[0] + $0 })
         }
         let casePlans = UnsafeMutablePointer<UnsafePointer<hp_plan>?>.allocate(capacity: payloadCount)
         allocations.append(UnsafeMutableRawPointer(casePlans))

@@ -18,7 +18,7 @@ extension _PlanBuilder {
             return try containerLayout(metadata, HP_CONTAINER_ERROR, witnessCount: 0, protocolsOf: metadata)
         }
         if classBound && witnessCount == 0 && !hasSuperclass && metadata.size == 8 {
-            return leaf(metadata, HP_OP_REF)  // AnyObject
+            return leaf(metadata, HP_OP_REF, data: bound(HP_BOUND_ANY_CLASS))  // AnyObject
         }
         guard witnessCount == protocolCount,
               metadata.size == _ExistentialMetadata.containerSize(classBound: classBound, witnessCount: witnessCount) else {
@@ -32,7 +32,7 @@ extension _PlanBuilder {
     func existentialMetatypeLayout(_ metadata: _Metadata) throws(PackError) -> _ValueLayout {
         let metatype = _ExistentialMetatypeMetadata(metadata)
         let witnessCount = metatype.flags.numWitnessTables
-        if witnessCount == 0 && metadata.size == 8 { return leaf(metadata, HP_OP_METADATA) }
+        if witnessCount == 0 && metadata.size == 8 { return leaf(metadata, HP_OP_METADATA, data: metatypeBound(metadata)) }
         let instance = metatype.instanceType
         guard instance.kind == .existential,
               metadata.size == _ExistentialMetatypeMetadata.containerSize(witnessCount: witnessCount),
@@ -56,7 +56,8 @@ extension _PlanBuilder {
         }
         let container = allocate(hp_existential.self)
         container.initialize(to: hp_existential(container: kind.rawValue, witness_count: UInt32(witnessCount),
-                                                protocols: UnsafePointer(protocols), size: UInt32(metadata.size)))
+                                                protocols: UnsafePointer(protocols), size: UInt32(metadata.size),
+                                                superclass: _ExistentialMetadata(existential).superclassConstraint))
         return _ValueLayout(typeName: metadata.name, size: metadata.size, stride: metadata.stride,
                             alignMask: metadata.alignMask,
                             ops: [Self.op(HP_OP_EXISTENTIAL, at: 0, data: hp_op_data(existential: UnsafePointer(container)))],

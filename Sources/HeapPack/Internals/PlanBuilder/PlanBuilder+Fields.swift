@@ -89,9 +89,9 @@ extension _PlanBuilder {
 
     func referenceLayout(_ storage: ReferenceOwnership, referent: _Metadata) -> _ValueLayout {
         let kind = storage.opKind
-        // An Optional slot may hold nil; any other must name a packed object.
+        // An Optional slot may hold nil; any other must name a packed object of its class.
         return _ValueLayout(typeName: "\(storage) \(referent.name)", size: 8, stride: 8, alignMask: 7,
-                            ops: [Self.op(kind, at: 0, data: hp_op_data(nullable: referent.kind == .optional ? 1 : 0))],
+                            ops: [Self.op(kind, at: 0, data: referenceBound(referent))],
                             labels: [[]])
     }
 

@@ -76,7 +76,7 @@ extension _PlanBuilder {
     }
 
     /// Sources by generic parameter position: `x` is τ_0_0, `q_` τ_0_1, `q<n>_` τ_0_(n+2).
-    private func parameterSources(_ captures: _CaptureDescriptor) throws(PackError) -> [_MetadataSource] {
+    func parameterSources(_ captures: _CaptureDescriptor) throws(PackError) -> [_MetadataSource] {
         var byPosition: [Int: _MetadataSource] = [:]
         for index in 0..<captures.numMetadataSources {
             guard let record = captures.metadataSource(index) else {

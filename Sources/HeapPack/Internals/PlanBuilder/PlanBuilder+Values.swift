@@ -39,7 +39,12 @@ extension _PlanBuilder {
         }
         try placeFields(children, types: types, offsets: offsets, size: metadata.size,
                         labels: fieldLabels, into: &ops, labels: &labels)
-        if metadata.name.hasPrefix("Swift._SliceBuffer<") { try pointIntoOwner(&ops, labels: labels, type: metadata.name) }
+        let storageField = metadata.name.hasPrefix("Swift._ContiguousArrayBuffer<") ? "_storage"
+            : metadata.name.hasPrefix("Swift._SliceBuffer<") ? "owner" : nil
+        if let storageField, let field = records.firstIndex(where: { $0.name == storageField }) {
+            try bindArrayStorage(&ops, at: offsets[field], in: metadata)
+        }
+        if metadata.name.hasPrefix("Swift._SliceBuffer<") { try pointIntoOwner(&ops, labels: labels, in: metadata) }
         return _ValueLayout(typeName: metadata.name, size: metadata.size, stride: metadata.stride,
                             alignMask: metadata.alignMask, ops: ops, labels: labels)
     }
@@ -52,17 +57,21 @@ extension _PlanBuilder {
     }
 
     /// ArraySlice's buffer keeps `subscriptBaseAddress`, a raw pointer into the elements of its
-    /// `owner`. It travels as an offset from the owner, which the reader reads just before.
-    private func pointIntoOwner(_ ops: inout [hp_op], labels: [[String]], type: String) throws(PackError) {
+    /// `owner`. It travels as an offset from the owner, which the reader reads just before, and
+    /// which it checks with the slice's indices against the owner's elements (the op's sub-plan).
+    private func pointIntoOwner(_ ops: inout [hp_op], labels: [[String]], in metadata: _Metadata) throws(PackError) {
+        let type = metadata.name
         guard let owner = labels.firstIndex(of: [".owner"]),
               let pointer = labels.firstIndex(where: { $0.first == ".subscriptBaseAddress" }),
               pointer == owner + 1, ops[owner].kind == HP_OP_REF.rawValue,
-              ops[pointer].kind == HP_OP_RAW_POINTER.rawValue else {
+              ops[pointer].kind == HP_OP_RAW_POINTER.rawValue,
+              let element = metadata.genericArguments?.load(as: UnsafeRawPointer.self) else {
             throw .unsupported("an ArraySlice buffer with an unexpected layout", type: type)
         }
+        let elementPlan = try cPlan(for: try layout(_Metadata(element)))
         let distance = Int(ops[owner].offset) - Int(ops[pointer].offset)
         ops[pointer] = Self.op(HP_OP_INTERIOR, at: Int(ops[pointer].offset),
-                               data: hp_op_data(owner_distance: Int64(distance)))
+                               data: hp_op_data(owner_distance: Int64(distance)), sub: UnsafePointer(elementPlan))
     }
 
     func tupleLayout(_ metadata: _Metadata, depth: Int) throws(PackError) -> _ValueLayout {
@@ -85,9 +94,13 @@ extension _PlanBuilder {
     }
 
     func functionLayout(_ metadata: _Metadata) throws(PackError) -> _ValueLayout {
-        switch _FunctionMetadata(metadata).flags.convention {
-        case .swift where metadata.size == 16: return leaf(metadata, HP_OP_FUNC)
-        case .thin, .cFunctionPointer: return leaf(metadata, HP_OP_STATIC)
+        let flags = _FunctionMetadata(metadata).flags
+        // The reader checks that a code pointer is a function's entry, or for an async function
+        // an AsyncFunctionPointer record whose function is.
+        let code = hp_op_data(async_function: flags.isAsync ? 1 : 0)
+        switch flags.convention {
+        case .swift where metadata.size == 16: return leaf(metadata, HP_OP_FUNC, data: code)
+        case .thin, .cFunctionPointer: return leaf(metadata, HP_OP_STATIC, data: code)
         case .block: throw .unsupported("@convention(block) functions are not supported", type: metadata.name)
         case .swift, nil: throw .unsupported("this function representation is not supported", type: metadata.name)
         }
@@ -95,7 +108,7 @@ extension _PlanBuilder {
 
     func builtinLayout(_ metadata: _Metadata) throws(PackError) -> _ValueLayout {
         let pointer = metadata.pointer
-        if pointer == nativeObject || pointer == unknownObject { return leaf(metadata, HP_OP_REF) }
+        if pointer == nativeObject || pointer == unknownObject { return leaf(metadata, HP_OP_REF, data: bound(HP_BOUND_ANY)) }
         if pointer == rawPointer { return leaf(metadata, HP_OP_RAW_POINTER) }
         if pointer == bridgeObject {
             throw .unsupported("a Builtin.BridgeObject field (Dictionary, Set and other bridged storage are not supported yet)",

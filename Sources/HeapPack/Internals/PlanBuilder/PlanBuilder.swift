@@ -114,14 +114,14 @@ final class _PlanBuilder {
         case .function:
             return try functionLayout(metadata)
         case .class:
-            return leaf(metadata, HP_OP_REF, data: hp_op_data(class_metadata: metadata.pointer))
+            return leaf(metadata, HP_OP_REF, data: bound(HP_BOUND_SUBCLASS, metadata.pointer))
         case .opaque:
             return try builtinLayout(metadata)
         case .existential:
             return try existentialLayout(metadata)
         case .metatype:
             if metadata.size == 0 { return trivial(metadata) }
-            return leaf(metadata, HP_OP_METADATA)
+            return leaf(metadata, HP_OP_METADATA, data: metatypeBound(metadata))
         case .existentialMetatype:
             return try existentialMetatypeLayout(metadata)
         case .foreignClass, .foreignReferenceType, .objcClassWrapper:
@@ -210,4 +210,7 @@ final class _PlanBuilder {
     enum JournalEntry { case layout(UnsafeRawPointer), box(UnsafeRawPointer) }
     var journal: [JournalEntry] = []
     var boxesInProgress = 0
+
+    /// Bounds of reference and metatype ops, shared by every op with the same one.
+    var bounds: [_BoundKey: UnsafePointer<hp_bound>] = [:]
 }
