@@ -12,7 +12,10 @@ enum _WorkerSlot {
     static let startAttempts = 3
 
     static func start(rank: Int, dispatcher: _Dispatcher) {
-        _startThread { run(rank: rank, dispatcher: dispatcher) }
+        let started = _startThread { run(rank: rank, dispatcher: dispatcher) }
+        if let failure = started {
+            dispatcher.slotEnded(rank: rank, error: _transportError("could not start a thread for worker \(rank)", errno: failure))
+        }
     }
 
     private static func run(rank: Int, dispatcher: _Dispatcher) {
@@ -151,8 +154,8 @@ enum _WorkerSlot {
     }
 }
 
-/// Runs `body` on a new detached thread.
-func _startThread(_ body: @escaping @Sendable () -> Void) {
+/// Runs `body` on a new detached thread; returns the error number if there is none.
+func _startThread(_ body: @escaping @Sendable () -> Void) -> Int32? {
     final class Box: Sendable {
         let body: @Sendable () -> Void
         init(_ body: @escaping @Sendable () -> Void) { self.body = body }
@@ -165,10 +168,9 @@ func _startThread(_ body: @escaping @Sendable () -> Void) {
         return nil
     }, box)
     guard status == 0 else {
-        // Without its thread the slot cannot serve; the body runs here instead, which only
-        // happens when the process is out of threads.
-        Unmanaged<Box>.fromOpaque(box).takeRetainedValue().body()
-        return
+        Unmanaged<Box>.fromOpaque(box).release()
+        return status
     }
     pthread_detach(thread)
+    return nil
 }
