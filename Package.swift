@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .library(name: "HeapPack", targets: ["HeapPack"]),
         .library(name: "HeapPackInspect", targets: ["HeapPackInspect"]),
+        .library(name: "HeapPackCluster", targets: ["HeapPackCluster"]),
         .executable(name: "heappack", targets: ["heappack"]),
         .executable(name: "heappack-demo", targets: ["heappack-demo"]),
     ],
@@ -21,7 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
-        // libunwind: whether a code pointer from a packet is a function's entry (.eh_frame).
+        // libunwind: whether a code pointer from a packet is a function's entry (.eh_frame), and
+        // the stack of a crashing cluster worker.
         .systemLibrary(
             name: "CLibunwind",
             path: "CSupport/CLibunwind",
@@ -37,6 +39,20 @@ let package = Package(
         .target(
             name: "HeapPack",
             dependencies: ["CHeapPack", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // The cluster worker's fatal-signal handler and the Linux calls Swift cannot make itself.
+        .target(
+            name: "CHeapPackCluster",
+            dependencies: ["CLibunwind"],
+            path: "CSupport/CHeapPackCluster",
+            // The module map's `link` reaches only Swift importers; this C target calls libunwind itself.
+            linkerSettings: [.linkedLibrary("unwind")]
+        ),
+        // Ships closures to worker processes of the same binary: docs/CLUSTER.md.
+        .target(
+            name: "HeapPackCluster",
+            dependencies: ["HeapPack", "CHeapPackCluster"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         // `inspect` as a command any program can embed: only the writing binary has a packet's types.
@@ -80,6 +96,21 @@ let package = Package(
             path: "Tests/Peer",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        // The coordinator of each cluster test scenario, and its own workers: closures travel
+        // only between processes of one binary.
+        .executableTarget(
+            name: "heappack-cluster-check",
+            dependencies: ["HeapPackCluster", "HeapPack", "CHeapPackCluster"],
+            path: "Tests/ClusterCheck",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // A worker of another binary, which a coordinator must refuse at the handshake.
+        .executableTarget(
+            name: "heappack-cluster-foreign",
+            dependencies: ["HeapPackCluster"],
+            path: "Tests/ClusterForeignWorker",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         // Random value graphs on many threads and across processes, with every object's life
         // counted; scripts/stress.sh runs it under AddressSanitizer and ThreadSanitizer.
         .executableTarget(
@@ -97,6 +128,7 @@ let package = Package(
         .testTarget(
             name: "HeapPackTests",
             dependencies: ["HeapPack", "CHeapPack", "HeapPackTestSupport", "heappack", "heappack-demo", "heappack-peer", "heappack-noreflection",
+                           "heappack-cluster-check", "heappack-cluster-foreign",
                            .product(name: "PropertyBased", package: "swift-property-based")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),

@@ -7,7 +7,8 @@ set -euo pipefail
 # runtime ships with the toolchain):
 # - binutils: `strip`, for the test that names closures in a stripped binary.
 # - libunwind-dev: the reader checks that every code pointer in a packet is a function's entry
-#   with libunwind's unw_get_proc_info_by_ip (CSupport/CLibunwind).
+#   with libunwind's unw_get_proc_info_by_ip (CSupport/CLibunwind), and a crashing cluster
+#   worker reports its stack with it (CSupport/CHeapPackCluster).
 packages=(binutils libunwind-dev)
 
 if ! command -v swift >/dev/null 2>&1; then
