@@ -77,6 +77,13 @@ let package = Package(
             dependencies: ["HeapPack"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        // sumEuler, nqueens and a parallel map on HeapPackCluster workers: speedup per number of
+        // workers against the sequential program, as a table and an SVG chart.
+        .executableTarget(
+            name: "heappack-nodes",
+            dependencies: ["HeapPackCluster", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         // libFuzzer target over unpack and inspect: `bash scripts/fuzz.sh` (see the README).
         .executableTarget(
             name: "heappack-fuzz",
@@ -128,7 +135,7 @@ let package = Package(
         .testTarget(
             name: "HeapPackTests",
             dependencies: ["HeapPack", "CHeapPack", "HeapPackTestSupport", "heappack", "heappack-demo", "heappack-peer", "heappack-noreflection",
-                           "heappack-cluster-check", "heappack-cluster-foreign",
+                           "heappack-cluster-check", "heappack-cluster-foreign", "heappack-nodes",
                            .product(name: "PropertyBased", package: "swift-property-based")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
