@@ -10,7 +10,7 @@ enum Scenario {
 
     static let all: [String: Body] = [
         "run": run, "map": map, "unordered": unordered, "refuse": refuse, "result-refused": resultRefused,
-        "remote-error": remoteError, "retry": retry, "crash": crash, "foreign": foreign, "tamper": tamper,
+        "remote-error": remoteError, "retry": retry, "crash": crash, "exit": exitInTask, "foreign": foreign, "tamper": tamper,
         "shutdown": shutdown, "progress": progress, "timeout": timeout, "orphans": orphans, "orphans-coordinator": orphansCoordinator,
     ]
 
@@ -199,6 +199,23 @@ enum Scenario {
             reportError("crashMap", error)
         }
         report("crash.afterMap", try await cluster.map(Array(0..<4)) { (x: Int) -> Int in x + input }.map(String.init).joined(separator: ","))
+        await cluster.shutdown()
+    }
+
+    /// A task whose worker calls `exit`: with retries 0 it runs once, and the caller learns the
+    /// exit status and what the worker last wrote; the cluster still serves.
+    static func exitInTask(_ arguments: [String]) async throws {
+        var options = quietOptions()
+        options.retries = 0
+        let cluster = try await Cluster.local(workers: 1, options: options)
+        let status = Int32(3 + arguments.count)
+        do {
+            _ = try await cluster.run { exitingTask(status) }
+        } catch {
+            reportError("exit", error)
+        }
+        report("exit.after", try await cluster.run { 6 * 7 })
+        report("exit.crashes", cluster.summary.workers.map(\.crashes).reduce(0, +))
         await cluster.shutdown()
     }
 

@@ -104,6 +104,12 @@ func crashingTask(_ input: Int) -> Int {
     return input
 }
 
+/// Leaves the worker through `exit`, as a library that gives up might, after saying why.
+func exitingTask(_ status: Int32) -> Int {
+    FileHandle.standardError.write(Data("exitingTask leaves with status \(status)\n".utf8))
+    exit(status)
+}
+
 /// Crashes the first time it runs for `marker` (and leaves the marker file), succeeds after.
 @inline(never)
 func crashOnce(marker: String, value: Int) -> Int {

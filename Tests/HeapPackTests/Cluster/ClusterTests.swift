@@ -131,6 +131,18 @@ struct ClusterTests {
         #expect(check["crash.afterMap"] == "5,6,7,8")
     }
 
+    @Test("a task that calls exit: workerCrashed with the exit status and the worker's last words, once with retries 0")
+    func exitInTask() throws {
+        let check = try Check("exit")
+        #expect(check.completed, "\(check.run)")
+        #expect(check["exit.code"] == "workerCrashed")
+        #expect(check["exit.attempts"] == "1", "retries: 0 runs a task once")
+        #expect(check["exit.termination"] == "exit status 3", "\(check.values)")
+        #expect(check["exit.workerOutput"]?.contains("exitingTask leaves with status 3") == true, "\(check.values)")
+        #expect(check["exit.after"] == "42", "a replacement serves the next task")
+        #expect(check["exit.crashes"] == "1")
+    }
+
     @Test("a worker of another binary is refused at the handshake")
     func foreignBinary() throws {
         let check = try Check("foreign", [sibling("heappack-cluster-foreign").path])
