@@ -115,8 +115,8 @@ struct _Batch: Sendable {
             error.remoteMessage = message
             error.remoteError = packet.flatMap { try? unpack($0, as: (any Error).self) }
             throw error
-        case .resultRefused(let packError):
-            let input = task.firstInput.map { $0 + (resultIndex(in: packError.path) ?? 0) }
+        case .resultRefused(let index, let packError):
+            let input = task.firstInput.map { $0 + index }
             throw ClusterError(code: .notTransferable,
                                message: "the result of " + (input.map { "input \($0)" } ?? "the closure")
                                    + " cannot travel back: \(packError.message)",
@@ -125,11 +125,5 @@ struct _Batch: Sendable {
             throw ClusterError(code: .badPacket, message: "the worker could not read the task: \(packError.message)", packError: packError,
                                worker: delivery.worker, task: task.firstInput, attempts: task.attempts)
         }
-    }
-
-    /// The index in `root: Array<T> > [3] > ...`, where a chunk's refused result sits.
-    private static func resultIndex(in path: String) -> Int? {
-        guard let open = path.firstRange(of: " > [") else { return nil }
-        return Int(path[open.upperBound...].prefix { $0.isNumber })
     }
 }

@@ -24,8 +24,9 @@ enum _Outcome: Sendable {
     /// The input at `index` of the chunk threw; `error` is the error packed as `any Error`, if it
     /// could travel.
     case thrown(index: Int, type: String, message: String, error: [UInt8]?)
-    /// The results cannot travel back.
-    case resultRefused(PackError)
+    /// The result at `index` of the chunk cannot travel back; `error`'s path starts at that
+    /// result.
+    case resultRefused(index: Int, error: PackError)
     /// The job's own closure or inputs could not be read (a HeapPack bug, or another binary).
     case jobUnreadable(PackError)
 }
@@ -89,10 +90,24 @@ private func _runJob<Input, Output>(_: Output.Type,
     do {
         result.outcome = .values(try pack(outputs))
     } catch {
-        result.outcome = .resultRefused(error)
+        let culprit = _refusedOutput(outputs, chunkError: error)
+        result.outcome = .resultRefused(index: culprit.index, error: culprit.error)
     }
     result.packNanoseconds = _nanoseconds(clock.now - packStart)
     return result
+}
+
+/// Which result of a chunk that did not pack is the culprit: packed alone, it fails with a path
+/// that starts at the result itself rather than at the chunk's array, which the user never wrote.
+private func _refusedOutput<Output>(_ outputs: [Output], chunkError: PackError) -> (index: Int, error: PackError) {
+    for (index, output) in outputs.enumerated() {
+        do {
+            _ = try pack(output)
+        } catch {
+            return (index, error)
+        }
+    }
+    return (0, chunkError)
 }
 
 func _nanoseconds(_ duration: Duration) -> UInt64 {
