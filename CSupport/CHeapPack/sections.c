@@ -62,6 +62,15 @@ static int by_address(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
+/// Room for `capacity` addresses of one section, or NULL (and HP_OK) when it lists none.
+static hp_status new_set(uint64_t capacity, uintptr_t **set_out) {
+    *set_out = NULL;
+    if (capacity == 0) return HP_OK;
+    if (capacity > UINT32_MAX) return HP_ERR_NO_MEMORY;
+    *set_out = malloc(sizeof(uintptr_t) * capacity);
+    return *set_out ? HP_OK : HP_ERR_NO_MEMORY;
+}
+
 /// Relative pointers, 4 bytes each, to records of this image. Their two low bits are flags: bit 0
 /// says the pointer is indirect (it points at a pointer to the record); in swift5_type_metadata,
 /// bit 1 marks the Objective-C kinds, which no Linux image has (`skip_bit_1`); in
@@ -69,10 +78,9 @@ static int by_address(const void *a, const void *b) {
 static hp_status list_relative(const hp_image_table *table, uint32_t image, section_range range, bool skip_bit_1,
                                uintptr_t **set_out, uint32_t *count_out) {
     uint64_t capacity = range.size / 4;
-    if (capacity == 0) return HP_OK;
-    if (capacity > UINT32_MAX) return HP_ERR_NO_MEMORY;
-    uintptr_t *set = malloc(sizeof(uintptr_t) * capacity);
-    if (!set) return HP_ERR_NO_MEMORY;
+    uintptr_t *set;
+    hp_status s = new_set(capacity, &set);
+    if (s != HP_OK || !set) return s;
     uint32_t count = 0;
     for (uint64_t i = 0; i < capacity; i++) {
         const uint8_t *entry = range.start + 4 * i;
@@ -102,11 +110,9 @@ static hp_status list_relative(const hp_image_table *table, uint32_t image, sect
 /// Capture descriptors, each three u32 counts (captures, metadata sources, bindings), then a
 /// 4-byte record per capture and an 8-byte record per metadata source; walked until one overruns.
 static hp_status list_captures(section_range range, uintptr_t **set_out, uint32_t *count_out) {
-    uint64_t capacity = range.size / 12;
-    if (capacity == 0) return HP_OK;
-    if (capacity > UINT32_MAX) return HP_ERR_NO_MEMORY;
-    uintptr_t *set = malloc(sizeof(uintptr_t) * capacity);
-    if (!set) return HP_ERR_NO_MEMORY;
+    uintptr_t *set;
+    hp_status s = new_set(range.size / 12, &set);
+    if (s != HP_OK || !set) return s;
     uint32_t count = 0;
     uint64_t at = 0;
     while (range.size - at >= 12) {

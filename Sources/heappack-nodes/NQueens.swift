@@ -15,7 +15,7 @@ struct NQueensCommand: AsyncParsableCommand {
     var threshold = 3
 
     @Option(help: "Tasks per frame sent to a worker.")
-    var chunk = 4
+    var chunk = 16
 
     @OptionGroup var sweep: SweepOptions
 
