@@ -486,6 +486,15 @@ static hp_status put_ops(hp_packer *p, const uint8_t *base, const hp_plan *plan,
             next = op->offset + hp_op_width(op);
             if (s == HP_OK) goto nest;
             break;
+        case HP_OP_BELOW:
+        case HP_OP_TAG:
+        case HP_OP_ORDERED:
+        case HP_OP_MASKED:
+        case HP_OP_SCALAR:
+            // Plain bytes, verbatim: the reader checks them (or clears a MASKED word's caches).
+            next = op->offset + hp_op_width(op);
+            s = hp_put_bytes(&p->out, at, hp_op_width(op));
+            break;
         case HP_OP_REFUSED:
             // Collect-all goes on without writing the value: the packet is never handed out.
             if (!report(p, HP_ERR_REFUSED, HP_REASON_VALUE_REFUSED, plan, i, 0))

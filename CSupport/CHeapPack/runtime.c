@@ -24,6 +24,8 @@ uint32_t hp_enum_tag(const void *value, const void *metadata) {
     return fn(value, metadata);
 }
 
+uint32_t hp_enum_case(const void *value, const void *metadata) { return hp_enum_tag(value, metadata); }
+
 void *hp_alloc_object(const void *metadata, size_t size, size_t align_mask) {
     return swift_allocObject(metadata, size, align_mask);
 }

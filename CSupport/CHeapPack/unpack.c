@@ -660,6 +660,72 @@ static hp_status get_static_string(hp_unpacker *u, uint64_t first, const uint8_t
     return HP_OK;
 }
 
+/// Whether the `width` bytes of an ORDERED op's two numbers are in order (first <= second).
+static bool in_order(const hp_op *op, const uint8_t *bytes) {
+    uint32_t width = op->data.ordered.width;
+    if (op->data.ordered.number == HP_NUMBER_FLOAT) {
+        if (width == 4) {
+            float a, b;
+            memcpy(&a, bytes, 4); memcpy(&b, bytes + 4, 4);
+            return a <= b;
+        }
+        double a, b;
+        memcpy(&a, bytes, 8); memcpy(&b, bytes + 8, 8);
+        return a <= b;
+    }
+    uint64_t a = 0, b = 0;
+    memcpy(&a, bytes, width);   // little-endian: the low bytes
+    memcpy(&b, bytes + width, width);
+    if (op->data.ordered.number == HP_NUMBER_SIGNED) {
+        // Sign-extend from `width` bytes, then compare as signed.
+        unsigned shift = 64 - 8 * width;
+        return (int64_t)(a << shift) >> shift <= (int64_t)(b << shift) >> shift;
+    }
+    return a <= b;
+}
+
+/// Whether a TAG op's bytes are a value of its enum: the getEnumTag witness answers one of its
+/// cases, and injecting that case again (after projecting a payload case's data, which strips
+/// the tag bits) writes the same bytes. The witnesses work on a copy: they may need alignment.
+static bool is_case(const hp_plan *e, const uint8_t *bytes) {
+    _Alignas(16) uint8_t copy[HP_MAX_TAG_SIZE];
+    memcpy(copy, bytes, e->size);
+    uint32_t tag = hp_enum_tag(copy, e->metadata);
+    if (tag >= e->case_count) return false;
+    if (tag < e->payload_case_count) hp_enum_project(copy, e->metadata);
+    hp_enum_inject(copy, tag, e->metadata);
+    return memcmp(copy, bytes, e->size) == 0;
+}
+
+/// Checks the plain bytes of a verbatim op (BELOW, TAG, ORDERED, MASKED, SCALAR) at the cursor, in the
+/// validation pass: the build pass copies what it accepted.
+HP_OUTLINE static hp_status check_verbatim(hp_unpacker *u, const hp_op *op) {
+    const uint8_t *bytes = u->cursor;
+    switch ((hp_op_kind)op->kind) {
+    case HP_OP_BELOW: {
+        uint32_t value = 0;
+        memcpy(&value, bytes, op->data.below.width);
+        if (value >= op->data.below.limit) REFUSE(HP_ERR_MALFORMED, HP_REASON_NOT_A_CASE);
+        return HP_OK;
+    }
+    case HP_OP_TAG:
+        if (!is_case(op->sub, bytes)) REFUSE(HP_ERR_MALFORMED, HP_REASON_NOT_A_CASE);
+        return HP_OK;
+    case HP_OP_ORDERED:
+        if (!in_order(op, bytes)) REFUSE(HP_ERR_MALFORMED, HP_REASON_REVERSED_BOUNDS);
+        return HP_OK;
+    case HP_OP_SCALAR: {
+        uint32_t scalar;
+        memcpy(&scalar, bytes, 4);
+        if (scalar > HP_MAX_UNICODE_SCALAR || (scalar >= 0xD800 && scalar <= 0xDFFF))
+            REFUSE(HP_ERR_MALFORMED, HP_REASON_NOT_A_CASE);
+        return HP_OK;
+    }
+    default:
+        return HP_OK;
+    }
+}
+
 /// Reads `plan`'s ops into the value at `base` from byte `start` (an object's body) to the
 /// plan's size, and every value nested inline in it, suspending the enclosing values on the
 /// frame stack. Returns when that value is read (or on failure).
@@ -813,6 +879,27 @@ static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, u
             next = op->offset + hp_op_width(op);
             if (s == HP_OK && child) goto nest;
             break;
+        case HP_OP_BELOW:
+        case HP_OP_TAG:
+        case HP_OP_ORDERED:
+        case HP_OP_MASKED:
+        case HP_OP_SCALAR: {
+            uint32_t width = hp_op_width(op);
+            next = op->offset + width;
+            if ((size_t)(u->end - u->cursor) < width) return fail_at(u, HP_ERR_MALFORMED, plan, i);
+            if (!u->building && (s = check_verbatim(u, op)) != HP_OK) return fail_at(u, s, plan, i);
+            if (u->building) {
+                memcpy(at, u->cursor, width);
+                if (op->kind == HP_OP_MASKED) {
+                    uint64_t word;
+                    memcpy(&word, at, 8);
+                    word &= op->data.mask;
+                    memcpy(at, &word, 8);
+                }
+            }
+            u->cursor += width;
+            break;
+        }
         case HP_OP_REFUSED:
             return fail_at(u, HP_ERR_MALFORMED, plan, i);
         default:

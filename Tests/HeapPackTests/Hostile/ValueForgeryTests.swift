@@ -1,0 +1,189 @@
+import HeapPack
+import Testing
+
+/// Plain bytes that travel verbatim but are not all values of their type (docs/FORMAT.md,
+/// "Checked plain bytes"): a Bool, an enum's tag, a Range's bounds, String.Index's caches. Each
+/// forged packet is resealed as an attacker without a key would, and must now be refused (or
+/// rebuilt), while the values it was made from still round-trip.
+@Suite("Forged plain values")
+struct ValueForgeryTests {
+    enum Colour: UInt8 { case red, green, blue }
+
+    /// Unpacks `body` under `packet`'s header (resealed, default options) and returns the error.
+    func refusal<T>(_ packet: [UInt8], _ body: [UInt8], as type: T.Type) -> PackError? {
+        packError { _ = try unpack(resealed(withBody(packet, body)), as: type) }
+    }
+
+    func expectNotAValue<T>(_ packet: [UInt8], _ body: [UInt8], as type: T.Type, _ name: String,
+                            sourceLocation: SourceLocation = #_sourceLocation) {
+        let error = refusal(packet, body, as: type)
+        #expect(error?.code == .malformed, "\(name)", sourceLocation: sourceLocation)
+        #expect(error?.message.contains("no value of their type") == true, "\(name): \(String(describing: error))",
+                sourceLocation: sourceLocation)
+    }
+
+    struct Flags: Equatable { var on: Bool; var maybe: Bool?; var maybeMaybe: Bool?? }
+
+    @Test("a Bool is 0 or 1, and an Optional Bool's nils take the values right after")
+    func booleans() throws {
+        let packet = try pack(Flags(on: true, maybe: nil, maybeMaybe: .some(nil)))
+        // Three bytes (true; nil is 2; .some(nil) is 2, nil would be 3), then the empty trailer.
+        #expect(bodyBytes(packet) == [1, 2, 2, 0])
+        #expect(try unpack(resealed(withBody(packet, [0, 1, 3, 0])), as: Flags.self)
+                == Flags(on: false, maybe: true, maybeMaybe: nil))
+        for (name, body) in [("Bool 2", [2, 0, 0, 0]), ("Bool 0xFF", [0xFF, 0, 0, 0]),
+                             ("Bool? 3", [0, 3, 0, 0]), ("Bool?? 4", [0, 0, 4, 0])] as [(String, [UInt8])] {
+            expectNotAValue(packet, body, as: Flags.self, name)
+        }
+    }
+
+    struct Paint: Equatable { var colour: Colour; var maybe: Colour?; var all: [Colour] }
+
+    @Test("a no-payload enum's case index is below its case count")
+    func caseIndices() throws {
+        let packet = try pack(Paint(colour: .blue, maybe: nil, all: [.red, .green]))
+        let body = bodyBytes(packet)
+        // .blue is 2 and nil 3 (an extra inhabitant); then new storage (1, type 0, count 2) of red, green.
+        #expect(Array(body.prefix(7)) == [2, 3, 1, 0, 2, 0, 1])
+        #expect(try unpack(resealed(packet), as: Paint.self) == Paint(colour: .blue, maybe: nil, all: [.red, .green]))
+        for (name, index, byte) in [("colour 3", 0, 3), ("Colour? 4", 1, 4), ("element 0xFF", 6, 0xFF)]
+            as [(String, Int, UInt8)] {
+            var forged = body
+            forged[index] = byte
+            expectNotAValue(packet, forged, as: Paint.self, name)
+        }
+    }
+
+    enum Shape: Equatable { case circle(Double), square(Double), none }
+    enum Small: Equatable { case a(UInt8), b(UInt8), c, d }
+
+    struct Shapes: Equatable { var shape: Shape; var small: Small; var count: Int? }
+
+    @Test("the tag of an enum of plain data names one of its cases, as its witnesses write it")
+    func witnessCheckedTags() throws {
+        let value = Shapes(shape: .square(2), small: .d, count: nil)
+        let packet = try pack(value)
+        let body = bodyBytes(packet)
+        // Shape: 8 payload bytes, then its extra tag byte (1: .square). Small: 1 payload byte
+        // (the empty case's index: 1 for .d), its tag byte (2: the empty cases). Then padding
+        // (nothing on the wire), Int?: 8 bytes, its tag byte (1: nil), then the trailer.
+        #expect(body.count == 8 + 1 + 2 + 9 + 1)
+        #expect(body[8] == 1 && Array(body[9..<11]) == [1, 2] && body[19] == 1)
+        #expect(try unpack(resealed(packet), as: Shapes.self) == value)
+        func forging(_ changes: [Int: UInt8]) -> [UInt8] {
+            var forged = body
+            for (index, byte) in changes { forged[index] = byte }
+            return forged
+        }
+        // .none (tag byte 2, empty-case index 0 in the payload bytes), .c, and 0 in place of nil.
+        var others = Dictionary(uniqueKeysWithValues: (0..<8).map { ($0, UInt8(0)) })
+        others.merge([8: 2, 9: 0, 10: 2, 19: 0]) { $1 }
+        #expect(try unpack(resealed(withBody(packet, forging(others))), as: Shapes.self)
+                == Shapes(shape: .none, small: .c, count: 0))
+        // Tag byte 3 would read as .none (the empty-case index is the payload's low 32 bits, the
+        // zeros of 2.0) but is not how .none is written.
+        for (name, changes) in [("Shape's tag byte 3", [8: 3]), ("Shape's tag byte 0xFF", [8: 0xFF]),
+                                ("Small's empty-case index 2", [9: 2]), ("Small's tag byte 3", [10: 3]),
+                                ("Int?'s tag byte 2", [19: 2]), ("nil with a payload", [11: 5])]
+            as [(String, [Int: UInt8])] {
+            expectNotAValue(packet, forging(changes), as: Shapes.self, name)
+        }
+    }
+
+    enum Wide: Equatable { case pair(Int, Int), byte(UInt8), flag(Bool), nothing, other }
+    indirect enum Chain: Equatable { case end(Colour?), link(Colour, Chain) }
+
+    struct Assorted: Equatable {
+        var colours: [Colour??]
+        var flags: [Bool]
+        var counts: [Int?]
+        var shapes: [Shape]
+        var smalls: [Small]
+        var wides: [Wide]
+        var chain: Chain
+        var result: Result<Int, Never>?
+    }
+
+    @Test("values of checked plain-data types still round-trip")
+    func legitimateValuesRoundTrip() throws {
+        let value = Assorted(colours: [.some(.some(.blue)), .some(nil), nil], flags: [true, false, true],
+                             counts: [1, nil, -3, 0], shapes: [.circle(1), .square(-2), .none],
+                             smalls: [.a(7), .b(0), .c, .d], wides: [.pair(1, 2), .byte(3), .flag(true), .nothing, .other],
+                             chain: .link(.red, .link(.blue, .end(nil))), result: .success(5))
+        #expect(try unpack(try pack(value), as: Assorted.self) == value)
+    }
+
+    struct Spans: Equatable {
+        var half: Range<Int>
+        var closed: ClosedRange<UInt8>
+        var real: Range<Double>
+    }
+
+    @Test("a Range's lower bound is not above its upper bound")
+    func rangeBounds() throws {
+        let value = Spans(half: -5 ..< -1, closed: 3...3, real: -0.5 ..< 2.5)
+        let packet = try pack(value)
+        let body = bodyBytes(packet)
+        // half: two Ints; closed: two bytes; padding (not on the wire); real: two Doubles; the trailer.
+        #expect(body.count == 16 + 2 + 16 + 1)
+        #expect(try unpack(resealed(packet), as: Spans.self) == value)
+        func forging(_ changes: [Int: UInt8]) -> [UInt8] {
+            var forged = body
+            for (index, byte) in changes { forged[index] = byte }
+            return forged
+        }
+        let nan = Array(withUnsafeBytes(of: Double.nan) { $0 })
+        for (name, changes) in [("Int bounds -1 ..< -5", [0: 0xFF, 8: 0xFB]),  // lower -1, upper -5
+                                ("Int bounds 0 ..< -1", [0: 0, 1: 0, 2: 0, 3: 0, 4: 0, 5: 0, 6: 0, 7: 0]),
+                                ("UInt8 bounds 4...3", [16: 4]),
+                                ("Double lower bound NaN", Dictionary(uniqueKeysWithValues: nan.enumerated().map { (18 + $0, $1) }))]
+            as [(String, [Int: UInt8])] {
+            let error = refusal(packet, forging(changes), as: Spans.self)
+            #expect(error?.code == .malformed, "\(name)")
+            #expect(error?.message.contains("lower bound is above") == true, "\(name): \(String(describing: error))")
+        }
+        // The lowest Int is below the highest: the reader compares signed.
+        var widest = body
+        for i in 0..<8 { (widest[i], widest[8 + i]) = (i == 7 ? 0x80 : 0, i == 7 ? 0x7F : 0xFF) }
+        #expect(try unpack(resealed(withBody(packet, widest)), as: Spans.self).half == Int.min ..< Int.max)
+    }
+
+    struct Scalars: Equatable { var scalar: Unicode.Scalar; var maybe: Unicode.Scalar? }
+
+    @Test("a Unicode.Scalar is at most U+10FFFF and not a surrogate")
+    func unicodeScalars() throws {
+        let value = Scalars(scalar: "\u{10FFFF}", maybe: "é")
+        let packet = try pack(value)
+        let body = bodyBytes(packet)
+        // The scalar (4 bytes), then the Optional as an ENUM: varint tag 0 and its 4 bytes; the trailer.
+        #expect(body == [0xFF, 0xFF, 0x10, 0, 0, 0xE9, 0, 0, 0, 0])
+        #expect(try unpack(resealed(packet), as: Scalars.self) == value)
+        for (name, forged) in [("0x110000", [0, 0, 0x11, 0, 0, 0xE9, 0, 0, 0, 0]),
+                               ("a surrogate", [0, 0xD8, 0, 0, 0, 0xE9, 0, 0, 0, 0]),
+                               ("an Optional's surrogate", [0xFF, 0xFF, 0x10, 0, 0, 0xFF, 0xDF, 0, 0, 0])]
+            as [(String, [UInt8])] {
+            expectNotAValue(packet, forged, as: Scalars.self, name)
+        }
+    }
+
+    struct Cursor { var text: String; var index: String.Index }
+
+    @Test("a String.Index keeps its offsets; its alignment flags and cached stride are cleared")
+    func stringIndexCaches() throws {
+        let text = "héllo"
+        let index = text.index(after: text.startIndex)
+        let packet = try pack(Cursor(text: text, index: index))
+        let body = bodyBytes(packet)
+        // The small string (a kind byte, 16 bytes), the index (8 raw bytes), the trailer.
+        #expect(body.count == 1 + 16 + 8 + 1)
+        let unpacked = try unpack(resealed(packet), as: Cursor.self)
+        #expect(unpacked.index == index && unpacked.text[unpacked.index] == "é")
+        // Offset 2, inside "é" (bytes 1 and 2), claiming to be scalar- and character-aligned with
+        // a cached stride of 1: the reader keeps the offset and the encoding bits only.
+        let forgedBits: UInt64 = 2 << 16 | 1 << 8 | 0b0111
+        var forged = body
+        for i in 0..<8 { forged[17 + i] = UInt8(truncatingIfNeeded: forgedBits >> (8 * UInt64(i))) }
+        let rebuilt = try unpack(resealed(withBody(packet, forged)), as: Cursor.self)
+        #expect(unsafeBitCast(rebuilt.index, to: UInt64.self) == 2 << 16 | 0b0100)
+    }
+}
