@@ -468,6 +468,12 @@ static hp_status put_ops(hp_packer *p, const uint8_t *base, const hp_plan *plan,
             s = put_string(p, at, plan, i);
             next = op->offset + HP_OP_WIDTH_STRING;
             break;
+        case HP_OP_SUBSTRING:
+            // The bounds, raw, then the base String.
+            s = hp_put_bytes(&p->out, at, 16);
+            if (s == HP_OK) s = put_string(p, at + 16, plan, i);
+            next = op->offset + HP_OP_WIDTH_SUBSTRING;
+            break;
         case HP_OP_ENUM:
             child = NULL;
             s = put_enum(p, at, plan, op->sub, i, &child_base, &child);

@@ -35,7 +35,7 @@ static bool is_plain_data(const hp_plan *plan) {
     for (uint32_t i = 0; i < plan->op_count; i++) {
         const hp_op *op = &plan->ops[i];
         switch ((hp_op_kind)op->kind) {
-        case HP_OP_STRING: case HP_OP_STATIC: case HP_OP_STATIC_STRING: case HP_OP_METADATA: case HP_OP_PADDING:
+        case HP_OP_STRING: case HP_OP_SUBSTRING: case HP_OP_STATIC: case HP_OP_STATIC_STRING: case HP_OP_METADATA: case HP_OP_PADDING:
         case HP_OP_BELOW: case HP_OP_TAG: case HP_OP_ORDERED: case HP_OP_MASKED: case HP_OP_SCALAR:
             break;
         case HP_OP_ENUM:
@@ -93,7 +93,8 @@ static hp_status seal_ops(hp_plan *plan, uint32_t start, uint32_t *op_out) {
         case HP_OP_ORDERED: {
             uint32_t width = op->data.ordered.width, number = op->data.ordered.number;
             ok = (width == 1 || width == 2 || width == 4 || width == 8)
-                && (number == HP_NUMBER_UNSIGNED || number == HP_NUMBER_SIGNED || (number == HP_NUMBER_FLOAT && width >= 4));
+                && (number == HP_NUMBER_UNSIGNED || number == HP_NUMBER_SIGNED || (number == HP_NUMBER_FLOAT && width >= 4)
+                    || (number == HP_NUMBER_STRING_INDEX && width == 8));
             break;
         }
         case HP_OP_INTERIOR: {

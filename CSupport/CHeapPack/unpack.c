@@ -464,13 +464,16 @@ static bool is_small_string(const uint8_t bytes[16]) {
     return ascii || is_utf8(bytes, count);
 }
 
-static hp_status get_string(hp_unpacker *u, uint8_t *at) {
+/// Reads a String into `at`; `*utf8_out` and `*length_out` are its UTF-8 in the packet.
+static hp_status get_string(hp_unpacker *u, uint8_t *at, const uint8_t **utf8_out, size_t *length_out) {
     NEED(u->cursor < u->end);
     uint8_t tag = *u->cursor++;
     if (tag == HP_STRING_INLINE) {
         NEED((size_t)(u->end - u->cursor) >= 16);
         if (!is_small_string(u->cursor)) REFUSE(HP_ERR_MALFORMED, HP_REASON_BAD_SMALL_STRING);
         if (u->building) memcpy(at, u->cursor, 16);
+        *utf8_out = u->cursor;
+        *length_out = u->cursor[15] & 0x0F;
         u->cursor += 16;
         return HP_OK;
     }
@@ -478,6 +481,8 @@ static hp_status get_string(hp_unpacker *u, uint8_t *at) {
     uint64_t length;
     NEED(hp_get_varint(&u->cursor, u->end, &length));
     NEED(length <= (uint64_t)(u->end - u->cursor) && length <= HP_STRING_COUNT_MASK);
+    *utf8_out = u->cursor;
+    *length_out = (size_t)length;
     if (u->building) {
         hp_status s;
         if (u->string_count == u->string_capacity && (s = grow_strings(u)) != HP_OK) return s;
@@ -485,6 +490,40 @@ static hp_status get_string(hp_unpacker *u, uint8_t *at) {
         u->strings[u->string_count++] = at;
     }
     u->cursor += length;
+    return HP_OK;
+}
+
+/// Whether a String.Index (a Substring bound) names a scalar boundary of `length` bytes of UTF-8:
+/// a UTF-8 offset (no transcoded offset, not a UTF-16-only index) at the end or at a byte that
+/// starts a scalar.
+static bool on_scalar(uint64_t index, const uint8_t *utf8, size_t length) {
+    uint64_t offset = index >> 16;
+    if ((index >> 14 & 3) != 0 || (index & 0xC) == 0x8 || offset > length) return false;
+    return offset == length || (utf8[offset] & 0xC0) != 0x80;
+}
+
+/// A Substring's storage (Slice<String>): its bounds, the 16 raw bytes at `bounds`, then its base.
+/// The bounds must be scalar boundaries of the base, in order; the base's UTF-8 must be valid as it
+/// is, since the String the reader makes of invalid UTF-8 would have other offsets. The build
+/// pass writes each bound as the standard library makes a scalar-aligned UTF-8 index.
+static hp_status get_substring(hp_unpacker *u, uint8_t *at) {
+    NEED((size_t)(u->end - u->cursor) >= 16);
+    uint64_t bounds[2];
+    memcpy(bounds, u->cursor, 16);
+    u->cursor += 16;
+    const uint8_t *utf8 = NULL;
+    size_t length = 0;
+    hp_status s = get_string(u, at ? at + 16 : NULL, &utf8, &length);
+    if (s != HP_OK) return s;
+    if (!u->building
+        && (!on_scalar(bounds[0], utf8, length) || !on_scalar(bounds[1], utf8, length)
+            || bounds[0] >> 16 > bounds[1] >> 16 || !is_utf8(utf8, length)))
+        REFUSE(HP_ERR_MALFORMED, HP_REASON_BAD_SUBSTRING);
+    if (u->building) {
+        // Offset, UTF-8 encoding flag (bit 2), scalar-aligned flag (bit 0).
+        for (int k = 0; k < 2; k++) bounds[k] = (bounds[k] >> 16) << 16 | 0x5;
+        memcpy(at, bounds, 16);
+    }
     return HP_OK;
 }
 
@@ -676,6 +715,7 @@ static bool in_order(const hp_op *op, const uint8_t *bytes) {
     uint64_t a = 0, b = 0;
     memcpy(&a, bytes, width);   // little-endian: the low bytes
     memcpy(&b, bytes + width, width);
+    if (op->data.ordered.number == HP_NUMBER_STRING_INDEX) return a >> 14 <= b >> 14;
     if (op->data.ordered.number == HP_NUMBER_SIGNED) {
         // Sign-extend from `width` bytes, then compare as signed.
         unsigned shift = 64 - 8 * width;
@@ -854,9 +894,16 @@ static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, u
             if (u->building) memcpy(at, &word, 8);
             break;
         }
-        case HP_OP_STRING:
-            s = get_string(u, at);
+        case HP_OP_STRING: {
+            const uint8_t *utf8;
+            size_t length;
+            s = get_string(u, at, &utf8, &length);
             next = op->offset + HP_OP_WIDTH_STRING;
+            break;
+        }
+        case HP_OP_SUBSTRING:
+            s = get_substring(u, at);
+            next = op->offset + HP_OP_WIDTH_SUBSTRING;
             break;
         case HP_OP_ENUM:
             child = NULL;
@@ -895,6 +942,12 @@ static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, u
                     memcpy(&word, at, 8);
                     word &= op->data.mask;
                     memcpy(at, &word, 8);
+                } else if (op->kind == HP_OP_ORDERED && op->data.ordered.number == HP_NUMBER_STRING_INDEX) {
+                    uint64_t words[2];
+                    memcpy(words, at, 16);
+                    words[0] &= HP_STRING_INDEX_KEPT;
+                    words[1] &= HP_STRING_INDEX_KEPT;
+                    memcpy(at, words, 16);
                 }
             }
             u->cursor += width;

@@ -74,6 +74,7 @@ typedef enum hp_reason {
     HP_REASON_STATIC_STRING_LIMIT,      ///< unpack: StaticStrings whose checks would read more static data than a packet may make them
     HP_REASON_NOT_A_CASE,               ///< unpack: plain bytes that are no value of their type (a Bool not 0 or 1, an enum tag past its cases, a surrogate: BELOW, TAG, SCALAR)
     HP_REASON_REVERSED_BOUNDS,          ///< unpack: a Range or ClosedRange whose lower bound is above its upper bound (ORDERED)
+    HP_REASON_BAD_SUBSTRING,            ///< unpack: Substring bounds out of order, outside its base's UTF-8 or inside a scalar (SUBSTRING)
 } hp_reason;
 
 // MARK: - Loaded images
@@ -233,7 +234,11 @@ char *_Nullable hp_demangle(const char *_Nullable name, size_t length);
        character stride). */                                                                    \
     X(MASKED,         8,  0, 0) \
     /* Unicode.Scalar: a 32-bit Unicode scalar value (at most 0x10FFFF, not a surrogate). */    \
-    X(SCALAR,         4,  0, 0)
+    X(SCALAR,         4,  0, 0) \
+    /* Slice<String> (a Substring's storage): its two String.Index bounds as raw words, then    \
+       the base String as STRING; the bounds must be in order, within the base's UTF-8 and on \
+       scalar boundaries, and the reader rewrites their flags. */                                \
+    X(SUBSTRING,      32, 18, 0)
 
 typedef enum hp_op_kind {
     HP_OP_NONE = 0,
@@ -289,7 +294,15 @@ typedef enum hp_number {
     HP_NUMBER_UNSIGNED = 0,
     HP_NUMBER_SIGNED,
     HP_NUMBER_FLOAT,            ///< IEEE 754 binary32 or binary64: NaN is above nothing and below nothing
+    /// String.Index (8 bytes), by its offsets (bits 63-14); the reader also clears each word's
+    /// caches as MASKED does (HP_STRING_INDEX_KEPT).
+    HP_NUMBER_STRING_INDEX,
 } hp_number;
+
+/// The bits of a String.Index that travel as they are: the encoded offset (63-16), the
+/// transcoded offset (15-14) and the encoding flags (3-2). Its alignment flags (1-0), reserved
+/// bits (7-4) and cached character stride (13-8) are caches the standard library trusts.
+#define HP_STRING_INDEX_KEPT 0xFFFFFFFFFFFFC00Cull
 
 /// What an op needs besides its kind, offset and sub-plan: one member per kind that has any.
 typedef union hp_op_data {

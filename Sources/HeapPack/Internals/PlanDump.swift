@@ -45,7 +45,7 @@ struct _PlanDump {
         name(HP_OP_STATIC_STRING, "STATIC_STRING"); name(HP_OP_INTERIOR, "INTERIOR"); name(HP_OP_REPLACE, "REPLACE")
         name(HP_OP_REFUSED, "REFUSED"); name(HP_OP_PADDING, "PADDING")
         name(HP_OP_BELOW, "BELOW"); name(HP_OP_TAG, "TAG"); name(HP_OP_ORDERED, "ORDERED"); name(HP_OP_MASKED, "MASKED")
-        name(HP_OP_SCALAR, "SCALAR")
+        name(HP_OP_SCALAR, "SCALAR"); name(HP_OP_SUBSTRING, "SUBSTRING")
         return names
     }()
 
@@ -156,6 +156,7 @@ struct _PlanDump {
             let number = switch op.data.ordered.number {
             case HP_NUMBER_SIGNED.rawValue: "signed"
             case HP_NUMBER_FLOAT.rawValue: "float"
+            case HP_NUMBER_STRING_INDEX.rawValue: "String.Index"
             default: "unsigned"
             }
             return ["two \(op.data.ordered.width)-byte \(number)"]

@@ -89,6 +89,9 @@ enum _WalkFailure {
         case HP_REASON_NOT_A_CASE:
             return .malformed("bytes that are no value of their type (a Bool other than 0 or 1, an enum tag past "
                               + "its cases, a Unicode scalar that is none)" + reading, at: offset)
+        case HP_REASON_BAD_SUBSTRING:
+            return .malformed("a Substring whose bounds are out of order, outside its base string or inside a "
+                              + "Unicode scalar" + reading, at: offset)
         case HP_REASON_REVERSED_BOUNDS:
             return .malformed("a Range or ClosedRange whose lower bound is above its upper bound" + reading, at: offset)
         case HP_REASON_INLINE_DEPTH:

@@ -1,3 +1,4 @@
+import CHeapPack
 import HeapPack
 import Testing
 
@@ -184,6 +185,64 @@ struct ValueForgeryTests {
         var forged = body
         for i in 0..<8 { forged[17 + i] = UInt8(truncatingIfNeeded: forgedBits >> (8 * UInt64(i))) }
         let rebuilt = try unpack(resealed(withBody(packet, forged)), as: Cursor.self)
+        #expect(unsafeBitCast(rebuilt.index, to: UInt64.self) == forgedBits & UInt64(HP_STRING_INDEX_KEPT))
         #expect(unsafeBitCast(rebuilt.index, to: UInt64.self) == 2 << 16 | 0b0100)
+    }
+
+    /// `bytes` with the 8 bytes at `offset` set to `word` (little-endian).
+    func setting(_ bytes: [UInt8], word: UInt64, at offset: Int) -> [UInt8] {
+        var changed = bytes
+        for i in 0..<8 { changed[offset + i] = UInt8(truncatingIfNeeded: word >> (8 * UInt64(i))) }
+        return changed
+    }
+
+    struct Sub { var text: Substring }
+
+    @Test("a Substring's bounds are in order, within its base's UTF-8 and on scalar boundaries")
+    func substringBounds() throws {
+        let base = "héllo wörld"  // 13 bytes of UTF-8: a small string
+        let value = Sub(text: base.dropFirst().prefix(4))
+        let packet = try pack(value)
+        let body = bodyBytes(packet)
+        // The bounds (two raw words: UTF-8 offsets 1 and 6), the base (a kind byte and 16 bytes), the trailer.
+        #expect(body.count == 16 + 17 + 1)
+        #expect(body[2] == 1 && body[10] == 6)
+        let copy = try unpack(resealed(packet), as: Sub.self)
+        #expect(copy.text == "éllo" && copy.text.base == base)
+        // The reader writes each bound as a scalar-aligned UTF-8 index: offset, UTF-8 flag, aligned flag.
+        #expect(unsafeBitCast(copy.text.startIndex, to: UInt64.self) == 1 << 16 | 0b101)
+        #expect(try unpack(resealed(withBody(packet, setting(body, word: 13 << 16 | 0b101, at: 8))), as: Sub.self).text
+                == "éllo wörld")
+        for (name, forged) in [("end past the base", setting(body, word: 14 << 16 | 0b101, at: 8)),
+                               ("start inside é", setting(body, word: 2 << 16 | 0b101, at: 0)),
+                               ("start after end", setting(body, word: 7 << 16 | 0b101, at: 0)),
+                               ("a transcoded offset", setting(body, word: 1 << 16 | 1 << 14 | 0b101, at: 0)),
+                               ("a UTF-16 index", setting(body, word: 1 << 16 | 0b1001, at: 0))] {
+            let error = refusal(packet, forged, as: Sub.self)
+            #expect(error?.code == .malformed, "\(name)")
+            #expect(error?.message.contains("Substring") == true, "\(name): \(String(describing: error))")
+        }
+    }
+
+    struct Selection { var text: String; var range: Range<String.Index> }
+
+    @Test("a Range of String.Index is in order by offset, and its caches are cleared")
+    func stringIndexRange() throws {
+        let text = "héllo"
+        let value = Selection(text: text, range: text.index(after: text.startIndex)..<text.endIndex)
+        let packet = try pack(value)
+        let body = bodyBytes(packet)
+        // The small string (a kind byte, 16 bytes), the bounds (two raw words), the trailer.
+        #expect(body.count == 17 + 16 + 1)
+        let copy = try unpack(resealed(packet), as: Selection.self)
+        #expect(copy.range == value.range && copy.text[copy.range] == "éllo")
+        #expect(unsafeBitCast(copy.range.lowerBound, to: UInt64.self) & ~UInt64(HP_STRING_INDEX_KEPT) == 0)
+        // Equal offsets with other caches are an empty range, not a reversed one.
+        let empty = setting(setting(body, word: 3 << 16 | 0b0111, at: 17), word: 3 << 16 | 0b0100, at: 25)
+        #expect(try unpack(resealed(withBody(packet, empty)), as: Selection.self).range.isEmpty)
+        let reversed = setting(setting(body, word: 4 << 16 | 0b0101, at: 17), word: 3 << 16 | 0b0101, at: 25)
+        let error = refusal(packet, reversed, as: Selection.self)
+        #expect(error?.code == .malformed)
+        #expect(error?.message.contains("lower bound is above") == true, "\(String(describing: error))")
     }
 }

@@ -54,8 +54,9 @@ extension _PlanBuilder {
         }
     }
 
-    /// Range<Bound> and ClosedRange<Bound> of a fixed-width integer or floating-point Bound: one
-    /// ORDERED op over both bounds (lowerBound first). Other bounds travel field by field, unchecked.
+    /// Range<Bound> and ClosedRange<Bound> of a fixed-width integer, floating-point or String.Index
+    /// Bound: one ORDERED op over both bounds (lowerBound first; String.Index by its offsets, its
+    /// caches cleared as MASKED does). Other bounds travel field by field, their order unchecked.
     func orderedRangeLayout(_ metadata: _Metadata) -> _ValueLayout? {
         guard let descriptor = metadata.typeDescriptor?.pointer,
               descriptor == _Metadata(Range<Int>.self).typeDescriptor?.pointer
@@ -67,6 +68,7 @@ extension _PlanBuilder {
             (UInt.self, 8, HP_NUMBER_UNSIGNED), (UInt64.self, 8, HP_NUMBER_UNSIGNED), (UInt32.self, 4, HP_NUMBER_UNSIGNED),
             (UInt16.self, 2, HP_NUMBER_UNSIGNED), (UInt8.self, 1, HP_NUMBER_UNSIGNED),
             (Double.self, 8, HP_NUMBER_FLOAT), (Float.self, 4, HP_NUMBER_FLOAT),
+            (String.Index.self, 8, HP_NUMBER_STRING_INDEX),
         ]
         guard let (_, width, number) = numbers.first(where: { _Metadata($0.0).pointer == bound }),
               metadata.size == 2 * Int(width) else { return nil }
@@ -79,7 +81,7 @@ extension _PlanBuilder {
     /// index again against the string it is used with (stdlib/public/core/StringIndex.swift).
     func stringIndexLayout(_ metadata: _Metadata) -> _ValueLayout? {
         guard metadata.pointer == _Metadata(String.Index.self).pointer, metadata.size == 8 else { return nil }
-        return leaf(metadata, HP_OP_MASKED, data: hp_op_data(mask: Self.stringIndexKeptBits))
+        return leaf(metadata, HP_OP_MASKED, data: hp_op_data(mask: UInt64(HP_STRING_INDEX_KEPT)))
     }
 
     /// Unicode.Scalar: its value must be one (at most U+10FFFF, not a surrogate), which the
@@ -89,6 +91,16 @@ extension _PlanBuilder {
         return leaf(metadata, HP_OP_SCALAR)
     }
 
-    /// b63-b16 the encoded offset, b15-b14 the transcoded offset, b3-b2 the encoding flags.
-    static let stringIndexKeptBits: UInt64 = 0xFFFF_FFFF_FFFF_C00C
+    /// Slice<String>, a Substring's storage: its bounds and base String under one SUBSTRING op,
+    /// which checks the bounds against the base's UTF-8. Its fields must be where that op reads
+    /// them (startIndex, endIndex, base), as the field layout says.
+    func substringLayout(_ metadata: _Metadata, depth: Int) throws(PackError) -> _ValueLayout? {
+        guard metadata.pointer == _Metadata(Slice<String>.self).pointer else { return nil }
+        let fields = try structLayout(metadata, depth: depth)
+        guard fields.size == 32, fields.ops.map(\.kind) == [HP_OP_MASKED, HP_OP_MASKED, HP_OP_STRING].map(\.rawValue),
+              fields.ops.map(\.offset) == [0, 8, 16] else {
+            throw .unsupported("a Substring whose storage has an unexpected layout", type: metadata.name)
+        }
+        return leaf(metadata, HP_OP_SUBSTRING)
+    }
 }

@@ -109,6 +109,7 @@ final class _PlanBuilder {
             if metadata.pointer == staticStringMetadata { return leaf(metadata, HP_OP_STATIC_STRING) }
             if let checked = orderedRangeLayout(metadata) ?? stringIndexLayout(metadata)
                 ?? unicodeScalarLayout(metadata) { return checked }
+            if let substring = try substringLayout(metadata, depth: depth) { return substring }
             return try structLayout(metadata, depth: depth)
         case .enum, .optional:
             return try enumLayout(metadata, depth: depth)
