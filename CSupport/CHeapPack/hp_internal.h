@@ -166,7 +166,7 @@ struct hp_unpacker {
 
     uint64_t empty_elements;            ///< elements that took no body bytes so far, over all arrays
     uint64_t static_string_bytes;       ///< static data the StaticString checks read so far
-    uint64_t build_bytes;               ///< what the build pass will allocate for objects (the validation pass adds up)
+    uint64_t build_bytes;               ///< what the build pass will ask the runtime for (the validation pass adds up: expect_build)
     uint32_t replace_depth;             ///< how many replacement values enclose the value being read
 
     // Strong references that no replacement holds, as (holder + 1, object) pairs (holder 0: the

@@ -119,13 +119,28 @@ static uint64_t object_size(const hp_plan *plan, uint64_t count) {
     return plan->has_tail ? plan->tail_offset + count * plan->element->stride : plan->size;
 }
 
+/// Adds to what the build pass will ask the runtime for (which traps rather than report a
+/// failure): counted by the validation pass, requested from malloc at once before the build
+/// pass (reserve_build).
+static inline void expect_build(hp_unpacker *u, uint64_t size) {
+    if (!u->building) u->build_bytes = size > UINT64_MAX - u->build_bytes ? UINT64_MAX : u->build_bytes + size;
+}
+
+/// The runtime's side table of an object a weak reference names (swift_weakInit makes it), and
+/// the header and terminator of a native String's storage (with malloc's rounding).
+#define HP_SIDE_TABLE_BYTES 64
+#define HP_NATIVE_STRING_OVERHEAD 48
+
 static hp_status add_object(hp_unpacker *u, const hp_plan *plan, const void *metadata, uint64_t count,
                             void **object_out) {
     if (u->object_count >= u->config.max_objects) return fail_because(u, HP_ERR_LIMIT, HP_REASON_OBJECT_LIMIT);
-    if (!u->building && !plan->replacement) {
-        // What the build pass will ask the runtime for, which cannot report a failure.
+    if (!plan->replacement) {
         uint64_t size = object_size(plan, count);
-        u->build_bytes = size > UINT64_MAX - u->build_bytes ? UINT64_MAX : u->build_bytes + size;
+        // Storage read inside a replacement (a Dictionary's keys and values, a Set's elements)
+        // lives until the rebuild after the walk, which makes the runtime's own storage of up to
+        // about 8/3 of it (load factor 3/4, a power of two buckets): four times it, all told.
+        if (u->replace_depth && plan->has_tail) size = size > UINT64_MAX / 4 ? UINT64_MAX : 4 * size;
+        expect_build(u, size);
     }
     uint32_t n = u->object_count;
     if (n == u->object_capacity) {
@@ -483,6 +498,8 @@ static hp_status get_string(hp_unpacker *u, uint8_t *at, const uint8_t **utf8_ou
     NEED(length <= (uint64_t)(u->end - u->cursor) && length <= HP_STRING_COUNT_MASK);
     *utf8_out = u->cursor;
     *length_out = (size_t)length;
+    // More than a small string holds: the reader makes native storage.
+    if (length > 15) expect_build(u, length + HP_NATIVE_STRING_OVERHEAD);
     if (u->building) {
         hp_status s;
         if (u->string_count == u->string_capacity && (s = grow_strings(u)) != HP_OK) return s;
@@ -603,6 +620,7 @@ HP_OUTLINE static hp_status get_existential(hp_unpacker *u, uint8_t *at, const h
         // The Error conformance, looked up again; swift_allocError lays the box out.
         const void *conformance = hp_conformance(type, e->protocols[0]);
         if (!conformance) return HP_ERR_TYPE_MISMATCH;
+        expect_build(u, (uint64_t)hp_error_value_offset(plan) + plan->size);
         uint8_t *value = NULL;
         if (u->building) {
             void *buffer;
@@ -620,6 +638,7 @@ HP_OUTLINE static hp_status get_existential(hp_unpacker *u, uint8_t *at, const h
     s = put_witnesses(u, at ? at + 32 : NULL, e, type);
     if (s != HP_OK) return s;
     uint8_t *value = at;
+    if (plan->boxed_in_existential) expect_build(u, (uint64_t)hp_box_value_offset(plan) + plan->size);
     if (u->building) {
         if (plan->boxed_in_existential) {
             void *buffer;
@@ -850,6 +869,7 @@ static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, u
             // A zeroed slot is a valid nil reference until the trailer is applied.
             if (u->building) memset(at, 0, 8);
             notify(u, HP_EVENT_LINK_SLOT, u->link_count, op->kind);
+            if (op->kind == HP_OP_WEAK) expect_build(u, HP_SIDE_TABLE_BYTES);
             u->slot_links[u->link_count++] = (struct hp_slot_link){ at, op, 0 };
             break;
         }
@@ -1191,8 +1211,9 @@ static void begin(hp_unpacker *u, const uint8_t *body, size_t length) {
     u->end = body + length;
 }
 
-/// The runtime's allocator traps when memory runs out, and the build pass allocates its objects
-/// there. The validation pass added up what they take; more than the machine's memory and swap
+/// The runtime's allocator traps when memory runs out, and the build pass allocates its objects,
+/// strings, boxes, weak side tables and rebuilt Dictionary and Set storage there. The validation
+/// pass added up what they take (expect_build); more than the machine's memory and swap
 /// is refused outright, and asking malloc for that much at once first turns a packet the
 /// machine cannot hold now into `.limitExceeded` rather than an abort.
 static hp_status reserve_build(hp_unpacker *u) {
@@ -1259,6 +1280,8 @@ hp_unpacker *hp_unpacker_create(const hp_unpack_config *config) {
 }
 
 size_t hp_unpacker_offset(const hp_unpacker *u) { return (size_t)(u->cursor - u->start); }
+
+uint64_t hp_unpacker_build_bytes(const hp_unpacker *u) { return u->build_bytes; }
 
 hp_site hp_unpacker_site(const hp_unpacker *u) { return u->site; }
 

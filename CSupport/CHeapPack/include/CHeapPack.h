@@ -665,6 +665,11 @@ hp_status hp_unpack(hp_unpacker *unpacker, const hp_plan *root, const uint8_t *b
 /// The validation pass alone, telling the config's `observe` what it reads. Builds nothing.
 hp_status hp_inspect(hp_unpacker *unpacker, const hp_plan *root, const uint8_t *body, size_t length);
 
+/// After a validation pass (`hp_inspect`, or within `hp_unpack`): what the build pass asks the
+/// runtime for, in bytes: objects, native strings, existential and error boxes, weak references'
+/// side tables, and the storage the Dictionary and Set rebuilds make (estimated from what they
+/// are read from). A user's `unpacked(from:)` is not counted.
+uint64_t hp_unpacker_build_bytes(const hp_unpacker *unpacker);
 /// Where the reader is (or stopped), in bytes from the start of the body.
 size_t hp_unpacker_offset(const hp_unpacker *unpacker);
 /// After a failure, or during an observer callback: where the walk was.
