@@ -114,6 +114,26 @@ struct ValueForgeryTests {
         #expect(try unpack(try pack(value), as: Assorted.self) == value)
     }
 
+    enum Either<A: Equatable, B: Equatable>: Equatable { case left(A), right(B), neither, both }
+
+    /// Made in generic code, through the enum's value witnesses (the runtime's layout).
+    @inline(never)
+    func generic<A: Equatable, B: Equatable>(_ a: A, _ b: B) -> [Either<A, B>] { [.left(a), .right(b), .neither, .both] }
+
+    @Test("generic enums of plain data, laid out by the runtime, round-trip under TAG")
+    func genericPlainEnums() throws {
+        let made = generic(7, 2.5) + [.neither, .left(-1)] + generic(UInt8(3), Int16(-4)).map { _ in Either<Int, Double>.both }
+        #expect(try unpack(try pack(made), as: [Either<Int, Double>].self) == made)
+        let small = generic(UInt8(3), Int16(-4)) + [.both, .right(9)]
+        #expect(try unpack(try pack(small), as: [Either<UInt8, Int16>].self) == small)
+        let optionals: [Either<Int, Double>?] = [nil, .neither, .left(1)] + generic(1, 1.0).map(Optional.some)
+        #expect(try unpack(try pack(optionals), as: [Either<Int, Double>?].self) == optionals)
+        // Empty cases written over payload cases in place: no payload bits may stay behind.
+        var overwritten = (0..<4).map { Either<Int, Double>.left(Int.max - $0) }
+        for index in overwritten.indices { overwritten[index] = index % 2 == 0 ? .neither : .both }
+        #expect(try unpack(try pack(overwritten), as: [Either<Int, Double>].self) == overwritten)
+    }
+
     struct Spans: Equatable {
         var half: Range<Int>
         var closed: ClosedRange<UInt8>
