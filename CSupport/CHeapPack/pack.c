@@ -492,8 +492,16 @@ static hp_status put_ops(hp_packer *p, const uint8_t *base, const hp_plan *plan,
             next = op->offset + hp_op_width(op);
             if (s == HP_OK) goto nest;
             break;
+        case HP_OP_TAG: {
+            // The case's payload and tag only, as the enum's witnesses write them.
+            _Alignas(16) uint8_t canonical[HP_MAX_TAG_SIZE];
+            if (hp_enum_canonical(op->sub, at, canonical) >= op->sub->case_count)
+                return fail_at(p, HP_ERR_INTERNAL, HP_REASON_ENUM_TAG_OUT_OF_RANGE, plan, i, (uintptr_t)op->sub->metadata);
+            next = op->offset + hp_op_width(op);
+            s = hp_put_bytes(&p->out, canonical, op->sub->size);
+            break;
+        }
         case HP_OP_BELOW:
-        case HP_OP_TAG:
         case HP_OP_ORDERED:
         case HP_OP_MASKED:
         case HP_OP_SCALAR:

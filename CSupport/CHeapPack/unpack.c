@@ -743,17 +743,12 @@ static bool in_order(const hp_op *op, const uint8_t *bytes) {
     return a <= b;
 }
 
-/// Whether a TAG op's bytes are a value of its enum: the getEnumTag witness answers one of its
-/// cases, and injecting that case again (after projecting a payload case's data, which strips
-/// the tag bits) writes the same bytes. The witnesses work on a copy: they may need alignment.
+/// Whether a TAG op's bytes are a value of its enum as the writer sends one: the getEnumTag
+/// witness answers one of its cases, and the bytes are what the witnesses make of that case
+/// (hp_enum_canonical: its payload, its tag bits, zeros elsewhere).
 static bool is_case(const hp_plan *e, const uint8_t *bytes) {
-    _Alignas(16) uint8_t copy[HP_MAX_TAG_SIZE];
-    memcpy(copy, bytes, e->size);
-    uint32_t tag = hp_enum_tag(copy, e->metadata);
-    if (tag >= e->case_count) return false;
-    if (tag < e->payload_case_count) hp_enum_project(copy, e->metadata);
-    hp_enum_inject(copy, tag, e->metadata);
-    return memcmp(copy, bytes, e->size) == 0;
+    _Alignas(16) uint8_t canonical[HP_MAX_TAG_SIZE];
+    return hp_enum_canonical(e, bytes, canonical) < e->case_count && memcmp(canonical, bytes, e->size) == 0;
 }
 
 /// Checks the plain bytes of a verbatim op (BELOW, TAG, ORDERED, MASKED, SCALAR) at the cursor, in the

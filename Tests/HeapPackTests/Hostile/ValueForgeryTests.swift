@@ -91,6 +91,24 @@ struct ValueForgeryTests {
         }
     }
 
+    enum Uneven: Equatable { case pair(Int, Int), byte(UInt8), none }
+
+    @Test("bytes a shorter payload leaves do not travel: the writer sends zeros, the reader requires them")
+    func bytesPastAShorterPayload() throws {
+        // Overwritten in place, the byte case leaves the pair's bytes behind in the sender's memory.
+        var values: [Uneven] = [.pair(-1, -1)]
+        values[0] = .byte(3)
+        let packet = try pack(values)
+        let body = bodyBytes(packet)
+        // New storage (1, type 0, count 1), then the element: 16 payload bytes and the tag byte 1.
+        #expect(Array(body.prefix(3)) == [1, 0, 1])
+        #expect(Array(body[3..<20]) == [3] + Array(repeating: 0, count: 15) + [1])
+        #expect(try unpack(resealed(packet), as: [Uneven].self) == [.byte(3)])
+        var forged = body
+        forged[10] = 0xFF
+        expectNotAValue(packet, forged, as: [Uneven].self, "a byte past the payload")
+    }
+
     enum Wide: Equatable { case pair(Int, Int), byte(UInt8), flag(Bool), nothing, other }
     indirect enum Chain: Equatable { case end(Colour?), link(Colour, Chain) }
 
