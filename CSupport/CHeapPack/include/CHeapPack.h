@@ -216,15 +216,16 @@ char *_Nullable hp_demangle(const char *_Nullable name, size_t length);
     /* data.width bytes no field covers (alignment padding): nothing travels and the reader    \
        writes zeros, so a packet never carries what the sender's memory held there. */          \
     X(PADDING,        0,  0, 0) \
-    /* The ops below cover plain bytes that travel verbatim (their wire bytes: their width)   \
-       but not every bit pattern of which is a value: the reader checks them, or rebuilds. */   \
+    /* BELOW to SCALAR cover plain bytes that travel as they are (their wire bytes: their      \
+       width) but not every bit pattern of which is a value: the reader checks them, or clears \
+       what it cannot check. */                                                                  \
     /* An unsigned little-endian integer of data.below.width bytes (1, 2 or 4) below           \
        data.below.limit: Bool (2), a no-payload enum's case (its case count), and an Optional  \
        of those, whose nil cases take the values right after (extra inhabitants). */            \
     X(BELOW,          0,  0, 0) \
-    /* An enum of plain data (no payload needs walking; sub: its HP_PLAN_ENUM, width sub->size): \
-       the reader asks its getEnumTag witness, and refuses a tag past its cases or tag bits     \
-       its injection would not write. */                                                        \
+    /* An enum of plain data (no payload needs walking; sub: its HP_PLAN_ENUM, width sub->size), \
+       as its witnesses write its case (hp_enum_canonical: zeros past a shorter payload); the   \
+       reader refuses a tag past its cases and any other bytes. */                              \
     X(TAG,            0,  0, 0) \
     /* Two numbers of one kind side by side (data.ordered: the width and hp_number of each), the \
        first not above the second: the bounds of Range and ClosedRange. */                     \
