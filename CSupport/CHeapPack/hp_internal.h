@@ -166,7 +166,7 @@ struct hp_unpacker {
 
     uint64_t empty_elements;            ///< elements that took no body bytes so far, over all arrays
     uint64_t static_string_bytes;       ///< static data the StaticString checks read so far
-    uint64_t build_bytes;               ///< what the build pass will allocate for objects (the validation pass adds up)
+    uint64_t build_bytes;               ///< what the build pass will ask the runtime for (the validation pass adds up: expect_build)
     uint32_t replace_depth;             ///< how many replacement values enclose the value being read
 
     // Strong references that no replacement holds, as (holder + 1, object) pairs (holder 0: the
@@ -190,6 +190,12 @@ void hp_dealloc_box(void *box);
 void hp_dealloc_error(void *box, const void *type);
 /// Copies `size` bytes of an enum value and strips its tag bits, leaving the payload at offset 0.
 void hp_enum_project(void *value, const void *metadata);
+/// A TAG op's value as its enum's witnesses write it, in `out` (16-aligned, `e->size` bytes):
+/// the case's payload (`payloads[tag]->size` bytes, its tag bits projected away), zeros
+/// elsewhere, the tag injected. Returns the tag `value` holds (at least `e->case_count`: none of
+/// its cases, and `out` is then zeros). The writer sends these bytes, so that what a shorter
+/// payload leaves (uninitialized in the sender) never travels; the reader requires them.
+uint32_t hp_enum_canonical(const hp_plan *e, const uint8_t *value, uint8_t *out);
 
 #define HP_LIKELY(x) __builtin_expect(!!(x), 1)
 #define HP_UNLIKELY(x) __builtin_expect(!!(x), 0)

@@ -468,6 +468,12 @@ static hp_status put_ops(hp_packer *p, const uint8_t *base, const hp_plan *plan,
             s = put_string(p, at, plan, i);
             next = op->offset + HP_OP_WIDTH_STRING;
             break;
+        case HP_OP_SUBSTRING:
+            // The bounds, raw, then the base String.
+            s = hp_put_bytes(&p->out, at, 16);
+            if (s == HP_OK) s = put_string(p, at + 16, plan, i);
+            next = op->offset + HP_OP_WIDTH_SUBSTRING;
+            break;
         case HP_OP_ENUM:
             child = NULL;
             s = put_enum(p, at, plan, op->sub, i, &child_base, &child);
@@ -485,6 +491,23 @@ static hp_status put_ops(hp_packer *p, const uint8_t *base, const hp_plan *plan,
             child = op->sub;
             next = op->offset + hp_op_width(op);
             if (s == HP_OK) goto nest;
+            break;
+        case HP_OP_TAG: {
+            // The case's payload and tag only, as the enum's witnesses write them.
+            _Alignas(16) uint8_t canonical[HP_MAX_TAG_SIZE];
+            if (hp_enum_canonical(op->sub, at, canonical) >= op->sub->case_count)
+                return fail_at(p, HP_ERR_INTERNAL, HP_REASON_ENUM_TAG_OUT_OF_RANGE, plan, i, (uintptr_t)op->sub->metadata);
+            next = op->offset + hp_op_width(op);
+            s = hp_put_bytes(&p->out, canonical, op->sub->size);
+            break;
+        }
+        case HP_OP_BELOW:
+        case HP_OP_ORDERED:
+        case HP_OP_MASKED:
+        case HP_OP_SCALAR:
+            // Plain bytes, verbatim: the reader checks them (or clears a MASKED word's caches).
+            next = op->offset + hp_op_width(op);
+            s = hp_put_bytes(&p->out, at, hp_op_width(op));
             break;
         case HP_OP_REFUSED:
             // Collect-all goes on without writing the value: the packet is never handed out.

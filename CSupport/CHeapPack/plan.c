@@ -11,9 +11,16 @@ static const struct {
 #undef HP_OP_ROW
 };
 
-/// The fewest body bytes `op` takes: the op table's column, a REPLACE op's plan's.
+/// Ops over plain bytes that travel verbatim, which the reader checks or rebuilds.
+static bool is_verbatim(const hp_op *op) {
+    return op->kind == HP_OP_BELOW || op->kind == HP_OP_TAG || op->kind == HP_OP_ORDERED || op->kind == HP_OP_MASKED
+        || op->kind == HP_OP_SCALAR;
+}
+
+/// The fewest body bytes `op` takes: the op table's column, a REPLACE op's plan's, a verbatim op's width.
 static uint32_t op_min_wire_size(const hp_op *op) {
     if (op->kind == HP_OP_REPLACE) return op->sub && op->sub->min_wire_size > 1 ? op->sub->min_wire_size : 1;
+    if (is_verbatim(op)) return hp_op_width(op);
     return op->kind > HP_OP_NONE && op->kind < HP_OP_KIND_COUNT ? op_table[op->kind].min_wire_size : 0;
 }
 
@@ -28,7 +35,8 @@ static bool is_plain_data(const hp_plan *plan) {
     for (uint32_t i = 0; i < plan->op_count; i++) {
         const hp_op *op = &plan->ops[i];
         switch ((hp_op_kind)op->kind) {
-        case HP_OP_STRING: case HP_OP_STATIC: case HP_OP_STATIC_STRING: case HP_OP_METADATA: case HP_OP_PADDING:
+        case HP_OP_STRING: case HP_OP_SUBSTRING: case HP_OP_STATIC: case HP_OP_STATIC_STRING: case HP_OP_METADATA: case HP_OP_PADDING:
+        case HP_OP_BELOW: case HP_OP_TAG: case HP_OP_ORDERED: case HP_OP_MASKED: case HP_OP_SCALAR:
             break;
         case HP_OP_ENUM:
             for (uint32_t c = 0; c < op->sub->payload_case_count; c++)
@@ -73,6 +81,22 @@ static hp_status seal_ops(hp_plan *plan, uint32_t start, uint32_t *op_out) {
         case HP_OP_EXISTENTIAL: ok = op->data.existential != NULL; break;
         case HP_OP_REF: ok = op->sub == NULL || (op->sub->kind == HP_PLAN_OBJECT); break;
         case HP_OP_PADDING: ok = op->data.width > 0; break;
+        case HP_OP_BELOW: {
+            uint32_t width = op->data.below.width, limit = op->data.below.limit;
+            ok = (width == 1 || width == 2 || width == 4) && limit > 0 && (width == 4 || limit <= 1u << (8 * width));
+            break;
+        }
+        case HP_OP_TAG:
+            // The reader checks a copy of the bytes, on its stack.
+            ok = has_sub(op, HP_PLAN_ENUM, true) && op->sub->size > 0 && op->sub->size <= HP_MAX_TAG_SIZE;
+            break;
+        case HP_OP_ORDERED: {
+            uint32_t width = op->data.ordered.width, number = op->data.ordered.number;
+            ok = (width == 1 || width == 2 || width == 4 || width == 8)
+                && (number == HP_NUMBER_UNSIGNED || number == HP_NUMBER_SIGNED || (number == HP_NUMBER_FLOAT && width >= 4)
+                    || (number == HP_NUMBER_STRING_INDEX && width == 8));
+            break;
+        }
         case HP_OP_INTERIOR: {
             // The reader takes the owner to be the last reference read: the op right before; and
             // the slice's two index words to be the raw bytes right after.

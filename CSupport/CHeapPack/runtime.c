@@ -24,6 +24,8 @@ uint32_t hp_enum_tag(const void *value, const void *metadata) {
     return fn(value, metadata);
 }
 
+uint32_t hp_enum_case(const void *value, const void *metadata) { return hp_enum_tag(value, metadata); }
+
 void *hp_alloc_object(const void *metadata, size_t size, size_t align_mask) {
     return swift_allocObject(metadata, size, align_mask);
 }
@@ -47,6 +49,20 @@ void hp_enum_project(void *value, const void *metadata) {
 }
 
 typedef void (*inject_fn)(void *value, uint32_t tag, const void *metadata) SWIFTCC;
+
+uint32_t hp_enum_canonical(const hp_plan *e, const uint8_t *value, uint8_t *out) {
+    _Alignas(16) uint8_t copy[HP_MAX_TAG_SIZE];
+    memcpy(copy, value, e->size);
+    uint32_t tag = hp_enum_tag(copy, e->metadata);
+    memset(out, 0, e->size);
+    if (tag >= e->case_count) return tag;
+    if (tag < e->payload_case_count) {
+        hp_enum_project(copy, e->metadata);
+        memcpy(out, copy, e->payloads[tag]->size);
+    }
+    hp_enum_inject(out, tag, e->metadata);
+    return tag;
+}
 
 void hp_enum_inject(void *value, uint32_t tag, const void *metadata) {
     const uint8_t *vwt = ((const uint8_t *const *)metadata)[-1];

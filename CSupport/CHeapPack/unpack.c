@@ -119,13 +119,28 @@ static uint64_t object_size(const hp_plan *plan, uint64_t count) {
     return plan->has_tail ? plan->tail_offset + count * plan->element->stride : plan->size;
 }
 
+/// Adds to what the build pass will ask the runtime for (which traps rather than report a
+/// failure): counted by the validation pass, requested from malloc at once before the build
+/// pass (reserve_build).
+static inline void expect_build(hp_unpacker *u, uint64_t size) {
+    if (!u->building) u->build_bytes = size > UINT64_MAX - u->build_bytes ? UINT64_MAX : u->build_bytes + size;
+}
+
+/// The runtime's side table of an object a weak reference names (swift_weakInit makes it), and
+/// the header and terminator of a native String's storage (with malloc's rounding).
+#define HP_SIDE_TABLE_BYTES 64
+#define HP_NATIVE_STRING_OVERHEAD 48
+
 static hp_status add_object(hp_unpacker *u, const hp_plan *plan, const void *metadata, uint64_t count,
                             void **object_out) {
     if (u->object_count >= u->config.max_objects) return fail_because(u, HP_ERR_LIMIT, HP_REASON_OBJECT_LIMIT);
-    if (!u->building && !plan->replacement) {
-        // What the build pass will ask the runtime for, which cannot report a failure.
+    if (!plan->replacement) {
         uint64_t size = object_size(plan, count);
-        u->build_bytes = size > UINT64_MAX - u->build_bytes ? UINT64_MAX : u->build_bytes + size;
+        // Storage read inside a replacement (a Dictionary's keys and values, a Set's elements)
+        // lives until the rebuild after the walk, which makes the runtime's own storage of up to
+        // about 8/3 of it (load factor 3/4, a power of two buckets): four times it, all told.
+        if (u->replace_depth && plan->has_tail) size = size > UINT64_MAX / 4 ? UINT64_MAX : 4 * size;
+        expect_build(u, size);
     }
     uint32_t n = u->object_count;
     if (n == u->object_capacity) {
@@ -464,13 +479,16 @@ static bool is_small_string(const uint8_t bytes[16]) {
     return ascii || is_utf8(bytes, count);
 }
 
-static hp_status get_string(hp_unpacker *u, uint8_t *at) {
+/// Reads a String into `at`; `*utf8_out` and `*length_out` are its UTF-8 in the packet.
+static hp_status get_string(hp_unpacker *u, uint8_t *at, const uint8_t **utf8_out, size_t *length_out) {
     NEED(u->cursor < u->end);
     uint8_t tag = *u->cursor++;
     if (tag == HP_STRING_INLINE) {
         NEED((size_t)(u->end - u->cursor) >= 16);
         if (!is_small_string(u->cursor)) REFUSE(HP_ERR_MALFORMED, HP_REASON_BAD_SMALL_STRING);
         if (u->building) memcpy(at, u->cursor, 16);
+        *utf8_out = u->cursor;
+        *length_out = u->cursor[15] & 0x0F;
         u->cursor += 16;
         return HP_OK;
     }
@@ -478,6 +496,10 @@ static hp_status get_string(hp_unpacker *u, uint8_t *at) {
     uint64_t length;
     NEED(hp_get_varint(&u->cursor, u->end, &length));
     NEED(length <= (uint64_t)(u->end - u->cursor) && length <= HP_STRING_COUNT_MASK);
+    *utf8_out = u->cursor;
+    *length_out = (size_t)length;
+    // More than a small string holds: the reader makes native storage.
+    if (length > 15) expect_build(u, length + HP_NATIVE_STRING_OVERHEAD);
     if (u->building) {
         hp_status s;
         if (u->string_count == u->string_capacity && (s = grow_strings(u)) != HP_OK) return s;
@@ -485,6 +507,40 @@ static hp_status get_string(hp_unpacker *u, uint8_t *at) {
         u->strings[u->string_count++] = at;
     }
     u->cursor += length;
+    return HP_OK;
+}
+
+/// Whether a String.Index (a Substring bound) names a scalar boundary of `length` bytes of UTF-8:
+/// a UTF-8 offset (no transcoded offset, not a UTF-16-only index) at the end or at a byte that
+/// starts a scalar.
+static bool on_scalar(uint64_t index, const uint8_t *utf8, size_t length) {
+    uint64_t offset = index >> 16;
+    if ((index >> 14 & 3) != 0 || (index & 0xC) == 0x8 || offset > length) return false;
+    return offset == length || (utf8[offset] & 0xC0) != 0x80;
+}
+
+/// A Substring's storage (Slice<String>): its bounds, the 16 raw bytes at `bounds`, then its base.
+/// The bounds must be scalar boundaries of the base, in order; the base's UTF-8 must be valid as it
+/// is, since the String the reader makes of invalid UTF-8 would have other offsets. The build
+/// pass writes each bound as the standard library makes a scalar-aligned UTF-8 index.
+static hp_status get_substring(hp_unpacker *u, uint8_t *at) {
+    NEED((size_t)(u->end - u->cursor) >= 16);
+    uint64_t bounds[2];
+    memcpy(bounds, u->cursor, 16);
+    u->cursor += 16;
+    const uint8_t *utf8 = NULL;
+    size_t length = 0;
+    hp_status s = get_string(u, at ? at + 16 : NULL, &utf8, &length);
+    if (s != HP_OK) return s;
+    if (!u->building
+        && (!on_scalar(bounds[0], utf8, length) || !on_scalar(bounds[1], utf8, length)
+            || bounds[0] >> 16 > bounds[1] >> 16 || !is_utf8(utf8, length)))
+        REFUSE(HP_ERR_MALFORMED, HP_REASON_BAD_SUBSTRING);
+    if (u->building) {
+        // Offset, UTF-8 encoding flag (bit 2), scalar-aligned flag (bit 0).
+        for (int k = 0; k < 2; k++) bounds[k] = (bounds[k] >> 16) << 16 | 0x5;
+        memcpy(at, bounds, 16);
+    }
     return HP_OK;
 }
 
@@ -564,6 +620,7 @@ HP_OUTLINE static hp_status get_existential(hp_unpacker *u, uint8_t *at, const h
         // The Error conformance, looked up again; swift_allocError lays the box out.
         const void *conformance = hp_conformance(type, e->protocols[0]);
         if (!conformance) return HP_ERR_TYPE_MISMATCH;
+        expect_build(u, (uint64_t)hp_error_value_offset(plan) + plan->size);
         uint8_t *value = NULL;
         if (u->building) {
             void *buffer;
@@ -581,6 +638,7 @@ HP_OUTLINE static hp_status get_existential(hp_unpacker *u, uint8_t *at, const h
     s = put_witnesses(u, at ? at + 32 : NULL, e, type);
     if (s != HP_OK) return s;
     uint8_t *value = at;
+    if (plan->boxed_in_existential) expect_build(u, (uint64_t)hp_box_value_offset(plan) + plan->size);
     if (u->building) {
         if (plan->boxed_in_existential) {
             void *buffer;
@@ -658,6 +716,68 @@ static hp_status get_static_string(hp_unpacker *u, uint64_t first, const uint8_t
     for (uint64_t k = 0; k < count && ascii; k++) ascii = bytes[k] < 0x80;
     NEED(ascii == (flags == 2) && (ascii || is_utf8(bytes, (size_t)count)));
     return HP_OK;
+}
+
+/// Whether the `width` bytes of an ORDERED op's two numbers are in order (first <= second).
+static bool in_order(const hp_op *op, const uint8_t *bytes) {
+    uint32_t width = op->data.ordered.width;
+    if (op->data.ordered.number == HP_NUMBER_FLOAT) {
+        if (width == 4) {
+            float a, b;
+            memcpy(&a, bytes, 4); memcpy(&b, bytes + 4, 4);
+            return a <= b;
+        }
+        double a, b;
+        memcpy(&a, bytes, 8); memcpy(&b, bytes + 8, 8);
+        return a <= b;
+    }
+    uint64_t a = 0, b = 0;
+    memcpy(&a, bytes, width);   // little-endian: the low bytes
+    memcpy(&b, bytes + width, width);
+    if (op->data.ordered.number == HP_NUMBER_STRING_INDEX) return a >> 14 <= b >> 14;
+    if (op->data.ordered.number == HP_NUMBER_SIGNED) {
+        // Sign-extend from `width` bytes, then compare as signed.
+        unsigned shift = 64 - 8 * width;
+        return (int64_t)(a << shift) >> shift <= (int64_t)(b << shift) >> shift;
+    }
+    return a <= b;
+}
+
+/// Whether a TAG op's bytes are a value of its enum as the writer sends one: the getEnumTag
+/// witness answers one of its cases, and the bytes are what the witnesses make of that case
+/// (hp_enum_canonical: its payload, its tag bits, zeros elsewhere).
+static bool is_case(const hp_plan *e, const uint8_t *bytes) {
+    _Alignas(16) uint8_t canonical[HP_MAX_TAG_SIZE];
+    return hp_enum_canonical(e, bytes, canonical) < e->case_count && memcmp(canonical, bytes, e->size) == 0;
+}
+
+/// Checks the plain bytes of a verbatim op (BELOW, TAG, ORDERED, MASKED, SCALAR) at the cursor, in the
+/// validation pass: the build pass copies what it accepted.
+HP_OUTLINE static hp_status check_verbatim(hp_unpacker *u, const hp_op *op) {
+    const uint8_t *bytes = u->cursor;
+    switch ((hp_op_kind)op->kind) {
+    case HP_OP_BELOW: {
+        uint32_t value = 0;
+        memcpy(&value, bytes, op->data.below.width);
+        if (value >= op->data.below.limit) REFUSE(HP_ERR_MALFORMED, HP_REASON_NOT_A_CASE);
+        return HP_OK;
+    }
+    case HP_OP_TAG:
+        if (!is_case(op->sub, bytes)) REFUSE(HP_ERR_MALFORMED, HP_REASON_NOT_A_CASE);
+        return HP_OK;
+    case HP_OP_ORDERED:
+        if (!in_order(op, bytes)) REFUSE(HP_ERR_MALFORMED, HP_REASON_REVERSED_BOUNDS);
+        return HP_OK;
+    case HP_OP_SCALAR: {
+        uint32_t scalar;
+        memcpy(&scalar, bytes, 4);
+        if (scalar > HP_MAX_UNICODE_SCALAR || (scalar >= 0xD800 && scalar <= 0xDFFF))
+            REFUSE(HP_ERR_MALFORMED, HP_REASON_NOT_A_CASE);
+        return HP_OK;
+    }
+    default:
+        return HP_OK;
+    }
 }
 
 /// Reads `plan`'s ops into the value at `base` from byte `start` (an object's body) to the
@@ -744,6 +864,7 @@ static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, u
             // A zeroed slot is a valid nil reference until the trailer is applied.
             if (u->building) memset(at, 0, 8);
             notify(u, HP_EVENT_LINK_SLOT, u->link_count, op->kind);
+            if (op->kind == HP_OP_WEAK) expect_build(u, HP_SIDE_TABLE_BYTES);
             u->slot_links[u->link_count++] = (struct hp_slot_link){ at, op, 0 };
             break;
         }
@@ -788,9 +909,16 @@ static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, u
             if (u->building) memcpy(at, &word, 8);
             break;
         }
-        case HP_OP_STRING:
-            s = get_string(u, at);
+        case HP_OP_STRING: {
+            const uint8_t *utf8;
+            size_t length;
+            s = get_string(u, at, &utf8, &length);
             next = op->offset + HP_OP_WIDTH_STRING;
+            break;
+        }
+        case HP_OP_SUBSTRING:
+            s = get_substring(u, at);
+            next = op->offset + HP_OP_WIDTH_SUBSTRING;
             break;
         case HP_OP_ENUM:
             child = NULL;
@@ -813,6 +941,33 @@ static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, u
             next = op->offset + hp_op_width(op);
             if (s == HP_OK && child) goto nest;
             break;
+        case HP_OP_BELOW:
+        case HP_OP_TAG:
+        case HP_OP_ORDERED:
+        case HP_OP_MASKED:
+        case HP_OP_SCALAR: {
+            uint32_t width = hp_op_width(op);
+            next = op->offset + width;
+            if ((size_t)(u->end - u->cursor) < width) return fail_at(u, HP_ERR_MALFORMED, plan, i);
+            if (!u->building && (s = check_verbatim(u, op)) != HP_OK) return fail_at(u, s, plan, i);
+            if (u->building) {
+                memcpy(at, u->cursor, width);
+                if (op->kind == HP_OP_MASKED) {
+                    uint64_t word;
+                    memcpy(&word, at, 8);
+                    word &= op->data.mask;
+                    memcpy(at, &word, 8);
+                } else if (op->kind == HP_OP_ORDERED && op->data.ordered.number == HP_NUMBER_STRING_INDEX) {
+                    uint64_t words[2];
+                    memcpy(words, at, 16);
+                    words[0] &= HP_STRING_INDEX_KEPT;
+                    words[1] &= HP_STRING_INDEX_KEPT;
+                    memcpy(at, words, 16);
+                }
+            }
+            u->cursor += width;
+            break;
+        }
         case HP_OP_REFUSED:
             return fail_at(u, HP_ERR_MALFORMED, plan, i);
         default:
@@ -1051,8 +1206,9 @@ static void begin(hp_unpacker *u, const uint8_t *body, size_t length) {
     u->end = body + length;
 }
 
-/// The runtime's allocator traps when memory runs out, and the build pass allocates its objects
-/// there. The validation pass added up what they take; more than the machine's memory and swap
+/// The runtime's allocator traps when memory runs out, and the build pass allocates its objects,
+/// strings, boxes, weak side tables and rebuilt Dictionary and Set storage there. The validation
+/// pass added up what they take (expect_build); more than the machine's memory and swap
 /// is refused outright, and asking malloc for that much at once first turns a packet the
 /// machine cannot hold now into `.limitExceeded` rather than an abort.
 static hp_status reserve_build(hp_unpacker *u) {
@@ -1119,6 +1275,8 @@ hp_unpacker *hp_unpacker_create(const hp_unpack_config *config) {
 }
 
 size_t hp_unpacker_offset(const hp_unpacker *u) { return (size_t)(u->cursor - u->start); }
+
+uint64_t hp_unpacker_build_bytes(const hp_unpacker *u) { return u->build_bytes; }
 
 hp_site hp_unpacker_site(const hp_unpacker *u) { return u->site; }
 

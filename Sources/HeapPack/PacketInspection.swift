@@ -85,6 +85,13 @@ public struct PacketInspection: Sendable {
     public var rootBytes: Int = 0
     /// Bytes of the trailer (weak and unowned targets) at the end of the body.
     public var trailerBytes: Int = 0
+    /// About how much memory an unpack of the packet asks the Swift runtime for, in bytes: its
+    /// objects, native strings, existential boxes, weak references' side tables, and the storage
+    /// that rebuilding its dictionaries and sets makes (estimated). An unpack requests this much
+    /// from malloc before it builds anything, and fails with ``PackError/Code-swift.struct/limitExceeded``
+    /// if it cannot have it. What a `PackReplaceable` type's `unpacked(from:)` allocates is not
+    /// counted. 0 when the body was not read.
+    public var allocationBytes: Int = 0
     public var objects: [PacketInspection.Object] = []
     public var references: [PacketInspection.Reference] = []
     /// Why the objects could not be listed (the packet is another binary's, or garbled), or nil.

@@ -72,6 +72,9 @@ typedef enum hp_reason {
     HP_REASON_BAD_SMALL_STRING,         ///< unpack: 16 bytes that are not a small String as the runtime makes them
     HP_REASON_BAD_SLICE,                ///< unpack: ArraySlice bounds outside its storage, or storage of another element type
     HP_REASON_STATIC_STRING_LIMIT,      ///< unpack: StaticStrings whose checks would read more static data than a packet may make them
+    HP_REASON_NOT_A_CASE,               ///< unpack: plain bytes that are no value of their type (a Bool not 0 or 1, an enum tag past its cases, a surrogate: BELOW, TAG, SCALAR)
+    HP_REASON_REVERSED_BOUNDS,          ///< unpack: a Range or ClosedRange whose lower bound is above its upper bound (ORDERED)
+    HP_REASON_BAD_SUBSTRING,            ///< unpack: Substring bounds out of order, outside its base's UTF-8 or inside a scalar (SUBSTRING)
 } hp_reason;
 
 // MARK: - Loaded images
@@ -212,7 +215,31 @@ char *_Nullable hp_demangle(const char *_Nullable name, size_t length);
     X(REFUSED,        0,  0, 0) \
     /* data.width bytes no field covers (alignment padding): nothing travels and the reader    \
        writes zeros, so a packet never carries what the sender's memory held there. */          \
-    X(PADDING,        0,  0, 0)
+    X(PADDING,        0,  0, 0) \
+    /* BELOW to SCALAR cover plain bytes that travel as they are (their wire bytes: their      \
+       width) but not every bit pattern of which is a value: the reader checks them, or clears \
+       what it cannot check. */                                                                  \
+    /* An unsigned little-endian integer of data.below.width bytes (1, 2 or 4) below           \
+       data.below.limit: Bool (2), a no-payload enum's case (its case count), and an Optional  \
+       of those, whose nil cases take the values right after (extra inhabitants). */            \
+    X(BELOW,          0,  0, 0) \
+    /* An enum of plain data (no payload needs walking; sub: its HP_PLAN_ENUM, width sub->size), \
+       as its witnesses write its case (hp_enum_canonical: zeros past a shorter payload); the   \
+       reader refuses a tag past its cases and any other bytes. */                              \
+    X(TAG,            0,  0, 0) \
+    /* Two numbers of one kind side by side (data.ordered: the width and hp_number of each), the \
+       first not above the second: the bounds of Range and ClosedRange. */                     \
+    X(ORDERED,        0,  0, 0) \
+    /* A word whose bits outside data.mask the reader clears: caches that the receiver's       \
+       standard library then recomputes instead of trusting (String.Index's alignment flags and \
+       character stride). */                                                                    \
+    X(MASKED,         8,  0, 0) \
+    /* Unicode.Scalar: a 32-bit Unicode scalar value (at most 0x10FFFF, not a surrogate). */    \
+    X(SCALAR,         4,  0, 0) \
+    /* Slice<String> (a Substring's storage): its two String.Index bounds as raw words, then    \
+       the base String as STRING; the bounds must be in order, within the base's UTF-8 and on \
+       scalar boundaries, and the reader rewrites their flags. */                                \
+    X(SUBSTRING,      32, 18, 0)
 
 typedef enum hp_op_kind {
     HP_OP_NONE = 0,
@@ -263,6 +290,21 @@ typedef struct hp_bound {
     uint32_t nullable;                  ///< 1: the slot's type is Optional, so null (nil) is a value
 } hp_bound;
 
+/// How ORDERED compares its two numbers.
+typedef enum hp_number {
+    HP_NUMBER_UNSIGNED = 0,
+    HP_NUMBER_SIGNED,
+    HP_NUMBER_FLOAT,            ///< IEEE 754 binary32 or binary64: NaN is above nothing and below nothing
+    /// String.Index (8 bytes), by its offsets (bits 63-14); the reader also clears each word's
+    /// caches as MASKED does (HP_STRING_INDEX_KEPT).
+    HP_NUMBER_STRING_INDEX,
+} hp_number;
+
+/// The bits of a String.Index that travel as they are: the encoded offset (63-16), the
+/// transcoded offset (15-14) and the encoding flags (3-2). Its alignment flags (1-0), reserved
+/// bits (7-4) and cached character stride (13-8) are caches the standard library trusts.
+#define HP_STRING_INDEX_KEPT 0xFFFFFFFFFFFFC00Cull
+
 /// What an op needs besides its kind, offset and sub-plan: one member per kind that has any.
 typedef union hp_op_data {
     /// REF, WEAK, UNOWNED, UNOWNED_UNSAFE, METADATA: what the slot may hold (NULL: any object
@@ -273,6 +315,9 @@ typedef union hp_op_data {
     int64_t owner_distance;             ///< INTERIOR: from this op's offset to its owner's REF op
     uint64_t width;                     ///< PADDING: how many bytes
     uint64_t async_function;            ///< FUNC, STATIC: 1 if the code pointer is an AsyncFunctionPointer record
+    struct { uint32_t width; uint32_t limit; } below;   ///< BELOW: the integer's width, and the first value it may not take
+    struct { uint32_t width; uint32_t number; } ordered; ///< ORDERED: each number's width (1, 2, 4, 8) and hp_number
+    uint64_t mask;                      ///< MASKED: the bits the reader keeps
 } hp_op_data;
 
 typedef struct hp_op {
@@ -349,6 +394,9 @@ static inline uint32_t hp_op_width(const hp_op *op) {
     case HP_OP_EXISTENTIAL: return op->data.existential ? op->data.existential->size : 0;
     case HP_OP_REPLACE: return op->sub ? op->sub->replaced_size : 0;
     case HP_OP_PADDING: return op->data.width <= UINT32_MAX ? (uint32_t)op->data.width : 0;
+    case HP_OP_BELOW: return op->data.below.width;
+    case HP_OP_TAG: return op->sub ? op->sub->size : 0;
+    case HP_OP_ORDERED: return op->data.ordered.width <= 8 ? 2 * op->data.ordered.width : 0;
     default: return 0;
     }
 }
@@ -381,6 +429,9 @@ const void *_Nullable hp_existential_metadata(bool class_bound, const void *_Nul
                                               const void *_Nullable const *_Nullable protocols);
 /// The metadata of the runtime's heap box for values of `type` (kind 0x500).
 const void *_Nullable hp_box_metadata(const void *type);
+/// The case `value` (of enum type `metadata`) holds, by its getEnumTag witness: the plan builder
+/// checks with it how the cases of a plain-data enum are laid out.
+uint32_t hp_enum_case(const void *value, const void *metadata);
 /// `instance.Type` (existential: `any P.Type` for instance `any P`).
 const void *hp_metatype_metadata(const void *instance, bool existential);
 /// The witness table of `type`'s conformance to `protocol`, or NULL.
@@ -427,6 +478,10 @@ typedef struct hp_step {
 /// caps the static data those checks read for one packet, which many StaticStrings could name
 /// again and again.
 #define HP_MAX_STATIC_STRING_BYTES (1u << 26)
+
+/// The largest enum a TAG op checks (on the reader's stack); the plan builder walks larger ones
+/// case by case (an ENUM op).
+#define HP_MAX_TAG_SIZE 256
 
 /// Destroys a replacement made by hp_replace_fn, or decoded by the unpacker.
 typedef void (*hp_destroy_replacement_fn)(const void *type, void *replacement);
@@ -611,6 +666,11 @@ hp_status hp_unpack(hp_unpacker *unpacker, const hp_plan *root, const uint8_t *b
 /// The validation pass alone, telling the config's `observe` what it reads. Builds nothing.
 hp_status hp_inspect(hp_unpacker *unpacker, const hp_plan *root, const uint8_t *body, size_t length);
 
+/// After a validation pass (`hp_inspect`, or within `hp_unpack`): what the build pass asks the
+/// runtime for, in bytes: objects, native strings, existential and error boxes, weak references'
+/// side tables, and the storage the Dictionary and Set rebuilds make (estimated from what they
+/// are read from). A user's `unpacked(from:)` is not counted.
+uint64_t hp_unpacker_build_bytes(const hp_unpacker *unpacker);
 /// Where the reader is (or stopped), in bytes from the start of the body.
 size_t hp_unpacker_offset(const hp_unpacker *unpacker);
 /// After a failure, or during an observer callback: where the walk was.

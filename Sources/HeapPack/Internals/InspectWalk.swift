@@ -135,12 +135,12 @@ extension _Engine {
         let body = packet.baseAddress!.assumingMemoryBound(to: UInt8.self) + header.headerLength
         let recorder = _InspectionRecorder(engine: self, body: body, objectNames: header.names)
         let limit = Self.objectLimit(Int(UInt32.max - 1))
-        let (status, failure) = try withExtendedLifetime(recorder) { () throws(PackError) in
+        let (status, failure, buildBytes) = try withExtendedLifetime(recorder) { () throws(PackError) in
             try withUnpacker(tables, images, imageMap, header: header, namedObjects: header.names.map { _ in nil },
                              maxObjects: limit, observe: observe,
                              observer: Unmanaged.passUnretained(recorder).toOpaque()) { unpacker in
                 let status = hp_inspect(unpacker.handle, root.plan, body, header.bodyLength)
-                return (status, status == HP_OK ? nil : unpacker.failure)
+                return (status, status == HP_OK ? nil : unpacker.failure, hp_unpacker_build_bytes(unpacker.handle))
             }
         }
         if let failure {
@@ -149,6 +149,7 @@ extension _Engine {
         let sizes = recorder.sizes(bodyLength: header.bodyLength)
         inspection.rootBytes = sizes.root
         inspection.trailerBytes = sizes.trailer
+        inspection.allocationBytes = buildBytes > UInt64(Int.max) ? Int.max : Int(buildBytes)
         inspection.objects = recorder.objects
         inspection.references = recorder.references
     }

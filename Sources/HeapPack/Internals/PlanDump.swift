@@ -44,6 +44,8 @@ struct _PlanDump {
         name(HP_OP_UNOWNED, "UNOWNED"); name(HP_OP_UNOWNED_UNSAFE, "UNOWNED_UNSAFE")
         name(HP_OP_STATIC_STRING, "STATIC_STRING"); name(HP_OP_INTERIOR, "INTERIOR"); name(HP_OP_REPLACE, "REPLACE")
         name(HP_OP_REFUSED, "REFUSED"); name(HP_OP_PADDING, "PADDING")
+        name(HP_OP_BELOW, "BELOW"); name(HP_OP_TAG, "TAG"); name(HP_OP_ORDERED, "ORDERED"); name(HP_OP_MASKED, "MASKED")
+        name(HP_OP_SCALAR, "SCALAR"); name(HP_OP_SUBSTRING, "SUBSTRING")
         return names
     }()
 
@@ -148,6 +150,18 @@ struct _PlanDump {
             return ["owner_distance \(op.data.owner_distance)"]
         case HP_OP_PADDING.rawValue:
             return ["\(op.data.width) bytes"]
+        case HP_OP_BELOW.rawValue:
+            return ["\(op.data.below.width) bytes below \(op.data.below.limit)"]
+        case HP_OP_ORDERED.rawValue:
+            let number = switch op.data.ordered.number {
+            case HP_NUMBER_SIGNED.rawValue: "signed"
+            case HP_NUMBER_FLOAT.rawValue: "float"
+            case HP_NUMBER_STRING_INDEX.rawValue: "String.Index"
+            default: "unsigned"
+            }
+            return ["two \(op.data.ordered.width)-byte \(number)"]
+        case HP_OP_MASKED.rawValue:
+            return ["keeps 0x" + String(op.data.mask, radix: 16)]
         case HP_OP_EXISTENTIAL.rawValue:
             guard let container = op.data.existential?.pointee else { return ["no container"] }
             let kind = switch container.container {

@@ -86,6 +86,14 @@ enum _WalkFailure {
             return .malformed("16 bytes that are not a small String as the runtime makes one" + reading, at: offset)
         case HP_REASON_BAD_SLICE:
             return .malformed("an ArraySlice whose bounds lie outside its storage" + reading, at: offset)
+        case HP_REASON_NOT_A_CASE:
+            return .malformed("bytes that are no value of their type (a Bool other than 0 or 1, an enum tag past "
+                              + "its cases, a Unicode scalar that is none)" + reading, at: offset)
+        case HP_REASON_BAD_SUBSTRING:
+            return .malformed("a Substring whose bounds are out of order, outside its base string or inside a "
+                              + "Unicode scalar" + reading, at: offset)
+        case HP_REASON_REVERSED_BOUNDS:
+            return .malformed("a Range or ClosedRange whose lower bound is above its upper bound" + reading, at: offset)
         case HP_REASON_INLINE_DEPTH:
             // The writer walks the same plans under the same limit, so no packet it made gets here.
             return .malformed("values held inline nest more than \(HP_MAX_NESTING) levels deep, which no "

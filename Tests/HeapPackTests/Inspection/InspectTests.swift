@@ -11,11 +11,36 @@ struct InspectTests {
 
     private final class Console: @unchecked Sendable {}
 
-    private final class Node {
+    final class Node {
         var next: Node?
         weak var back: Node?
         let label: String
         init(_ label: String) { self.label = label }
+    }
+
+    struct Allocations {
+        var text: String
+        var table: [Int: Int]
+        weak var node: Node?
+        var any: Any
+    }
+
+    @Test("an inspection counts what an unpack asks the runtime for: strings, rebuilt dictionaries, weak side tables, boxes")
+    func allocationBytes() throws {
+        let packer = Packer()
+        let node = Node("n")
+        let small = try packer.inspect(try packer.pack(Allocations(text: "short", table: [:], node: nil, any: 1)))
+        let long = String(repeating: "x", count: 10_000)
+        let table = Dictionary(uniqueKeysWithValues: (0..<1000).map { ($0, $0) })
+        let large = try packer.inspect(try packer.pack(Allocations(text: long, table: table, node: node,
+                                                                   any: (long.count, 1, 2, 3, 4))))
+        #expect(small.bodyProblem == nil && large.bodyProblem == nil, "\(String(describing: small.bodyProblem))")
+        // The string's storage (10,000 bytes), the keys' and values' storage (16,000 bytes) and
+        // four times it for the dictionary's rebuild, the boxed 5-tuple (40 bytes).
+        #expect(large.allocationBytes - small.allocationBytes >= 10_000 + 4 * 16_000 + 40)
+        #expect(large.allocationBytes - small.allocationBytes < 2 * (10_000 + 4 * 16_000 + 40))
+        #expect(large.allocationBytes > 0)
+        withExtendedLifetime(node) {}
     }
 
     @Test("an inspection lists every object once, with the references and paths that reach it")

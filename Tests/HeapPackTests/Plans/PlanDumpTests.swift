@@ -108,6 +108,43 @@ struct PlanDumpTests {
             """)
     }
 
+    enum Colour { case red, green, blue }
+
+    struct Checked {
+        var flag: Bool
+        var maybe: Bool?
+        var colour: Colour
+        var scalar: Unicode.Scalar
+        var count: Int?
+        var range: Range<Int>
+        var index: String.Index
+        var text: Substring
+    }
+
+    @Test("plain bytes not all of whose bit patterns are values: a checking op each")
+    func checkedPlainBytes() throws {
+        #expect(MemoryLayout<Checked>.offset(of: \.scalar) == 4)
+        #expect(MemoryLayout<Checked>.offset(of: \.count) == 8)
+        #expect(MemoryLayout<Checked>.offset(of: \.range) == 24)
+        #expect(MemoryLayout<Checked>.offset(of: \.index) == 40)
+        #expect(MemoryLayout<Checked>.offset(of: \.text) == 48)
+        check(try _Engine().planDump(of: Checked.self), """
+            VALUE HeapPackTests.PlanDumpTests.Checked size=80 stride=80 align=8 boxed_in_existential min_wire=58 defers=0
+              BELOW@0 .flag (1 bytes below 2)
+              BELOW@1 .maybe (1 bytes below 3)
+              BELOW@2 .colour (1 bytes below 3)
+              PADDING@3 (1 bytes)
+              SCALAR@4 .scalar
+              TAG@8 .count
+                ENUM Swift.Optional<Swift.Int> size=9 stride=16 align=8 cases=2 payload_cases=1 defers=0
+                  case .some: VALUE Swift.Int size=8 stride=8 align=8 min_wire=8 defers=0
+              PADDING@17 (7 bytes)
+              ORDERED@24 .range (two 8-byte signed)
+              MASKED@40 .index (keeps 0xffffffffffffc00c)
+              SUBSTRING@48 .text
+            """)
+    }
+
     @Test("a tuple: elements labelled by position")
     func tuple() throws {
         #expect(MemoryLayout<(UInt8, String, Int32)>.size == 28)

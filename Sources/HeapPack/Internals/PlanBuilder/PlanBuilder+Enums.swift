@@ -1,6 +1,7 @@
 import CHeapPack
 
-/// Enums: a plan per payload case behind one ENUM op, the tag left to the value witnesses.
+/// Enums: a plan per payload case behind one ENUM op, the tag left to the value witnesses. An
+/// enum of plain data travels as its bytes, checked: a case index (BELOW), or by its witnesses (TAG).
 extension _PlanBuilder {
     func enumLayout(_ metadata: _Metadata, depth: Int) throws(PackError) -> _ValueLayout {
         guard let type = metadata.typeDescriptor else {
@@ -10,7 +11,11 @@ extension _PlanBuilder {
         let arguments = _ValueMetadata(metadata).genericArguments
         let payloadCount = _EnumDescriptor(type).numPayloadCases
         let emptyCount = _EnumDescriptor(type).numEmptyCases
-        if payloadCount == 0 { return trivial(metadata) }
+        if payloadCount == 0 {
+            if metadata.size == 0 { return trivial(metadata) }
+            if let index = caseIndexLayout(metadata, cases: emptyCount) { return index }
+            return try taggedLayout(metadata, payloads: [], caseLabels: [], emptyCount: emptyCount)
+        }
         guard let records = type.fieldRecords, records.count == payloadCount + emptyCount else {
             throw .unsupported("the enum has no reflection metadata" + Self.noReflectionAdvice, type: metadata.name)
         }
@@ -32,9 +37,19 @@ extension _PlanBuilder {
                                 owner: metadata.name, what: "case .\(record.name)", depth: depth)
             })
         }
-        if payloads.allSatisfy({ $0.ops.isEmpty }) { return trivial(metadata) }
         // A path through Optional reads better without `case .some`; other enums keep the case.
         let caseLabels = records.map { metadata.kind == .optional ? [] : ["case ." + $0.name] }
+        if payloads.allSatisfy({ $0.ops.isEmpty }) {
+            // Plain data with its tag among the bytes: any bit pattern of the payloads is one of
+            // their values, but not of the tag.
+            if metadata.size == 0 { return trivial(metadata) }
+            if metadata.size <= Int(HP_MAX_TAG_SIZE) {
+                return try taggedLayout(metadata, payloads: payloads, caseLabels: caseLabels, emptyCount: emptyCount)
+            }
+        }
+        if payloadCount == 1, let inhabitants = extraInhabitantLayout(metadata, payload: payloads[0], emptyCases: emptyCount) {
+            return inhabitants
+        }
         // Optional<SomeClass> and the like: nil is the null pointer, so the reference op alone
         // describes the value and no value-witness call is needed.
         if payloadCount == 1, emptyCount == 1, metadata.size == 8, payloads[0].ops.count == 1,
@@ -42,7 +57,25 @@ extension _PlanBuilder {
             return _ValueLayout(typeName: metadata.name, size: 8, stride: 8, alignMask: 7,
                                 ops: [allowingNil(payloads[0].ops[0])], labels: payloads[0].labels.map { caseLabels[0] + $0 })
         }
-        let casePlans = UnsafeMutablePointer<UnsafePointer<hp_plan>?>.allocate(capacity: payloadCount)
+        let plan = try enumPlan(metadata, payloads: payloads, caseLabels: caseLabels, emptyCount: emptyCount)
+        return _ValueLayout(typeName: metadata.name, size: metadata.size, stride: metadata.stride,
+                            alignMask: metadata.alignMask,
+                            ops: [Self.op(HP_OP_ENUM, at: 0, sub: UnsafePointer(plan))],
+                            labels: [[]])
+    }
+
+    /// An enum of plain data as its bytes, which the reader checks with the enum's witnesses.
+    private func taggedLayout(_ metadata: _Metadata, payloads: [_ValueLayout], caseLabels: [[String]],
+                              emptyCount: Int) throws(PackError) -> _ValueLayout {
+        let plan = try enumPlan(metadata, payloads: payloads, caseLabels: caseLabels, emptyCount: emptyCount)
+        return leaf(metadata, HP_OP_TAG, sub: UnsafePointer(plan))
+    }
+
+    /// The HP_PLAN_ENUM of an ENUM or TAG op: the case count and a plan per payload case.
+    private func enumPlan(_ metadata: _Metadata, payloads: [_ValueLayout], caseLabels: [[String]],
+                          emptyCount: Int) throws(PackError) -> UnsafeMutablePointer<hp_plan> {
+        let payloadCount = payloads.count
+        let casePlans = UnsafeMutablePointer<UnsafePointer<hp_plan>?>.allocate(capacity: max(payloadCount, 1))
         allocations.append(UnsafeMutableRawPointer(casePlans))
         for (index, payload) in payloads.enumerated() {
             // A plan per case, even when cases share a payload type, so that a failure site
@@ -61,9 +94,6 @@ extension _PlanBuilder {
         plan.pointee.payloads = UnsafePointer(casePlans)
         descriptions[UnsafeRawPointer(plan)] = _PlanDescription(typeName: metadata.name, labels: [])
         try seal(plan, metadata.name)
-        return _ValueLayout(typeName: metadata.name, size: metadata.size, stride: metadata.stride,
-                            alignMask: metadata.alignMask,
-                            ops: [Self.op(HP_OP_ENUM, at: 0, sub: UnsafePointer(plan))],
-                            labels: [[]])
+        return plan
     }
 }

@@ -110,6 +110,7 @@ extension _PlanBuilder {
         let pointer = metadata.pointer
         if pointer == nativeObject || pointer == unknownObject { return leaf(metadata, HP_OP_REF, data: bound(HP_BOUND_ANY)) }
         if pointer == rawPointer { return leaf(metadata, HP_OP_RAW_POINTER) }
+        if pointer == int1 { return booleanLayout(metadata) }
         if pointer == bridgeObject {
             throw .unsupported("a Builtin.BridgeObject field (Dictionary, Set and other bridged storage are not supported yet)",
                                type: metadata.name)

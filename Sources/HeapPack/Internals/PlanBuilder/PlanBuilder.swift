@@ -25,6 +25,7 @@ final class _PlanBuilder {
     let unknownObject = hp_type_by_mangled_name("BO", 2, nil, nil)
     let rawPointer = hp_type_by_mangled_name("Bp", 2, nil, nil)
     let bridgeObject = hp_type_by_mangled_name("Bb", 2, nil, nil)
+    let int1 = hp_type_by_mangled_name("Bi1_", 4, nil, nil)
 
     static let maxDepth = 64
     static let noReflectionAdvice = ": its module was built without reflection metadata "
@@ -106,6 +107,9 @@ final class _PlanBuilder {
             // `_startPtrOrData` is a Builtin.Word, which looks like an integer: without this the
             // pointer into the binary's text would travel as a raw address.
             if metadata.pointer == staticStringMetadata { return leaf(metadata, HP_OP_STATIC_STRING) }
+            if let checked = orderedRangeLayout(metadata) ?? stringIndexLayout(metadata)
+                ?? unicodeScalarLayout(metadata) { return checked }
+            if let substring = try substringLayout(metadata, depth: depth) { return substring }
             return try structLayout(metadata, depth: depth)
         case .enum, .optional:
             return try enumLayout(metadata, depth: depth)
@@ -135,9 +139,10 @@ final class _PlanBuilder {
         }
     }
 
-    func leaf(_ metadata: _Metadata, _ kind: hp_op_kind, data: hp_op_data = hp_op_data()) -> _ValueLayout {
+    func leaf(_ metadata: _Metadata, _ kind: hp_op_kind, data: hp_op_data = hp_op_data(),
+              sub: UnsafePointer<hp_plan>? = nil) -> _ValueLayout {
         _ValueLayout(typeName: metadata.name, size: metadata.size, stride: metadata.stride, alignMask: metadata.alignMask,
-                     ops: [Self.op(kind, at: 0, data: data)], labels: [[]])
+                     ops: [Self.op(kind, at: 0, data: data, sub: sub)], labels: [[]])
     }
 
     func trivial(_ metadata: _Metadata) -> _ValueLayout {
