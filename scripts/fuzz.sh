@@ -3,7 +3,8 @@
 # packets of this build. Fails on any finding: a crash, a sanitizer report, a leak, an input
 # slower than --timeout seconds or one that needs more than --rss-mb of memory.
 #
-#   bash scripts/fuzz.sh                         # CI: a bounded run (--seconds 300 by default)
+#   bash scripts/fuzz.sh                            # five minutes (--seconds 300 by default)
+#   bash scripts/fuzz.sh --seconds 240              # CI (.ci/run)
 #   bash scripts/fuzz.sh --seconds 14400 --jobs 2   # hours, on both cores
 #
 # A finding is written to .build-fuzz/findings/ and replays with
@@ -56,6 +57,10 @@ tail -n 25 "$log"
 runs=$(grep -ho 'stat::number_of_executed_units: *[0-9]*' "$log" | awk '{s += $2} END {print s + 0}')
 echo "fuzz: $runs executions in ${seconds}s, $jobs job(s); corpus: $(ls "$corpus" | wc -l) inputs"
 if [ "$status" -ne 0 ] || [ -n "$(ls -A "$findings")" ]; then
+    # The report itself, whole: a CI log is all that is left of a finding, and its input
+    # replays only with the binary that found it.
+    first=$(grep -n -m 1 -E '^==[0-9]+==|ERROR: libFuzzer|^ALARM' "$log" | cut -d: -f1 || true)
+    [ -z "$first" ] || sed -n "${first},+150p" "$log" >&2
     echo "fuzz: FINDING (exit status $status); inputs in $findings:" >&2
     ls -l "$findings" >&2
     exit 1

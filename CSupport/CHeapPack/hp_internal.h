@@ -176,6 +176,9 @@ struct hp_unpacker {
     bool tracing;
 };
 
+/// Frees what `hp_image.symbols` holds (symbols.c). Safe on NULL.
+void hp_function_symbols_free(struct hp_function_symbols *table);
+
 // MARK: - Runtime helpers only the shim uses
 
 /// Calls the enum's `getEnumTag` value witness.

@@ -78,7 +78,10 @@ hp_status hp_image_table_load(hp_image_table *table) {
 }
 
 void hp_image_table_free(hp_image_table *table) {
-    for (uint32_t i = 0; i < table->image_count; i++) free(table->images[i].path);
+    for (uint32_t i = 0; i < table->image_count; i++) {
+        free(table->images[i].path);
+        hp_function_symbols_free(table->images[i].symbols);
+    }
     free(table->images);
     free(table->segments);
     memset(table, 0, sizeof *table);

@@ -89,11 +89,17 @@ typedef struct hp_segment {
 
 #define HP_BUILD_ID_MAX 64
 
+/// An image's function symbols (symbols.c; private to the shim).
+struct hp_function_symbols;
+
 typedef struct hp_image {
     uintptr_t base;                 ///< load bias (dlpi_addr)
     char *path;                     ///< owned; "" for the main executable as reported by the loader
     uint8_t build_id[HP_BUILD_ID_MAX];
     uint32_t build_id_length;       ///< 0 when the image has no NT_GNU_BUILD_ID note
+    /// Owned; read from the image file on the first symbol question, then shared by threads
+    /// (published atomically). NULL until then.
+    struct hp_function_symbols *_Nullable symbols;
 } hp_image;
 
 typedef struct hp_image_table {
@@ -118,8 +124,8 @@ bool hp_image_table_resolve(const hp_image_table *table, uint32_t image, uint64_
                             uint64_t span, uintptr_t *address_out);
 
 /// The (mangled) name of the function whose code contains `address`, from its image file's
-/// ELF symbol table. False if the image is stripped or the address is in no function. Slow:
-/// for error messages only.
+/// ELF symbol table. False if the image is stripped or the address is in no function. The first
+/// question about an image reads its symbol table (see `symbols`); each name is read from the file.
 bool hp_symbol_name(const hp_image_table *table, uintptr_t address, char *name_out, size_t capacity);
 
 /// Whether `address` is the first instruction of a function in a loaded image: the start of its
@@ -134,7 +140,7 @@ bool hp_code_entry(const hp_image_table *table, uintptr_t address);
 bool hp_async_function_entry(const hp_image_table *table, uintptr_t address);
 
 /// Whether some function symbol in the ELF symbol table of `address`'s image file starts at
-/// `address`. Reads the file: the fallback of `hp_code_entry` only.
+/// `address`. The fallback of `hp_code_entry` for code without unwind information.
 bool hp_symbol_starts_function(const hp_image_table *table, uintptr_t address);
 
 /// What one image lists in its Swift metadata sections, each set sorted by address (see

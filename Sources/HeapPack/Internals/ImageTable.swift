@@ -11,6 +11,12 @@ final class _ImageTable: @unchecked Sendable {
     private let sections = _Locked([Int: _ImageSections]())
     /// Addresses already found to be function entries.
     private let functionEntries = _Locked(Set<UInt>())
+    /// Names already made (nil: a thunk or nameless code), keyed by code address. Inspection
+    /// names the closure at every reference a closure's context holds, so a packet of a thousand
+    /// copies of one closure would otherwise read and demangle one name a thousand times.
+    private let functionNames = _Locked([UInt: String?]())
+    /// Bounds `functionNames`: distinct closures are few, and past this they are named afresh.
+    private static let functionNamesKept = 4096
 
     init() throws(PackError) {
         table = .allocate(capacity: 1)
@@ -70,6 +76,15 @@ final class _ImageTable: @unchecked Sendable {
     /// for a stripped image, its file name and offset. Nil for thunks, which only adapt a
     /// closure's calling convention (the closure they wrap is named on the next hop).
     func functionName(_ address: UInt) -> String? {
+        if let known = functionNames.withLock({ $0[address] }) { return known }
+        let name = _functionName(address)
+        functionNames.withLock { names in
+            if names.count < Self.functionNamesKept { names[address] = .some(name) }
+        }
+        return name
+    }
+
+    private func _functionName(_ address: UInt) -> String? {
         var buffer = [CChar](repeating: 0, count: 4096)
         guard hp_symbol_name(table, address, &buffer, buffer.count) else {
             // A stripped binary: where the code is, which a symbolizer can still turn into a name.
