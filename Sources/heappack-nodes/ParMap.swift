@@ -16,7 +16,7 @@ struct ParMapCommand: AsyncParsableCommand {
     var inputs = 32
 
     @Option(help: "Steps of each walk.")
-    var steps = 2_000_000
+    var steps = 500_000
 
     @Option(help: "Inputs per task in the second variant (the first sends one input per task).")
     var chunk = 8
