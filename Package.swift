@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import PackageDescription
 
 // No build setting changes behaviour: the plan contract is checked once per plan (hp_plan_seal),
@@ -12,6 +12,11 @@ let package = Package(
         .executable(name: "heappack", targets: ["heappack"]),
         .executable(name: "heappack-demo", targets: ["heappack-demo"]),
     ],
+    // MPI: HeapPackCluster's Open MPI transport (Cluster.mpi(), SPMDCluster). A trait, not a
+    // product, because it adds to the same Cluster API and worker entry point; and off by
+    // default, so HeapPack and Cluster.local build on machines without Open MPI (SwiftPM builds
+    // every target of a package, but reads CMPI's header only when a trait-enabled import does).
+    traits: [.trait(name: "MPI", description: "Cluster.mpi() and SPMDCluster over Open MPI (libopenmpi-dev)")],
     dependencies: [
         // The `heappack` tool's command line.
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -49,10 +54,17 @@ let package = Package(
             // The module map's `link` reaches only Swift importers; this C target calls libunwind itself.
             linkerSettings: [.linkedLibrary("unwind")]
         ),
+        // Open MPI for the MPI trait; its shim is header-only (CSupport/CMPI/shim.h says why).
+        .systemLibrary(
+            name: "CMPI",
+            path: "CSupport/CMPI",
+            pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev"])]
+        ),
         // Ships closures to worker processes of the same binary: docs/CLUSTER.md.
         .target(
             name: "HeapPackCluster",
-            dependencies: ["HeapPack", "CHeapPackCluster"],
+            dependencies: ["HeapPack", "CHeapPackCluster", .target(name: "CMPI", condition: .when(traits: ["MPI"]))],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         // `inspect` as a command any program can embed: only the writing binary has a packet's types.
@@ -111,6 +123,13 @@ let package = Package(
             path: "Tests/ClusterCheck",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        // MPI scenarios under mpiexec (the MPI trait): Tests/HeapPackTests/Cluster/MPITests.swift.
+        .executableTarget(
+            name: "heappack-mpi-check",
+            dependencies: ["HeapPackCluster", "HeapPack"],
+            path: "Tests/MPICheck",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         // A worker of another binary, which a coordinator must refuse at the handshake.
         .executableTarget(
             name: "heappack-cluster-foreign",
@@ -135,7 +154,7 @@ let package = Package(
         .testTarget(
             name: "HeapPackTests",
             dependencies: ["HeapPack", "CHeapPack", "HeapPackTestSupport", "heappack", "heappack-demo", "heappack-peer", "heappack-noreflection",
-                           "heappack-cluster-check", "heappack-cluster-foreign", "heappack-nodes",
+                           "heappack-cluster-check", "heappack-cluster-foreign", "heappack-nodes", "heappack-mpi-check",
                            .product(name: "PropertyBased", package: "swift-property-based")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),

@@ -23,7 +23,7 @@ import HeapPack
 public final class Cluster: Sendable {
     let dispatcher: _Dispatcher
 
-    private init(dispatcher: _Dispatcher) {
+    init(dispatcher: _Dispatcher) {
         self.dispatcher = dispatcher
     }
 
@@ -37,7 +37,12 @@ public final class Cluster: Sendable {
     /// files, arguments): a worker is this same executable, started again, and must not run the
     /// program's own work.
     public static func serveIfWorker() {
-        guard let setup = _LocalWorkerSetup.fromEnvironment() else { return }
+        guard let setup = _LocalWorkerSetup.fromEnvironment() else {
+            #if MPI
+            if let rank = _MPIWorld.launchedRank, rank != 0 { _MPIRelay.serve(rank: rank) }
+            #endif
+            return
+        }
         let status = hpc_install_crash_reporter(setup.crashReport)
         if status != 0 { _workerExit("could not install the crash reporter: \(String(cString: strerror(status)))", status: 71) }
         _WorkerLoop.serve(link: setup.link, key: setup.key)
@@ -64,10 +69,15 @@ public final class Cluster: Sendable {
         let transport = try _LocalProcessTransport(options: options)
         var generator = SystemRandomNumberGenerator()
         let key = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        let dispatcher = _Dispatcher(workers: workers, options: options, key: key, transport: transport)
+        return try await start(_Dispatcher(workers: workers, options: options, key: key, transport: transport))
+    }
+
+    /// Starts every rank's slot and waits for each worker's handshake.
+    static func start(_ dispatcher: _Dispatcher) async throws(ClusterError) -> Cluster {
         for rank in dispatcher.ranks { _WorkerSlot.start(rank: rank, dispatcher: dispatcher) }
         if let failure = await dispatcher.awaitStartup() {
             await dispatcher.stop()
+            dispatcher.transport.closeTransport()
             throw failure
         }
         return Cluster(dispatcher: dispatcher)
@@ -144,6 +154,7 @@ public final class Cluster: Sendable {
     /// this throw `.shutDown`. With ``ClusterOptions/printsSummary``, prints ``summary``.
     public func shutdown() async {
         await dispatcher.stop()
+        dispatcher.transport.closeTransport()
         if dispatcher.options.printsSummary { _writeToStandardError(summary.description) }
     }
 

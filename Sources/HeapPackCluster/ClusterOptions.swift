@@ -1,4 +1,4 @@
-/// Settings for ``Cluster/local(workers:options:)``.
+/// Settings for ``Cluster/local(workers:options:)`` and ``Cluster/mpi(options:watchdog:)``.
 public struct ClusterOptions: Sendable {
     /// When the one-line progress display is drawn on standard error.
     public enum ProgressLine: Sendable {
@@ -35,6 +35,9 @@ public struct ClusterOptions: Sendable {
     public var startTimeout: Duration
     /// The largest frame a coordinator or worker accepts: a guard against a corrupt length.
     public var maxFrameBytes: Int
+    /// The largest MPI message (``Cluster/mpi(options:watchdog:)``, ``SPMDCluster``): larger
+    /// frames travel in pieces, since MPI 3.1 counts bytes in an `int`. At most `Int32.max`.
+    public var mpiPieceBytes: Int
 
     /// Test hook: changes frames on their way (`outgoing` from the coordinator, or arriving at
     /// it), to check that authentication refuses them.
@@ -42,7 +45,8 @@ public struct ClusterOptions: Sendable {
 
     public init(retries: Int = 2, workerExecutable: String? = nil, progressLine: ProgressLine = .automatic,
                 printsSummary: Bool = false, forwardsWorkerOutput: Bool = true, outputLines: Int = 20,
-                taskTimeout: Duration? = nil, startTimeout: Duration = .seconds(60), maxFrameBytes: Int = 1 << 40) {
+                taskTimeout: Duration? = nil, startTimeout: Duration = .seconds(60), maxFrameBytes: Int = 1 << 40,
+                mpiPieceBytes: Int = 1 << 30) {
         self.retries = retries
         self.workerExecutable = workerExecutable
         self.progressLine = progressLine
@@ -52,5 +56,6 @@ public struct ClusterOptions: Sendable {
         self.taskTimeout = taskTimeout
         self.startTimeout = startTimeout
         self.maxFrameBytes = maxFrameBytes
+        self.mpiPieceBytes = mpiPieceBytes
     }
 }

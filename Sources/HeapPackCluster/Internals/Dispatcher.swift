@@ -56,6 +56,8 @@ final class _Dispatcher: Sendable {
         var stretchStart: ContinuousClock.Instant?
         var coordinatorPack: Duration = .zero
         var coordinatorUnpack: Duration = .zero
+        /// Tasks that ended, ever: what a watchdog watches.
+        var endedTasks = 0
 
         var queued: Int { queue.count - queueHead }
         var liveSlots: Int { slots.values.filter { !$0.ended }.count }
@@ -190,6 +192,7 @@ final class _Dispatcher: Sendable {
             slot.statistics.pack += .nanoseconds(result.packNanoseconds)
             state.slots[rank] = slot
             if case .values = result.outcome { state.done += 1 } else { state.failed += 1 }
+            state.endedTasks += 1
             return (task, slot.link?.info)
         }
         guard let task, let worker else { return }
@@ -202,7 +205,10 @@ final class _Dispatcher: Sendable {
     func taskFailed(rank: Int, error: ClusterError) {
         let task = state.withLock { state -> _Task? in
             defer { state.slots[rank]?.busy = nil }
-            if state.slots[rank]?.busy != nil { state.failed += 1 }
+            if state.slots[rank]?.busy != nil {
+                state.failed += 1
+                state.endedTasks += 1
+            }
             return state.slots[rank]?.busy
         }
         guard let task else { return }
@@ -217,6 +223,17 @@ final class _Dispatcher: Sendable {
     /// why the task cannot be retried (a timeout, a broken link); nil for a crash, which is
     /// retried while the task has retries left.
     func workerEnded(rank: Int, worker: WorkerInfo, fate: _WorkerFate, error: ClusterError? = nil, crashed: Bool) {
+        if crashed && transport.failsStop {
+            let task = state.withLock { $0.slots[rank]?.busy }
+            var failure = error ?? ClusterError(code: .workerCrashed, message: _crashMessage(fate), worker: worker)
+            failure.worker = worker
+            failure.attempts = task?.attempts ?? 0
+            failure.termination = fate.termination
+            failure.backtrace = fate.backtrace
+            failure.workerOutput = fate.output
+            failure.task = task?.firstInput
+            transport.workerLost(failure)
+        }
         let outcome = state.withLock { state -> (deliver: _Delivery?, retried: (_Task, ClusterError)?) in
             guard var slot = state.slots[rank] else { return (nil, nil) }
             let task = slot.busy
@@ -327,6 +344,17 @@ final class _Dispatcher: Sendable {
         }
         for link in links { link.wake() }
         events.finish()
+    }
+
+    /// Tasks ended so far, and the running ones (`task` is the first input's index, if any).
+    var activity: (ended: Int, queued: Int, running: [(worker: WorkerInfo?, task: Int?)]) {
+        state.withLock { state in
+            let running = state.slots.keys.sorted().compactMap { rank -> (worker: WorkerInfo?, task: Int?)? in
+                guard let slot = state.slots[rank], let task = slot.busy else { return nil }
+                return (slot.link?.info, task.firstInput)
+            }
+            return (state.endedTasks, state.queued, running)
+        }
     }
 
     var summary: ClusterSummary {

@@ -42,8 +42,19 @@ enum _Handshake {
             let fields = line.dropFirst("image ".count).split(separator: " ", maxSplits: 1)
             return Image(buildID: String(fields.first ?? ""), path: fields.count > 1 ? String(fields[1]) : "")
         }
-        guard images != expected else { return }
-        let differing = zip(images, expected).first { $0.buildID != $1.buildID }
+        // The main executable must be the same, and so must every library both processes have
+        // loaded. One process may have loaded more (MPI_Init dlopens Open MPI's plugins; a
+        // worker has not): a packet naming an image its reader lacks is refused by the reader.
+        let mine = Dictionary(expected.map { ($0.path, $0.buildID) }, uniquingKeysWith: { first, _ in first })
+        var differing: (found: Image, mine: Image)?
+        if let main = images.first, let myMain = expected.first, main.buildID != myMain.buildID {
+            differing = (main, myMain)
+        } else {
+            differing = images.lazy.compactMap { image in
+                mine[image.path].flatMap { $0 == image.buildID ? nil : (image, Image(buildID: $0, path: image.path)) }
+            }.first
+        }
+        guard images.isEmpty || expected.isEmpty || differing != nil else { return }
         var message = "\(worker) runs another binary than this coordinator and was refused"
         if let (found, mine) = differing {
             message += ": its \(found.path.isEmpty ? "main executable" : found.path) has build-id \(found.buildID),"

@@ -1,3 +1,5 @@
+import Glibc
+
 // A transport starts workers and carries frames between them and the coordinator. The runtime
 // above it (handshake, dispatch, retries, the worker loop) sees only these protocols, so a
 // second transport (MPI) is a second implementation of them, not a second runtime.
@@ -44,6 +46,22 @@ protocol _Transport: Sendable {
     /// Starts a worker for `rank`, handing it the cluster's key through a channel only it can
     /// read. Returns before the worker's handshake, which the caller reads from the link.
     func startWorker(rank: Int, key: [UInt8]) throws(ClusterError) -> any _WorkerLink
+    /// Whether the job cannot go on without a worker (MPI): then a crashed worker is not
+    /// retried or replaced, and ``workerLost(_:)`` ends the job.
+    var failsStop: Bool { get }
+    /// For a fail-stop transport: reports `error` (which worker, which task, why) and ends the job.
+    func workerLost(_ error: ClusterError) -> Never
+    /// Called once every worker has ended.
+    func closeTransport()
+}
+
+extension _Transport {
+    var failsStop: Bool { false }
+    func workerLost(_ error: ClusterError) -> Never {
+        _writeToStandardError("\(error)\n")
+        abort()
+    }
+    func closeTransport() {}
 }
 
 /// A worker's end of its link to the coordinator.

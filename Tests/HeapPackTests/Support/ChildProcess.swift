@@ -12,11 +12,13 @@ struct ChildRun: CustomStringConvertible {
 
 /// Runs `executable` to its end and returns its exit status, standard output and standard error.
 /// Outputs here are small: reading one pipe to its end cannot block the other's writer for long.
-func runChild(_ executable: URL, _ arguments: [String], in directory: URL? = nil) throws -> ChildRun {
+func runChild(_ executable: URL, _ arguments: [String], in directory: URL? = nil,
+              environment: [String: String]? = nil) throws -> ChildRun {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
     if let directory { process.currentDirectoryURL = directory }
+    if let environment { process.environment = environment }
     let output = Pipe(), error = Pipe()
     process.standardOutput = output
     process.standardError = error

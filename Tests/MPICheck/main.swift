@@ -1,0 +1,170 @@
+// The MPI test scenarios, run under mpiexec by Tests/HeapPackTests/Cluster/MPITests.swift:
+// `mpiexec -n 3 heappack-mpi-check SCENARIO`. Rank 0 prints `key=value` lines the tests read.
+import Foundation
+import HeapPack
+import HeapPackCluster
+
+#if MPI
+let arguments = CommandLine.arguments
+let scenario = arguments.count >= 2 ? arguments[1] : ""
+if scenario == "spmd" {
+    try spmd()
+    exit(0)
+}
+Cluster.serveIfWorker()
+switch scenario {
+case "cluster": try await cluster()
+case "crash": try await crash()
+case "hang": try await hang()
+default:
+    FileHandle.standardError.write(Data("usage: mpiexec -n N heappack-mpi-check cluster|spmd|crash|hang\n".utf8))
+    exit(64)
+}
+#else
+FileHandle.standardError.write(Data("heappack-mpi-check: built without the MPI trait (swift build --traits MPI)\n".utf8))
+exit(64)
+#endif
+
+func report(_ key: String, _ value: Any) {
+    FileHandle.standardOutput.write(Data("\(key)=\(value)\n".utf8))
+}
+
+/// This process's main executable's load base.
+func imageBase() -> String {
+    "0x" + String((try? Packer.shared.loadedImages().first?.base) ?? 0, radix: 16)
+}
+
+func processHost() -> String {
+    ProcessInfo.processInfo.hostName
+}
+
+final class Node {
+    var value: Int
+    var next: Node?
+    init(_ value: Int) { self.value = value }
+}
+
+/// `count` nodes valued 1...count in a cycle.
+func makeRing(_ count: Int) -> Node {
+    let first = Node(1)
+    var last = first
+    for value in stride(from: 2, through: count, by: 1) {
+        let node = Node(value)
+        last.next = node
+        last = node
+    }
+    last.next = first
+    return first
+}
+
+func ringSum(_ ring: Node) -> Int {
+    var sum = ring.value
+    var node = ring.next
+    while let current = node, current !== ring {
+        sum += current.value
+        node = current.next
+    }
+    return sum
+}
+
+func breakRing(_ ring: Node) {
+    var node = ring
+    while let next = node.next {
+        node.next = nil
+        node = next
+    }
+}
+
+#if MPI
+func cluster() async throws {
+    var options = ClusterOptions(progressLine: .never)
+    // Small pieces, so that every frame above 4 KiB crosses as several MPI messages.
+    options.mpiPieceBytes = 4096
+    let cluster = try await Cluster.mpi(options: options)
+    report("workers", cluster.workers.map { "\($0.rank)@\($0.host)" }.joined(separator: ","))
+    let ring = makeRing(1000)
+    defer { breakRing(ring) }
+    let payload = [Int](0..<100_000)
+    let result = try await cluster.run { () -> (sum: Int, payload: Int, base: String, pid: Int32) in
+        (ringSum(ring), payload.reduce(0, +), imageBase(), getpid())
+    }
+    report("run.sum", result.sum)
+    report("run.payload", result.payload)
+    report("run.bases", "\(imageBase()) \(result.base)")
+    report("run.remote", result.pid != getpid())
+    let offset = 7
+    let squares = try await cluster.map(0..<30, chunkSize: 4) { (x: Int) -> Int in x * x + offset }
+    report("map.values", squares == (0..<30).map { $0 * $0 + offset })
+    var seen: [Int] = []
+    for try await (index, value) in cluster.mapUnordered(0..<12, { (x: Int) in x + 1 }) where value == index + 1 {
+        seen.append(index)
+    }
+    report("unordered.indices", seen.sorted() == Array(0..<12))
+    let ranks = Set(try await cluster.map(0..<40) { (_: Int) in ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_RANK"] ?? "?" })
+    report("map.ranks", ranks.sorted().joined(separator: ","))
+    report("summary.tasks", cluster.summary.workers.reduce(0) { $0 + $1.tasks })
+    await cluster.shutdown()
+    report("done", true)
+}
+
+func spmd() throws {
+    let cluster = try Cluster.spmd(options: ClusterOptions(mpiPieceBytes: 4096))
+    let ring = makeRing(cluster.rank == 0 ? 500 : 1)
+    defer { breakRing(ring) }
+    if cluster.rank == 0 {
+        let factor = 3
+        for rank in 1..<cluster.size {
+            try cluster.send({ (x: Int) -> Int in x * factor + ringSum(ring) }, to: rank, tag: 5)
+            try cluster.send(ring, to: rank, tag: 6)
+        }
+        var answers: [String] = []
+        for rank in 1..<cluster.size {
+            let answer = try cluster.receive((Int, String, Int).self, from: rank, tag: 9)
+            answers.append("\(answer.0)/\(answer.2)")
+            report("spmd.base.\(rank)", "\(imageBase()) \(answer.1)")
+        }
+        report("spmd.answers", answers.joined(separator: ","))
+    } else {
+        let function = try cluster.receive(((Int) -> Int).self, from: 0, tag: 5)
+        let graph = try cluster.receive(Node.self, from: 0, tag: 6)
+        defer { breakRing(graph) }
+        try cluster.send((function(cluster.rank), imageBase(), ringSum(graph)), to: 0, tag: 9)
+    }
+    // A closure over a 200,000-element array: 1.6 MB in 4 KiB pieces, from rank 0 to all.
+    let data = cluster.rank == 0 ? [Int](0..<200_000) : []
+    let everywhere = try cluster.broadcast(cluster.rank == 0 ? { data.count + data[199_999] } : nil, as: (() -> Int).self)
+    let total = try cluster.broadcast(cluster.rank == 0 ? 0 : nil, as: Int.self, from: 0)
+    try cluster.barrier()
+    if cluster.rank == 0 {
+        report("spmd.broadcast", everywhere())
+        report("spmd.total", total)
+        report("done", true)
+    } else if everywhere() != 399_999 {
+        FileHandle.standardError.write(Data("rank \(cluster.rank): broadcast closure returned \(everywhere())\n".utf8))
+        exit(1)
+    }
+    cluster.finish()
+}
+
+@inline(never)
+func crashingStep(_ x: Int) -> Int {
+    if x == 2 { raise(SIGSEGV) }
+    return x
+}
+
+func crash() async throws {
+    let cluster = try await Cluster.mpi(options: ClusterOptions(progressLine: .never))
+    report("started", true)
+    _ = try await cluster.map(0..<4) { (x: Int) in crashingStep(x) }
+    report("unreachable", true)
+}
+
+func hang() async throws {
+    let cluster = try await Cluster.mpi(options: ClusterOptions(progressLine: .never), watchdog: .seconds(2))
+    report("started", true)
+    _ = try await cluster.run { () -> Int in
+        while true { pause() }
+    }
+    report("unreachable", true)
+}
+#endif
