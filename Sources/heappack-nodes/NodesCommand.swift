@@ -33,10 +33,18 @@ struct SweepOptions: ParsableArguments {
     @Flag(help: "Print each cluster's per-worker summary when it shuts down.")
     var summary = false
 
+    @Flag(help: ArgumentHelp("Run as rank 0 of an MPI job, on ranks 1 to N-1 as workers (built with --traits MPI).",
+                             discussion: "mpiexec -n N heappack-nodes EXPERIMENT --mpi: one point, N-1 workers, each named with its host."))
+    var mpi = false
+
     var maxWorkers: Int { workers > 0 ? workers : Cluster.defaultWorkerCount }
 
     func validate() throws {
         if workers < 0 { throw ValidationError("--workers cannot be negative") }
+        #if !MPI
+        if mpi { throw ValidationError("--mpi needs a build with the MPI trait: swift build -c release --traits MPI") }
+        #endif
+        if mpi && workers != 0 { throw ValidationError("with --mpi, mpiexec -n sets the workers (ranks 1 to N-1), not --workers") }
         if runs < 1 { throw ValidationError("--runs must be at least 1") }
     }
 }

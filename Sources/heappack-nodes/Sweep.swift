@@ -21,7 +21,21 @@ struct Sweep {
     func run() async throws {
         let clock = ContinuousClock()
         print("heappack-nodes \(experiment): \(title)")
-        print("\(options.runs) runs per point, median shown; up to \(options.maxWorkers) workers on \(Cluster.defaultWorkerCount) processors")
+        let clusterOptions = ClusterOptions(progressLine: options.progress ? .automatic : .never, printsSummary: options.summary)
+        // Under MPI the job's ranks are the workers; the cluster starts before the sequential
+        // run, so that rank 0's build-id check and key broadcast come first.
+        var mpiCluster: Cluster?
+        if options.mpi {
+            #if MPI
+            let cluster = try await Cluster.mpi(options: clusterOptions)
+            print("MPI job: rank 0 (coordinator) on \(ProcessInfo.processInfo.hostName); "
+                  + cluster.workers.map { "rank \($0.rank) on \($0.host)" }.joined(separator: ", "))
+            mpiCluster = cluster
+            print("\(options.runs) runs per point, median shown")
+            #endif
+        } else {
+            print("\(options.runs) runs per point, median shown; up to \(options.maxWorkers) workers on \(Cluster.defaultWorkerCount) processors")
+        }
 
         var sequentialTimes: [Duration] = []
         var expected = 0
@@ -34,9 +48,14 @@ struct Sweep {
         print("sequential: result \(expected), \(Self.seconds(sequentialMedian))")
 
         var points: [Point] = []
-        for workers in 1...options.maxWorkers {
-            let clusterOptions = ClusterOptions(progressLine: options.progress ? .automatic : .never, printsSummary: options.summary)
-            let cluster = try await Cluster.local(workers: workers, options: clusterOptions)
+        let counts = mpiCluster.map { [$0.workers.count] } ?? Array(1...options.maxWorkers)
+        for workers in counts {
+            let cluster: Cluster
+            if let mpiCluster {
+                cluster = mpiCluster
+            } else {
+                cluster = try await Cluster.local(workers: workers, options: clusterOptions)
+            }
             for variant in variants {
                 var measurements: [Measurement] = []
                 for _ in 0..<options.runs {
@@ -58,7 +77,7 @@ struct Sweep {
         print(SpeedupTable(sequential: sequentialMedian, points: points).text, terminator: "")
         let chartPath = options.chart ?? "heappack-nodes-\(experiment).svg"
         try SpeedupChart(title: "heappack-nodes \(experiment): speedup against the sequential program",
-                         sequential: sequentialMedian, points: points, maxWorkers: options.maxWorkers).write(to: chartPath)
+                         sequential: sequentialMedian, points: points, maxWorkers: counts.max() ?? 1).write(to: chartPath)
         print("chart: \(chartPath)")
     }
 
