@@ -7,8 +7,8 @@ import HeapPackCluster
 #if MPI
 let arguments = CommandLine.arguments
 let scenario = arguments.count >= 2 ? arguments[1] : ""
-if scenario == "spmd" {
-    try spmd()
+if scenario == "spmd" || scenario == "big" {
+    try scenario == "spmd" ? spmd() : big(gibibytes: arguments.count >= 3 ? Double(arguments[2]) ?? 3 : 3)
     exit(0)
 }
 Cluster.serveIfWorker()
@@ -17,7 +17,7 @@ case "cluster": try await cluster()
 case "crash": try await crash()
 case "hang": try await hang()
 default:
-    FileHandle.standardError.write(Data("usage: mpiexec -n N heappack-mpi-check cluster|spmd|crash|hang\n".utf8))
+    FileHandle.standardError.write(Data("usage: mpiexec -n N heappack-mpi-check cluster|spmd|crash|hang|big [GiB]\n".utf8))
     exit(64)
 }
 #else
@@ -143,6 +143,38 @@ func spmd() throws {
         FileHandle.standardError.write(Data("rank \(cluster.rank): broadcast closure returned \(everywhere())\n".utf8))
         exit(1)
     }
+    cluster.finish()
+}
+
+/// One packet of `gibibytes` from rank 0 to rank 1 and a checksum back: MPI counts are `int`,
+/// so anything over 2 GiB must cross in pieces (scripts/mpi-big.sh).
+func big(gibibytes: Double) throws {
+    let cluster = try Cluster.spmd()
+    let clock = ContinuousClock()
+    let count = Int(gibibytes * Double(1 << 30)) / 8
+    if cluster.rank == 0 {
+        var values = [UInt64](repeating: 0, count: count)
+        for index in values.indices { values[index] = UInt64(truncatingIfNeeded: index) &* 0x9E37_79B9_7F4A_7C15 }
+        let expected = values.reduce(0, &+)
+        let start = clock.now
+        try cluster.send(values, to: 1, tag: 1)
+        let sent = clock.now
+        let (checksum, received, seconds) = try cluster.receive((UInt64, Int, Double).self, from: 1, tag: 2)
+        report("big.bytes", count * 8)
+        report("big.pieces", (count * 8 + (1 << 30) - 1) / (1 << 30))
+        report("big.send", sent - start)
+        report("big.receiveAndUnpack", "\(seconds) s")
+        report("big.count", received == count)
+        report("big.checksum", checksum == expected)
+        report("done", checksum == expected && received == count)
+    } else if cluster.rank == 1 {
+        let start = clock.now
+        let values = try cluster.receive([UInt64].self, from: 0, tag: 1)
+        let elapsed = clock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        try cluster.send((values.reduce(0, &+), values.count, seconds), to: 0, tag: 2)
+    }
+    try cluster.barrier()
     cluster.finish()
 }
 
