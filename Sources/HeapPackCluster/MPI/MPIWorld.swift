@@ -151,7 +151,7 @@ final class _MPIWorld: Sendable {
             var offset = first.count - 8
             while offset < total {
                 var next: (MPI_Message?, MPI_Status)?
-                var idle = _Backoff()
+                var idle = _Backoff(longest: 50)
                 while next == nil {
                     next = try probe(source: Int32(sender), tag: tag)
                     if next == nil { idle.pause() }
@@ -245,7 +245,7 @@ final class _MPIWorld: Sendable {
     }
 
     private func complete(_ request: inout MPI_Request?, what: String) throws(ClusterError) {
-        var idle = _Backoff()
+        var idle = _Backoff(longest: 50)
         while true {
             var done: Int32 = 0
             var status = MPI_Status()
@@ -280,6 +280,13 @@ final class _MPIWorld: Sendable {
 /// almost nothing and a busy one answers within a millisecond.
 struct _Backoff {
     private var rounds = 0
+    private let longest: Int
+
+    /// `longest`: the longest sleep, in microseconds. Waits on a transfer under way use a short
+    /// one: Open MPI's TCP transport moves data only inside MPI calls, so each sleep stalls it.
+    init(longest: Int = 1000) {
+        self.longest = longest
+    }
 
     mutating func pause() {
         rounds += 1
@@ -287,7 +294,7 @@ struct _Backoff {
             sched_yield()
             return
         }
-        let microseconds = min(1000, 10 << min(rounds - 64, 7))
+        let microseconds = min(longest, 10 << min(rounds - 64, 7))
         usleep(UInt32(microseconds))
     }
 
