@@ -29,13 +29,26 @@ while [ $# -gt 0 ]; do
 done
 
 export SWIFT_BACKTRACE=enable=no
-swift build --product heappack-fuzz --sanitize=fuzzer --sanitize=address --scratch-path .build-fuzz 2>&1 | grep -v "Cannot export local symbol"
+# SwiftPM hands swiftc the two sanitizers as two flags, -sanitize=fuzzer -sanitize=address, in
+# no fixed order, and swiftc keeps only the last: the Swift code got either no coverage counters
+# (the fuzzer saw only the C shim's edges) or no AddressSanitizer. The combined flag, which
+# comes after SwiftPM's own, gives it both.
+swift build --product heappack-fuzz --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address \
+    --scratch-path .build-fuzz 2>&1 | grep -v "Cannot export local symbol"
+# Both instrumentations must be in the Swift code, or the run proves little.
+for probe in .build-fuzz/debug/HeapPack.build/UnpackWalk.swift.o; do
+    sections=$(objdump -h "$probe")
+    grep -q __sancov_cntrs <<<"$sections" || { echo "fuzz: $probe has no coverage counters" >&2; exit 1; }
+    symbols=$(nm "$probe")
+    grep -q __asan_ <<<"$symbols" || { echo "fuzz: $probe is not built with AddressSanitizer" >&2; exit 1; }
+done
 binary=.build-fuzz/debug/heappack-fuzz
 
 # A corpus from an earlier build names another build-id, so every run starts from fresh seeds.
 corpus=.build-fuzz/corpus
 findings=.build-fuzz/findings
-rm -rf "$corpus" "$findings"
+# A killed run leaves its jobs' logs behind, which would be counted with this run's.
+rm -rf "$corpus" "$findings" .build-fuzz/fuzz-*.log
 mkdir -p "$corpus" "$findings"
 
 export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
