@@ -14,4 +14,5 @@ static inline MPI_Request hpm_request_null(void) { return MPI_REQUEST_NULL; }
 static inline MPI_Status *hpm_status_ignore(void) { return MPI_STATUS_IGNORE; }
 static inline MPI_Errhandler hpm_errors_return(void) { return MPI_ERRORS_RETURN; }
 static inline int hpm_max_processor_name(void) { return MPI_MAX_PROCESSOR_NAME; }
+static inline int hpm_any_source(void) { return MPI_ANY_SOURCE; }
 #endif

@@ -85,11 +85,12 @@ func cluster() async throws {
     let ring = makeRing(1000)
     defer { breakRing(ring) }
     let payload = [Int](0..<100_000)
-    let result = try await cluster.run { () -> (sum: Int, payload: Int, base: String, pid: Int32) in
-        (ringSum(ring), payload.reduce(0, +), imageBase(), getpid())
+    // The result is as large as the capture, so that frames cross in pieces both ways.
+    let result = try await cluster.run { () -> (sum: Int, payload: [Int], base: String, pid: Int32) in
+        (ringSum(ring), payload.map { $0 + 1 }, imageBase(), getpid())
     }
     report("run.sum", result.sum)
-    report("run.payload", result.payload)
+    report("run.payload", result.payload.reduce(0, +))
     report("run.bases", "\(imageBase()) \(result.base)")
     report("run.remote", result.pid != getpid())
     let offset = 7

@@ -29,7 +29,17 @@ extension Cluster {
             throw ClusterError(code: .transport, message: "an MPI cluster needs at least two ranks (rank 0 coordinates):"
                                + " run the program as mpiexec -n N with N ≥ 2")
         }
-        let begun = try _MPIStart.begin(world)
+        // The start waits on every rank's hello: on a thread of its own, not the caller's pool.
+        let begun = try await withCheckedContinuation { (continuation: CheckedContinuation<Result<_MPIStart.Outcome, ClusterError>, Never>) in
+            let failure = _startThread {
+                do throws(ClusterError) {
+                    continuation.resume(returning: .success(try _MPIStart.begin(world, options: options)))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+            if let failure { continuation.resume(returning: .failure(_transportError("could not start a thread", errno: failure))) }
+        }.get()
         let transport = _MPITransport(world: world, key: begun.key, peers: begun.peers, options: options)
         let dispatcher = _Dispatcher(workers: world.size - 1, options: options, key: begun.key, transport: transport)
         for rank in dispatcher.ranks { _WorkerSlot.start(rank: rank, dispatcher: dispatcher) }
@@ -51,7 +61,7 @@ enum _MPIWatchdog {
             let clock = ContinuousClock()
             var lastEnded = -1
             var since = clock.now
-            while let dispatcher {
+            while let dispatcher, !world.isFinalized {
                 let activity = dispatcher.activity
                 if activity.ended != lastEnded || (activity.running.isEmpty && activity.queued == 0) {
                     lastEnded = activity.ended

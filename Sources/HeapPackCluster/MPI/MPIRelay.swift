@@ -16,7 +16,7 @@ enum _RelayOrder {
 /// What a relay reports when its local worker ended.
 struct _RelayReport {
     var fate: _WorkerFate
-    /// The worker ended because it was told to, not on its own.
+    /// The answer to a stop or kill order; otherwise the worker ended on its own (it is lost).
     var ordered: Bool
 }
 
@@ -31,22 +31,22 @@ struct _RelayReport {
 enum _MPIRelay {
     static func serve(rank: Int) -> Never {
         let world: _MPIWorld
-        let key: [UInt8]
         do {
             world = try _MPIWorld.joined()
-            key = try _MPIStart.begin(world).key
         } catch {
             _workerExit("rank \(rank) could not join the MPI job: \(error.message)", status: 69)
         }
         do {
-            try relay(world: world, key: key)
+            let begun = try _MPIStart.begin(world, options: ClusterOptions())
+            try relay(world: world, key: begun.key, options: begun.options)
         } catch {
+            // Rank 0 would wait for this rank until mpiexec's timeout: the job ends now instead.
             world.abort("heappack-cluster: rank \(world.rank) on host \(world.host) lost MPI: \(error.message)", status: 74)
         }
     }
 
-    private static func relay(world: _MPIWorld, key: [UInt8]) throws(ClusterError) -> Never {
-        let transport = try _LocalProcessTransport(options: ClusterOptions())
+    private static func relay(world: _MPIWorld, key: [UInt8], options clusterOptions: ClusterOptions) throws(ClusterError) -> Never {
+        let transport = try _LocalProcessTransport(options: clusterOptions)
         let options = UnpackOptions(authenticationKey: key)
         func report(_ fate: _WorkerFate, ordered: Bool) throws(ClusterError) {
             let bytes: [UInt8]
@@ -86,6 +86,8 @@ enum _MPIRelay {
                 }
                 switch order {
                 case .stop, .kill:
+                    // Every order gets its own answer, even when the worker had already ended
+                    // (its unordered report went first): rank 0 waits for the ordered one.
                     let fate = link?.finish(stopping: order == .stop) ?? _WorkerFate(termination: nil, backtrace: [], output: [])
                     link = nil
                     try report(fate, ordered: true)

@@ -3,28 +3,48 @@ import Glibc
 import HeapPack
 
 /// The start of every MPI job, before any packet travels: rank 0 makes the job's key and
-/// broadcasts it, every other rank sends rank 0 its hello (the build-ids of its images, as a
-/// local worker's handshake lists them, and its host), and rank 0 aborts the job if any rank
-/// runs another binary, naming that rank and its host. All ranks take part.
+/// broadcasts it with its options (piece size, frame limit, output lines), every other rank
+/// sends rank 0 its hello (the build-ids of its images, as a local worker's handshake lists
+/// them, and its host), and rank 0 aborts the job if any rank runs another binary, naming that
+/// rank and its host. All ranks take part.
 enum _MPIStart {
-    /// The ranks other than 0, as rank 0 learned them; empty on those ranks.
     struct Outcome {
         var key: [UInt8]
+        /// The ranks other than 0, as rank 0 learned them; empty on those ranks.
         var peers: [WorkerInfo]
+        /// Rank 0's options, which every rank of the job follows.
+        var options: ClusterOptions
     }
 
-    static func begin(_ world: _MPIWorld) throws(ClusterError) -> Outcome {
-        var key: [UInt8] = []
+    static let keyBytes = 32
+
+    static func begin(_ world: _MPIWorld, options: ClusterOptions) throws(ClusterError) -> Outcome {
+        var message: [UInt8] = []
         if world.rank == 0 {
             var generator = SystemRandomNumberGenerator()
-            key = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+            message = (0..<keyBytes).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+            for number in [options.mpiPieceBytes, options.maxFrameBytes, options.outputLines, options.forwardsWorkerOutput ? 1 : 0] {
+                withUnsafeBytes(of: UInt64(clamping: number).littleEndian) { message += $0 }
+            }
         }
-        key = try world.broadcast(key, from: 0)
-        guard key.count == 32 else { throw ClusterError(code: .transport, message: "rank 0 broadcast a key of \(key.count) bytes") }
+        message = try world.broadcast(message, from: 0)
+        guard message.count == keyBytes + 4 * 8 else {
+            throw ClusterError(code: .transport, message: "rank 0 broadcast a start message of \(message.count) bytes")
+        }
+        let key = Array(message.prefix(keyBytes))
+        let numbers = (0..<4).map { index in
+            message.withUnsafeBytes { Int(clamping: UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: keyBytes + index * 8, as: UInt64.self))) }
+        }
+        var adopted = options
+        adopted.mpiPieceBytes = numbers[0]
+        adopted.maxFrameBytes = numbers[1]
+        adopted.outputLines = numbers[2]
+        adopted.forwardsWorkerOutput = numbers[3] != 0
+        world.adopt(pieceBytes: adopted.mpiPieceBytes, maxFrameBytes: adopted.maxFrameBytes)
         guard world.rank == 0 else {
             try world.send(_Handshake.hello(pid: getpid()) + Array("host \(world.host)\n".utf8), to: 0, tag: _MPIWorld.Tag.start.rawValue)
             try world.barrier()
-            return Outcome(key: key, peers: [])
+            return Outcome(key: key, peers: [], options: adopted)
         }
         let expected = _Handshake.images()
         var peers: [WorkerInfo] = []
@@ -40,7 +60,7 @@ enum _MPIStart {
             peers.append(peer)
         }
         try world.barrier()
-        return Outcome(key: key, peers: peers)
+        return Outcome(key: key, peers: peers, options: adopted)
     }
 
     private static func worker(rank: Int, hello: [UInt8]) -> WorkerInfo {

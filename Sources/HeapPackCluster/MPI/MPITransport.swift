@@ -15,6 +15,8 @@ final class _MPITransport: _Transport {
     let peers: [Int: WorkerInfo]
     let options: ClusterOptions
     private let started = Mutex<Set<Int>>([])
+    /// Ranks whose relay answered a stop order: they finalized MPI and exited.
+    let stopped = _RankSet()
 
     init(world: _MPIWorld, key: [UInt8], peers: [WorkerInfo], options: ClusterOptions) {
         self.world = world
@@ -25,7 +27,7 @@ final class _MPITransport: _Transport {
 
     func startWorker(rank: Int, key: [UInt8]) throws(ClusterError) -> any _WorkerLink {
         let info = peers[rank] ?? WorkerInfo(rank: rank, pid: 0, host: "?")
-        let link = try _MPIWorkerLink(info: info, world: world, key: key, options: options)
+        let link = try _MPIWorkerLink(info: info, world: world, key: key, options: options, stopped: stopped)
         // A rank's relay starts its first worker by itself; later ones on request.
         let restart = started.withLock { !$0.insert(rank).inserted }
         if restart { try link.order(.restart) }
@@ -35,15 +37,50 @@ final class _MPITransport: _Transport {
     var failsStop: Bool { true }
 
     func workerLost(_ error: ClusterError) -> Never {
-        var where_ = "rank \(error.worker?.rank ?? 0)"
-        if let host = error.worker?.host { where_ += " on host \(host)" }
+        var place = "rank \(error.worker?.rank ?? 0)"
+        if let host = error.worker?.host { place += " on host \(host)" }
         let task = error.task.map { "task \($0)" } ?? (error.attempts > 0 ? "a task" : "no task")
-        world.abort("heappack-cluster: aborting the MPI job: \(where_) failed while running \(task):\n\(error)", status: 70)
+        world.abort("heappack-cluster: aborting the MPI job: \(place) failed while running \(task):\n\(error)", status: 70)
     }
 
+    /// Stops every relay that has not stopped yet (a slot that gave up, or one whose worker was
+    /// killed during shutdown, never sent it the order), then finalizes. MPI_Finalize waits for
+    /// every rank, so a relay that does not answer would hang this process: the job is aborted.
     func closeTransport() {
+        guard !world.isFinalized else { return }
+        var waiting = Set((1..<world.size).filter { !stopped.contains($0) })
+        let stop: [UInt8]
+        do {
+            stop = try pack(_RelayOrder.stop, options: PackOptions(authenticationKey: key))
+            for rank in waiting { try world.send(stop, to: rank, tag: _MPIWorld.Tag.control.rawValue) }
+            let deadline = ContinuousClock().now + .seconds(30)
+            var idle = _Backoff()
+            while !waiting.isEmpty && ContinuousClock().now < deadline {
+                for rank in waiting {
+                    _ = try world.receive(from: rank, tag: _MPIWorld.Tag.frame.rawValue)
+                    guard let (bytes, _) = try world.receive(from: rank, tag: _MPIWorld.Tag.control.rawValue) else { continue }
+                    if let report = try? unpack(bytes, as: _RelayReport.self, options: UnpackOptions(authenticationKey: key)),
+                       report.ordered {
+                        waiting.remove(rank)
+                    }
+                }
+                idle.pause()
+            }
+        } catch {
+            world.abort("heappack-cluster: aborting the MPI job at shutdown: \(error)", status: 74)
+        }
+        if !waiting.isEmpty {
+            world.abort("heappack-cluster: aborting the MPI job at shutdown: rank(s) \(waiting.sorted()) did not stop within 30 s", status: 74)
+        }
         world.finalize()
     }
+}
+
+/// A set of ranks any thread may update.
+final class _RankSet: Sendable {
+    private let ranks = Mutex<Set<Int>>([])
+    func insert(_ rank: Int) { _ = ranks.withLock { $0.insert(rank) } }
+    func contains(_ rank: Int) -> Bool { ranks.withLock { $0.contains(rank) } }
 }
 
 /// Rank 0's end of one worker rank.
@@ -51,14 +88,17 @@ final class _MPIWorkerLink: _WorkerLink {
     let info: WorkerInfo
     private let world: _MPIWorld
     private let key: [UInt8]
+    private let stopped: _RankSet
     private let tamper: (@Sendable (_ outgoing: Bool, _ frame: inout [UInt8]) -> Void)?
     private let wakeup: Int32
     private let fate = Mutex<_WorkerFate?>(nil)
+    private let finished = Atomic<Bool>(false)
 
-    init(info: WorkerInfo, world: _MPIWorld, key: [UInt8], options: ClusterOptions) throws(ClusterError) {
+    init(info: WorkerInfo, world: _MPIWorld, key: [UInt8], options: ClusterOptions, stopped: _RankSet) throws(ClusterError) {
         self.info = info
         self.world = world
         self.key = key
+        self.stopped = stopped
         tamper = options._tamper
         wakeup = hpc_wakeup_create()
         guard wakeup >= 0 else { throw _transportError("eventfd failed", errno: errno) }
@@ -99,7 +139,11 @@ final class _MPIWorkerLink: _WorkerLink {
                     tamper?(false, &frame)
                     return .frame(frame)
                 }
-                if try receiveReport() != nil { return .lost }
+                // An ordered report here answers an order given to an earlier worker of this rank.
+                if let report = try receiveReport(), !report.ordered {
+                    fate.withLock { $0 = report.fate }
+                    return .lost
+                }
             } catch {
                 fate.withLock { $0 = _WorkerFate(termination: nil, backtrace: [], output: ["MPI: \(error.message)"]) }
                 return .lost
@@ -123,35 +167,44 @@ final class _MPIWorkerLink: _WorkerLink {
         }
     }
 
-    /// The relay's report of its worker's end, if one arrived; it is also kept as the fate.
+    /// The relay's next report, if one arrived.
     private func receiveReport() throws(ClusterError) -> _RelayReport? {
         guard let (bytes, _) = try world.receive(from: info.rank, tag: _MPIWorld.Tag.control.rawValue) else { return nil }
-        let report: _RelayReport
         do {
-            report = try unpack(bytes, as: _RelayReport.self, options: UnpackOptions(authenticationKey: key))
+            return try unpack(bytes, as: _RelayReport.self, options: UnpackOptions(authenticationKey: key))
         } catch {
             throw ClusterError(code: error.code == .unauthenticated ? .unauthenticated : .badPacket,
                                message: "rank \(info.rank) sent a report that was refused: \(error.message)", packError: error)
         }
-        fate.withLock { $0 = report.fate }
-        return report
     }
 
     func finish(stopping: Bool) -> _WorkerFate {
-        if let known = fate.withLock({ $0 }) { return known }
+        if finished.exchange(true, ordering: .acquiringAndReleasing) {
+            return fate.withLock { $0 } ?? _WorkerFate(termination: nil, backtrace: [], output: [])
+        }
         do {
             try order(stopping ? .stop : .kill)
             // The relay answers once its worker is reaped (a stopping worker gets 10 s to finish).
+            // A report of the worker's own end may come first: its fate is the one that counts.
             let deadline = ContinuousClock().now + .seconds(30)
             var idle = _Backoff()
             while ContinuousClock().now < deadline {
-                if try receiveReport() != nil { break }
+                if let report = try receiveReport() {
+                    fate.withLock { known in if known == nil { known = report.fate } }
+                    if report.ordered {
+                        if stopping { stopped.insert(info.rank) }
+                        break
+                    }
+                    continue
+                }
                 // A frame the worker sent before it ended is of no use now.
                 _ = try world.receive(from: info.rank, tag: _MPIWorld.Tag.frame.rawValue)
                 idle.pause()
             }
         } catch {
-            fate.withLock { $0 = _WorkerFate(termination: nil, backtrace: [], output: ["MPI: \(error.message)"]) }
+            fate.withLock { known in
+                if known == nil { known = _WorkerFate(termination: nil, backtrace: [], output: ["MPI: \(error.message)"]) }
+            }
         }
         return fate.withLock { known in
             if known == nil { known = _WorkerFate(termination: nil, backtrace: [], output: ["rank \(info.rank) did not report its worker's end"]) }

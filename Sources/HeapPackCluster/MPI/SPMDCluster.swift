@@ -17,7 +17,8 @@ import HeapPack
 ///
 /// Values are packed with the job's key (made by rank 0 and broadcast at start, when rank 0
 /// also checks every rank's build-ids), so a frame another program forged is refused. Frames
-/// of any size travel, in pieces of ``ClusterOptions/mpiPieceBytes``.
+/// of any size travel, in pieces of rank 0's ``ClusterOptions/mpiPieceBytes``. Every rank must
+/// call ``finish()`` before it exits: mpiexec reports a rank that exits without it as failed.
 public final class SPMDCluster: Sendable {
     /// This process's rank, from 0.
     public let rank: Int
@@ -48,8 +49,9 @@ public final class SPMDCluster: Sendable {
     }
 
     /// The next value `rank` sent with `tag` (any rank if `rank` is nil), as `Value`; blocks
-    /// until it arrives. Receive from one thread per rank and tag: the pieces of two large
-    /// frames from one rank are not told apart.
+    /// until it arrives. A large value is received whole before any other receive of this
+    /// process proceeds. After a `.transport` error, values from that rank and tag can no
+    /// longer be read.
     ///
     /// - Throws: `.badPacket` if the value is not a `Value`, `.unauthenticated` if its tag fails.
     public func receive<Value>(_ type: Value.Type = Value.self, from rank: Int? = nil, tag: Int = 0) throws(ClusterError) -> Value {
@@ -111,7 +113,7 @@ extension Cluster {
     /// job if a rank runs another binary.
     public static func spmd(options: ClusterOptions = .init()) throws(ClusterError) -> SPMDCluster {
         let world = try _MPIWorld.joined(pieceBytes: options.mpiPieceBytes, maxFrameBytes: options.maxFrameBytes)
-        let begun = try _MPIStart.begin(world)
+        let begun = try _MPIStart.begin(world, options: options)
         return SPMDCluster(world: world, key: begun.key)
     }
 }
