@@ -38,6 +38,10 @@ func processHost() -> String {
     ProcessInfo.processInfo.hostName
 }
 
+enum CheckError: Error {
+    case refused(limit: Int)
+}
+
 final class Node {
     var value: Int
     var next: Node?
@@ -104,6 +108,31 @@ func cluster() async throws {
     let ranks = Set(try await cluster.map(0..<40) { (_: Int) in ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_RANK"] ?? "?" })
     report("map.ranks", ranks.sorted().joined(separator: ","))
     report("summary.tasks", cluster.summary.workers.reduce(0) { $0 + $1.tasks })
+    // Errors are the local cluster's: a thrown error comes back, a capture that cannot travel
+    // fails before anything is sent.
+    do {
+        _ = try await cluster.run { () throws -> Int in throw CheckError.refused(limit: offset) }
+        report("remote.code", "none")
+    } catch {
+        report("remote.code", error.code)
+        report("remote.type", error.remoteType ?? "nil")
+        report("remote.value", (error.remoteError as? CheckError).map { "\($0)" } ?? "nil")
+    }
+    let handle = FileHandle.standardError
+    do {
+        _ = try await cluster.run { handle.fileDescriptor }
+        report("refused.code", "none")
+    } catch {
+        report("refused.code", error.code)
+    }
+    var finished = 0
+    let events = cluster.progress
+    _ = try await cluster.map(0..<6) { (x: Int) in x }
+    for await event in events {
+        if case .taskFinished = event { finished += 1 }
+        if finished == 6 { break }
+    }
+    report("progress.finished", finished)
     await cluster.shutdown()
     report("done", true)
 }

@@ -48,7 +48,7 @@ struct MPITests {
         }
     }
 
-    @Test("run, map and mapUnordered over 3 ranks, with frames in 4 KiB pieces")
+    @Test("run, map, mapUnordered, errors and progress over 3 ranks, as in the local cluster, with frames in 4 KiB pieces")
     func runAndMap() throws {
         let job = try Job("cluster")
         #expect(job.run.status == 0, "\(job.run)")
@@ -62,6 +62,11 @@ struct MPITests {
         #expect(job["map.values"] == "true")
         #expect(job["unordered.indices"] == "true")
         #expect(job["map.ranks"] == "1,2", "tasks ran on both worker ranks")
+        #expect(job["remote.code"] == "remoteError")
+        #expect(job["remote.type"] == "heappack_mpi_check.CheckError")
+        #expect(job["remote.value"] == "refused(limit: 7)", "the thrown error itself, rebuilt on rank 0")
+        #expect(job["refused.code"] == "notTransferable")
+        #expect(job["progress.finished"] == "6")
     }
 
     @Test("send, receive and broadcast carry closures and class graphs between ranks")
