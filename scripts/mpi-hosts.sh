@@ -6,19 +6,21 @@
 # with --mpi, and its output names each rank's host. Needs root (sudo otherwise).
 #
 #   bash scripts/mpi-hosts.sh                   # 3 hosts, the debug build scripts/test.sh made
-#   bash scripts/mpi-hosts.sh --hosts 4 --release --upper 20000
+#   bash scripts/mpi-hosts.sh --release --upper 50000 --chunk 500 --queens 14
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 hosts=3
 configuration=debug
 upper=3000
+chunk=100
 queens=10
 while [ $# -gt 0 ]; do
     case "$1" in
         --hosts) hosts="$2"; shift 2 ;;
         --release) configuration=release; shift ;;
         --upper) upper="$2"; shift 2 ;;
+        --chunk) chunk="$2"; shift 2 ;;
         --queens) queens="$2"; shift 2 ;;
         *) echo "mpi-hosts: unknown option $1" >&2; exit 2 ;;
     esac
@@ -81,6 +83,6 @@ mpi=(mpiexec -n "$hosts" --hostfile "$work/hostfile"
      --mca oob_tcp_if_include "$subnet.0/24" --mca btl tcp,self --mca btl_tcp_if_include "$subnet.0/24")
 
 echo "== sumeuler across $hosts hosts"
-"${mpi[@]}" "$binary" sumeuler --mpi --upper "$upper" --chunk 100 --runs 1 --chart "$charts/sumeuler.svg"
+"${mpi[@]}" "$binary" sumeuler --mpi --upper "$upper" --chunk "$chunk" --runs 1 --chart "$charts/sumeuler.svg"
 echo "== nqueens across $hosts hosts"
 "${mpi[@]}" "$binary" nqueens --mpi -n "$queens" --runs 1 --chart "$charts/nqueens.svg"

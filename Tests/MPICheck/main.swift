@@ -186,6 +186,11 @@ func big(gibibytes: Double) throws {
         var values = [UInt64](repeating: 0, count: count)
         for index in values.indices { values[index] = UInt64(truncatingIfNeeded: index) &* 0x9E37_79B9_7F4A_7C15 }
         let expected = values.reduce(0, &+)
+        // What packing alone costs (with a key, as send packs): the rest of send is MPI's.
+        let packStart = clock.now
+        let packetBytes = try pack(values, options: PackOptions(authenticationKey: [UInt8](repeating: 7, count: 32))).count
+        report("big.packWithKey", clock.now - packStart)
+        report("big.packetBytes", packetBytes)
         let start = clock.now
         try cluster.send(values, to: 1, tag: 1)
         let sent = clock.now
