@@ -51,7 +51,7 @@ struct _FrameStream: Sendable {
         let chunk = 1 << 20
         while payload.count < Int(length) {
             let start = payload.count
-            payload.append(contentsOf: repeatElement(0, count: min(chunk, Int(length) - start)))
+            payload.append(contentsOf: [UInt8](repeating: 0, count: min(chunk, Int(length) - start)))
             let got = try readAll(into: &payload, from: start)
             guard start + got == payload.count else { throw _transportError("the stream ended inside a frame") }
         }

@@ -183,7 +183,9 @@ final class _MPIWorld: Sendable {
                 if frame.capacity < offset + piece.count {
                     frame.reserveCapacity(min(Int(total), max(frame.capacity * 2, offset + piece.count)))
                 }
-                frame.append(contentsOf: repeatElement(0, count: piece.count))
+                // From an array, not repeatElement: unoptimized builds append the latter one
+                // element at a time (a 256 MiB piece took 143 s in a debug build; this, 1 s).
+                frame.append(contentsOf: [UInt8](repeating: 0, count: piece.count))
                 try receivePiece(piece.message, into: &frame, at: offset, count: piece.count, from: sender)
             }
             return (frame, sender)
