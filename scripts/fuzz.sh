@@ -66,7 +66,7 @@ parallel=()
 status=0
 # From .build-fuzz, where libFuzzer's parallel jobs write their fuzz-N.log files.
 (cd .build-fuzz && exec "$PWD/release/heappack-fuzz" "$PWD/corpus" -max_total_time="$seconds" -timeout="$timeout" \
-    -rss_limit_mb="$rss_mb" -malloc_limit_mb=65536 -max_len=65536 -artifact_prefix="$PWD/findings/" \
+    -rss_limit_mb="$rss_mb" -malloc_limit_mb=65536 -max_len=4096 -artifact_prefix="$PWD/findings/" \
     -print_final_stats=1 "${parallel[@]}") >"$log" 2>&1 || status=$?
 # With --jobs, each job's statistics are in its own fuzz-N.log (the main log echoes parts of
 # them, so executions are counted from the job logs alone).
