@@ -68,16 +68,11 @@ status=0
 (cd .build-fuzz && exec "$PWD/release/heappack-fuzz" "$PWD/corpus" -max_total_time="$seconds" -timeout="$timeout" \
     -rss_limit_mb="$rss_mb" -malloc_limit_mb=65536 -max_len=4096 -artifact_prefix="$PWD/findings/" \
     -print_final_stats=1 "${parallel[@]}") >"$log" 2>&1 || status=$?
-# With --jobs, each job's statistics are in its own fuzz-N.log (the main log echoes parts of
-# them, so executions are counted from the job logs alone).
-if [ "$jobs" -gt 1 ]; then
-    runs=$(cat .build-fuzz/fuzz-*.log 2>/dev/null | grep -o 'stat::number_of_executed_units: *[0-9]*' | awk '{s += $2} END {print s + 0}')
-    for job_log in .build-fuzz/fuzz-*.log; do
-        [ -e "$job_log" ] && { echo "--- $job_log"; cat "$job_log"; } >>"$log"
-    done
-else
-    runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | awk '{s += $2} END {print s + 0}')
-fi
+# With --jobs, libFuzzer copies each job's fuzz-N.log into the main log as the job ends, so the
+# main log holds every report; executions are counted from the job logs, once each.
+stats="$log"
+[ "$jobs" -gt 1 ] && stats=$(ls .build-fuzz/fuzz-*.log 2>/dev/null || true)
+runs=$(cat $stats 2>/dev/null | grep -o 'stat::number_of_executed_units: *[0-9]*' | awk '{s += $2} END {print s + 0}')
 rm -f .build-fuzz/fuzz-*.log
 tail -n 25 "$log"
 echo "fuzz: $runs executions in ${seconds}s, $jobs job(s); corpus: $(ls "$corpus" | wc -l) inputs"
