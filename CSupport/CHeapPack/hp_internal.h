@@ -66,6 +66,7 @@ struct hp_packer {
     uint32_t object_count;
     uint32_t object_capacity;
     hp_map object_index;
+    bool unindexed_objects;            ///< some objects are not in object_index (see put_ref)
 
     // Types used, in type-table order: metadata, or a per-instance plan (generic closure
     // contexts); with the object plan and the value plan of each (NULL until asked for).
@@ -292,6 +293,7 @@ static inline bool hp_map_find(const hp_map *map, uintptr_t key, uint32_t *value
 
 void hp_enum_inject(void *value, uint32_t tag, const void *metadata);
 void hp_retain_n(void *object, uint32_t n);
+bool hp_is_uniquely_referenced(const void *object);
 void *hp_weak_load_strong(const void *reference);
 void hp_weak_init(void *reference, void *object);
 void hp_unowned_retain(void *object);

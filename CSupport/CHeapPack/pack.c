@@ -97,15 +97,23 @@ HP_OUTLINE static hp_status put_object_replacement(hp_packer *p, const uint8_t *
 
 static hp_status put_ref(hp_packer *p, uintptr_t object, const hp_plan *plan, uint32_t op, const hp_plan *box_plan) {
     if (object == 0) return hp_put_varint(&p->out, HP_REF_NULL);
+    // Every reference the walk follows here is a strong one, and holds a count. An object that
+    // only one strong reference holds is therefore met here once, through that reference: no
+    // lookup, and no entry, in a table whose every probe misses the cache (a linked list or
+    // a tree is all such objects). Static singletons are immortal and named objects are held
+    // by the registry too, so neither is ever unique. Weak and unowned slots hold no strong
+    // count, and name objects that may be unique; put_links indexes the rest before it
+    // looks their targets up.
+    bool unique = hp_is_uniquely_referenced((const void *)object);
     uint32_t index;
-    if (hp_map_find(&p->object_index, object, &index)) {
+    if (!unique && hp_map_find(&p->object_index, object, &index)) {
         if (index == HP_REFUSED_OBJECT) return hp_put_varint(&p->out, HP_REF_NULL);
         if (index != UINT32_MAX) return hp_put_varint(&p->out, (uint64_t)HP_REF_BACK + index);
         hp_status s = hp_put_varint(&p->out, HP_REF_STATIC);
         if (s == HP_OK) s = put_static(p, object);
         return s == HP_OK ? s : fail_at(p, s, pointer_reason(s, HP_REASON_STATIC_POINTER_OUTSIDE_IMAGES), plan, op, object);
     }
-    if (hp_map_find(&p->named_index, object, &index)) {
+    if (!unique && hp_map_find(&p->named_index, object, &index)) {
         p->named_used[index] = 1;
         hp_status s = hp_put_varint(&p->out, HP_REF_NAMED);
         return s == HP_OK ? hp_put_varint(&p->out, index) : s;
@@ -149,7 +157,8 @@ static hp_status put_ref(hp_packer *p, uintptr_t object, const hp_plan *plan, ui
         if (s != HP_OK) return s;
         p->object_capacity = capacity;
     }
-    if (s == HP_OK) s = hp_map_insert(&p->object_index, object, n);
+    if (unique) p->unindexed_objects = true;
+    else if (s == HP_OK) s = hp_map_insert(&p->object_index, object, n);
     if (s != HP_OK) return s;
     p->objects[n] = (const void *)object;
     p->object_plans[n] = object_plan;
@@ -592,10 +601,23 @@ static hp_status put_object(hp_packer *p, uint32_t index) {
     return HP_OK;
 }
 
+/// Adds the objects put_ref left out of object_index, for the trailer's lookups.
+HP_OUTLINE static hp_status index_unique_objects(hp_packer *p) {
+    for (uint32_t k = 0; k < p->object_count; k++) {
+        uint32_t index;
+        if (hp_map_find(&p->object_index, (uintptr_t)p->objects[k], &index)) continue;
+        hp_status s = hp_map_insert(&p->object_index, (uintptr_t)p->objects[k], k);
+        if (s != HP_OK) return s;
+    }
+    p->unindexed_objects = false;
+    return HP_OK;
+}
+
 /// The body's trailer: one varint per weak or unowned slot: object index + 1, or object count
 /// + 1 + name number for a named object, or 0 for nil.
 static hp_status put_links(hp_packer *p) {
     hp_status s = hp_put_varint(&p->out, p->link_count);
+    if (s == HP_OK && p->link_count && p->unindexed_objects) s = index_unique_objects(p);
     for (uint32_t i = 0; s == HP_OK && i < p->link_count; i++) {
         hp_link *link = &p->links[i];
         uint32_t index = UINT32_MAX;

@@ -72,6 +72,11 @@ void hp_enum_inject(void *value, uint32_t tag, const void *metadata) {
 }
 
 extern void *swift_retain_n(void *object, uint32_t n);
+extern bool swift_isUniquelyReferenced_nonNull_native(const void *object);
+
+bool hp_is_uniquely_referenced(const void *object) {
+    return swift_isUniquelyReferenced_nonNull_native(object);
+}
 
 void hp_retain_n(void *object, uint32_t n) {
     swift_retain_n(object, n);
