@@ -137,7 +137,7 @@ struct hp_unpacker {
     uint32_t string_count, string_capacity;
 
     hp_site site;
-    bool building;                      ///< false during the validation pass
+    bool building;                      ///< false in inspection and in the tracing pass
     bool replacing_object;              ///< reading an object's replacement (plain data: no references)
     uint64_t last_ref;                  ///< index + 1 of the object the last reference named (0: none/static)
 
@@ -149,11 +149,11 @@ struct hp_unpacker {
     hp_step current;                    ///< inspection only: the (plan, op) being read, innermost
     uintptr_t last_code;                ///< the code pointer of the FUNC op being read (for closure names)
 
-    // Weak and unowned slots, in the order met (the build pass records their addresses).
+    // Weak and unowned slots, in the order met (with their addresses, when building).
     struct hp_slot_link *slot_links;
     uint32_t link_count, link_capacity;
 
-    // Deferred work of the build pass, in the order it was met; run last to first.
+    // Deferred work of the walk, in the order it was met; run last to first once it is over.
     hp_fixup *fixups;
     uint32_t fixup_count, fixup_capacity;
 
@@ -161,13 +161,14 @@ struct hp_unpacker {
     /// that a packet of many closures asks libunwind once per distinct function, without
     /// allocating during the walk.
     uintptr_t code_entries[HP_CODE_ENTRY_CACHE];
-    // Existential and error boxes the build pass made (freed unbuilt if it fails).
+    // Existential and error boxes the walk made (freed unbuilt if it fails).
     struct hp_made_box *boxes;
     uint32_t box_count, box_capacity;
 
     uint64_t empty_elements;            ///< elements that took no body bytes so far, over all arrays
     uint64_t static_string_bytes;       ///< static data the StaticString checks read so far
-    uint64_t build_bytes;               ///< what the build pass will ask the runtime for (the validation pass adds up: expect_build)
+    uint64_t build_bytes;               ///< what the walk asks (or, inspecting, would ask) the runtime for: expect_build
+    uint64_t reserved_bytes;            ///< how much of that malloc was last seen to have at once (reserve)
     uint32_t replace_depth;             ///< how many replacement values enclose the value being read
 
     // Strong references that no replacement holds, as (holder + 1, object) pairs (holder 0: the

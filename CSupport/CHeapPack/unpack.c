@@ -1,9 +1,9 @@
-// The unpack walk: the mirror of pack.c over the same plans. It runs twice over the body: a
-// validation pass that checks every varint, index, length, tag, bound and invariant, allocating
-// nothing but its own bookkeeping, then a build pass that cannot meet bad input (only running
-// out of memory stops it, and it then frees what it made). So a garbled or forged packet is
-// refused having built nothing. Values nested inline go on an explicit stack of frames, as in
-// pack.c.
+// The unpack walk: the mirror of pack.c over the same plans. One pass over the body checks
+// every varint, index, length, tag, bound and invariant just before it builds what that byte
+// describes, so nothing is built of bytes not yet checked; a packet refused halfway has its
+// objects, strings and boxes freed without running a deinit (discard_built), and no object is
+// retained, linked or rebuilt until the whole body has passed. Inspection runs the same walk
+// building nothing. Values nested inline go on an explicit stack of frames, as in pack.c.
 #include "hp_internal.h"
 #include <sys/sysinfo.h>
 
@@ -114,17 +114,23 @@ static inline void notify(hp_unpacker *u, hp_event event, uint64_t a, uint64_t b
     if (HP_UNLIKELY(u->config.callbacks.observe != NULL)) u->config.callbacks.observe(u->config.observer, u, event, a, b);
 }
 
-/// An object's allocation size; the validation pass bounded `count * stride` already.
+/// An object's allocation size; get_ref bounded `count * stride` before it asked.
 static uint64_t object_size(const hp_plan *plan, uint64_t count) {
     return plan->has_tail ? plan->tail_offset + count * plan->element->stride : plan->size;
 }
 
-/// Adds to what the build pass will ask the runtime for (which traps rather than report a
-/// failure): counted by the validation pass, requested from malloc at once before the build
-/// pass (reserve_build).
-static inline void expect_build(hp_unpacker *u, uint64_t size) {
-    if (!u->building) u->build_bytes = size > UINT64_MAX - u->build_bytes ? UINT64_MAX : u->build_bytes + size;
+HP_OUTLINE static hp_status reserve(hp_unpacker *u);
+
+/// Adds to what the walk asks the runtime for, which traps rather than report a failure, before
+/// it asks: building, it first makes sure malloc could give all of it at once (reserve).
+static inline hp_status expect_build(hp_unpacker *u, uint64_t size) {
+    u->build_bytes = size > UINT64_MAX - u->build_bytes ? UINT64_MAX : u->build_bytes + size;
+    if (HP_UNLIKELY(u->building && u->build_bytes > u->reserved_bytes)) return reserve(u);
+    return HP_OK;
 }
+
+/// What the walk takes without a probe: a machine without a megabyte to spare fails anyway.
+#define HP_FIRST_RESERVE ((uint64_t)1 << 20)
 
 /// The runtime's side table of an object a weak reference names (swift_weakInit makes it), and
 /// the header and terminator of a native String's storage (with malloc's rounding).
@@ -140,7 +146,8 @@ static hp_status add_object(hp_unpacker *u, const hp_plan *plan, const void *met
         // lives until the rebuild after the walk, which makes the runtime's own storage of up to
         // about 8/3 of it (load factor 3/4, a power of two buckets): four times it, all told.
         if (u->replace_depth && plan->has_tail) size = size > UINT64_MAX / 4 ? UINT64_MAX : 4 * size;
-        expect_build(u, size);
+        hp_status s = expect_build(u, size);
+        if (s != HP_OK) return s;
     }
     uint32_t n = u->object_count;
     if (n == u->object_capacity) {
@@ -225,7 +232,7 @@ static bool slice_fits(const hp_unpacker *u, uint64_t code, const hp_plan *eleme
 /// A value whose reading is suspended while a value nested in one of its ops is read:
 /// `steps[k]` holds its plan and that op, this the rest (as in pack.c).
 struct hp_unpack_frame {
-    uint8_t *base;              ///< NULL in the validation pass
+    uint8_t *base;              ///< NULL when building nothing
     uint32_t resume;            ///< where the op ends whose nested value is being read
     uint32_t inject;            ///< an ENUM op: tag + 1 to set once its payload is read (0: none)
 };
@@ -431,7 +438,7 @@ HP_OUTLINE static hp_status grow_strings(hp_unpacker *u) {
 
 /// A weak or unowned slot met by the reader, in trailer order.
 struct hp_slot_link {
-    uint8_t *slot;              ///< NULL in the validation pass
+    uint8_t *slot;              ///< NULL when building nothing
     const hp_op *op;            ///< its op: the kind, and what the target must be
     uint32_t target;            ///< the trailer's value
 };
@@ -499,9 +506,9 @@ static hp_status get_string(hp_unpacker *u, uint8_t *at, const uint8_t **utf8_ou
     *utf8_out = u->cursor;
     *length_out = (size_t)length;
     // More than a small string holds: the reader makes native storage.
-    if (length > 15) expect_build(u, length + HP_NATIVE_STRING_OVERHEAD);
+    hp_status s;
+    if (length > 15 && (s = expect_build(u, length + HP_NATIVE_STRING_OVERHEAD)) != HP_OK) return s;
     if (u->building) {
-        hp_status s;
         if (u->string_count == u->string_capacity && (s = grow_strings(u)) != HP_OK) return s;
         u->config.callbacks.make_string(u->cursor, (size_t)length, at);
         u->strings[u->string_count++] = at;
@@ -532,9 +539,8 @@ static hp_status get_substring(hp_unpacker *u, uint8_t *at) {
     size_t length = 0;
     hp_status s = get_string(u, at ? at + 16 : NULL, &utf8, &length);
     if (s != HP_OK) return s;
-    if (!u->building
-        && (!on_scalar(bounds[0], utf8, length) || !on_scalar(bounds[1], utf8, length)
-            || bounds[0] >> 16 > bounds[1] >> 16 || !is_utf8(utf8, length)))
+    if (!on_scalar(bounds[0], utf8, length) || !on_scalar(bounds[1], utf8, length)
+        || bounds[0] >> 16 > bounds[1] >> 16 || !is_utf8(utf8, length))
         REFUSE(HP_ERR_MALFORMED, HP_REASON_BAD_SUBSTRING);
     if (u->building) {
         // Offset, UTF-8 encoding flag (bit 2), scalar-aligned flag (bit 0).
@@ -567,7 +573,7 @@ HP_OUTLINE static hp_status get_replacement(hp_unpacker *u, uint8_t *at, const h
     return HP_OK;
 }
 
-/// A heap box the build pass made for an existential's value: freed unbuilt if the pass fails.
+/// A heap box the walk made for an existential's value: freed unbuilt if the walk fails.
 struct hp_made_box {
     void *box;
     const void *type;
@@ -620,7 +626,8 @@ HP_OUTLINE static hp_status get_existential(hp_unpacker *u, uint8_t *at, const h
         // The Error conformance, looked up again; swift_allocError lays the box out.
         const void *conformance = hp_conformance(type, e->protocols[0]);
         if (!conformance) return HP_ERR_TYPE_MISMATCH;
-        expect_build(u, (uint64_t)hp_error_value_offset(plan) + plan->size);
+        s = expect_build(u, (uint64_t)hp_error_value_offset(plan) + plan->size);
+        if (s != HP_OK) return s;
         uint8_t *value = NULL;
         if (u->building) {
             void *buffer;
@@ -638,7 +645,8 @@ HP_OUTLINE static hp_status get_existential(hp_unpacker *u, uint8_t *at, const h
     s = put_witnesses(u, at ? at + 32 : NULL, e, type);
     if (s != HP_OK) return s;
     uint8_t *value = at;
-    if (plan->boxed_in_existential) expect_build(u, (uint64_t)hp_box_value_offset(plan) + plan->size);
+    if (plan->boxed_in_existential && (s = expect_build(u, (uint64_t)hp_box_value_offset(plan) + plan->size)) != HP_OK)
+        return s;
     if (u->building) {
         if (plan->boxed_in_existential) {
             void *buffer;
@@ -751,8 +759,8 @@ static bool is_case(const hp_plan *e, const uint8_t *bytes) {
     return hp_enum_canonical(e, bytes, canonical) < e->case_count && memcmp(canonical, bytes, e->size) == 0;
 }
 
-/// Checks the plain bytes of a verbatim op (BELOW, TAG, ORDERED, MASKED, SCALAR) at the cursor, in the
-/// validation pass: the build pass copies what it accepted.
+/// Checks the plain bytes of a verbatim op (BELOW, TAG, ORDERED, MASKED, SCALAR) at the cursor,
+/// before the walk copies them.
 HP_OUTLINE static hp_status check_verbatim(hp_unpacker *u, const hp_op *op) {
     const uint8_t *bytes = u->cursor;
     switch ((hp_op_kind)op->kind) {
@@ -864,7 +872,7 @@ static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, u
             // A zeroed slot is a valid nil reference until the trailer is applied.
             if (u->building) memset(at, 0, 8);
             notify(u, HP_EVENT_LINK_SLOT, u->link_count, op->kind);
-            if (op->kind == HP_OP_WEAK) expect_build(u, HP_SIDE_TABLE_BYTES);
+            if (op->kind == HP_OP_WEAK && (s = expect_build(u, HP_SIDE_TABLE_BYTES)) != HP_OK) return fail_at(u, s, plan, i);
             u->slot_links[u->link_count++] = (struct hp_slot_link){ at, op, 0 };
             break;
         }
@@ -949,7 +957,7 @@ static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, u
             uint32_t width = hp_op_width(op);
             next = op->offset + width;
             if ((size_t)(u->end - u->cursor) < width) return fail_at(u, HP_ERR_MALFORMED, plan, i);
-            if (!u->building && (s = check_verbatim(u, op)) != HP_OK) return fail_at(u, s, plan, i);
+            if ((s = check_verbatim(u, op)) != HP_OK) return fail_at(u, s, plan, i);
             if (u->building) {
                 memcpy(at, u->cursor, width);
                 if (op->kind == HP_OP_MASKED) {
@@ -997,7 +1005,7 @@ static hp_status get_body(hp_unpacker *u, uint32_t index, uint8_t *object, const
     const hp_plan *element = plan->element;
     uint8_t *tail = object ? object + plan->tail_offset : NULL;
     // Elements with tail padding go one by one, so that padding (uninitialized memory in the
-    // sender) never travels; the validation pass bounded count * stride already.
+    // sender) never travels; get_ref bounded count * stride already.
     if (element->op_count == 0 && element->size == element->stride) {
         size_t n = (size_t)count * element->stride;
         if ((size_t)(u->end - u->cursor) < n) return fail_at(u, HP_ERR_MALFORMED, plan, UINT32_MAX);
@@ -1096,7 +1104,7 @@ static void discard_fixups(hp_unpacker *u) {
     u->fixup_count = 0;
 }
 
-/// After a failed build pass: frees what it made without running a deinit. Strings first (some
+/// After a failed walk: frees what it made without running a deinit. Strings first (some
 /// live in replacements and boxes), then the replacements, the boxes, the objects.
 static void discard_built(hp_unpacker *u) {
     for (uint32_t i = u->string_count; i-- > 0;) u->config.callbacks.destroy_string(u->strings[i]);
@@ -1161,8 +1169,9 @@ static hp_status find_held(hp_unpacker *u, bool *held) {
 /// An unowned reference keeps no strong count: if a rebuild dropped its target, the slot would
 /// dangle (unowned(unsafe)) or trap when read (unowned). So each unowned target in the packet must
 /// be held (see find_held). Packets whose unowned slots all name named objects, or none, skip
-/// the tracing pass this takes.
-static hp_status check_unowned_targets(hp_unpacker *u, const hp_plan *root, const uint8_t *start) {
+/// the tracing pass this takes. The pass reads the body again with a reader of its own, which
+/// builds nothing: `u`'s objects, strings and slots stay as its walk left them.
+static hp_status check_unowned_targets(hp_unpacker *u, const hp_plan *root) {
     // Inspection builds nothing that could dangle (and its observer must see the body once).
     if (u->config.callbacks.observe) return HP_OK;
     bool needed = false;
@@ -1171,33 +1180,39 @@ static hp_status check_unowned_targets(hp_unpacker *u, const hp_plan *root, cons
         needed = link->op->kind != HP_OP_WEAK && link->target != 0 && link->target <= u->object_count;
     }
     if (!needed) return HP_OK;
-    u->tracing = true;
-    hp_status s = run_pass(u, root, NULL, start);
-    u->tracing = false;
-    if (s != HP_OK) return s;
-    bool *held = calloc((size_t)u->object_count + 1, sizeof(bool));
-    if (!held) return fail_because(u, HP_ERR_NO_MEMORY, HP_REASON_NO_MEMORY);
-    s = find_held(u, held);
+    hp_unpacker *tracer = hp_unpacker_create(&u->config);
+    if (!tracer) return fail_because(u, HP_ERR_NO_MEMORY, HP_REASON_NO_MEMORY);
+    tracer->start = u->start;
+    tracer->end = u->end;
+    tracer->tracing = true;
+    hp_status s = HP_OK;
+    if (u->config.named_object_count) {
+        tracer->named_refs = calloc(u->config.named_object_count, sizeof(uint32_t));
+        if (!tracer->named_refs) s = HP_ERR_NO_MEMORY;
+    }
+    if (s == HP_OK) s = run_pass(tracer, root, NULL, u->start);
+    // The same bytes passed the walk that built them: only memory can run out here.
+    if (s == HP_OK && tracer->object_count != u->object_count) s = HP_ERR_INTERNAL;
+    bool *held = s == HP_OK ? calloc((size_t)u->object_count + 1, sizeof(bool)) : NULL;
+    if (s == HP_OK && !held) s = HP_ERR_NO_MEMORY;
+    if (s == HP_OK) s = find_held(tracer, held);
     for (uint32_t i = 0; s == HP_OK && i < u->link_count; i++) {
         const struct hp_slot_link *link = &u->slot_links[i];
         if (link->op->kind != HP_OP_WEAK && link->target != 0 && link->target <= u->object_count && !held[link->target - 1])
             s = fail_because(u, HP_ERR_MALFORMED, HP_REASON_LINK_TARGET_NOT_HELD);
     }
     free(held);
-    free(u->edges);
-    u->edges = NULL;
-    u->edge_count = u->edge_capacity = 0;
+    if (s == HP_ERR_NO_MEMORY) fail_because(u, s, HP_REASON_NO_MEMORY);
+    else if (s == HP_ERR_INTERNAL) fail_because(u, s, HP_REASON_BAD_PLAN);
+    hp_unpacker_destroy(tracer);
     return s;
 }
 
-/// The validation pass: reads the whole body, allocates nothing but its own bookkeeping (at
-/// most a few words per body byte), and must make exactly the objects the header announced.
-static hp_status validate(hp_unpacker *u, const hp_plan *root, const uint8_t *start) {
-    u->building = false;
-    hp_status s = run_pass(u, root, NULL, start);
-    if (s == HP_OK && u->object_count != u->config.expected_objects) s = HP_ERR_MALFORMED;
-    if (s == HP_OK) s = check_unowned_targets(u, root, start);
-    return s;
+/// After the walk: the body must have made exactly the objects the header announced, and
+/// every unowned target must stay alive.
+static hp_status finish_walk(hp_unpacker *u, const hp_plan *root) {
+    if (u->object_count != u->config.expected_objects) return HP_ERR_MALFORMED;
+    return check_unowned_targets(u, root);
 }
 
 /// Once per unpacker: the body, and where each pass starts.
@@ -1206,37 +1221,50 @@ static void begin(hp_unpacker *u, const uint8_t *body, size_t length) {
     u->end = body + length;
 }
 
-/// The runtime's allocator traps when memory runs out, and the build pass allocates its objects,
-/// strings, boxes, weak side tables and rebuilt Dictionary and Set storage there. The validation
-/// pass added up what they take (expect_build); more than the machine's memory and swap
-/// is refused outright, and asking malloc for that much at once first turns a packet the
-/// machine cannot hold now into `.limitExceeded` rather than an abort.
-static hp_status reserve_build(hp_unpacker *u) {
+/// The runtime's allocator traps when memory runs out, and the walk allocates its objects,
+/// strings, boxes, weak side tables and rebuilt Dictionary and Set storage there. Before it asks
+/// for more than it made sure of, it asks malloc for all it has asked for so far, and then some,
+/// at once (a probe it frees untouched, so no page is used): a packet the machine cannot hold
+/// now is a `.limitExceeded` rather than an abort, and more than the machine's memory and swap
+/// is refused outright. Doubling keeps the probes to a few per packet.
+HP_OUTLINE static hp_status reserve(hp_unpacker *u) {
+    uint64_t wanted = u->build_bytes;
+    uint64_t doubled = u->reserved_bytes > UINT64_MAX / 2 ? UINT64_MAX : 2 * u->reserved_bytes;
+    if (doubled > wanted) wanted = doubled;
+    if (wanted <= HP_FIRST_RESERVE) {
+        u->reserved_bytes = HP_FIRST_RESERVE;
+        return HP_OK;
+    }
     struct sysinfo machine;
-    if (u->build_bytes > PTRDIFF_MAX
-        || (sysinfo(&machine) == 0
-            && machine.mem_unit && u->build_bytes / machine.mem_unit > (uint64_t)machine.totalram + machine.totalswap))
-        return fail_because(u, HP_ERR_NO_MEMORY, HP_REASON_NO_MEMORY);
-    void *probe = malloc((size_t)u->build_bytes + 1);
-    if (!probe) return fail_because(u, HP_ERR_NO_MEMORY, HP_REASON_NO_MEMORY);
+    if (sysinfo(&machine) == 0 && machine.mem_unit) {
+        uint64_t limit = ((uint64_t)machine.totalram + machine.totalswap) * machine.mem_unit;
+        if (u->build_bytes > limit) return fail_because(u, HP_ERR_NO_MEMORY, HP_REASON_NO_MEMORY);
+        if (wanted > limit) wanted = limit;
+    }
+    if (u->build_bytes > PTRDIFF_MAX) return fail_because(u, HP_ERR_NO_MEMORY, HP_REASON_NO_MEMORY);
+    if (wanted > PTRDIFF_MAX) wanted = PTRDIFF_MAX;
+    void *probe = malloc((size_t)wanted);
+    if (!probe) {
+        // The doubling was greed: what is needed may still be there.
+        wanted = u->build_bytes;
+        probe = malloc((size_t)wanted);
+        if (!probe) return fail_because(u, HP_ERR_NO_MEMORY, HP_REASON_NO_MEMORY);
+    }
     free(probe);
+    u->reserved_bytes = wanted;
     return HP_OK;
 }
 
 hp_status hp_unpack(hp_unpacker *u, const hp_plan *root, const uint8_t *body, size_t length, void *destination) {
     begin(u, body, length);
-    const uint8_t *start = u->start;
     if (u->config.named_object_count) {
         u->named_refs = calloc(u->config.named_object_count, sizeof(uint32_t));
         if (!u->named_refs) return HP_ERR_NO_MEMORY;
     }
-    hp_status s = validate(u, root, start);
-    if (s == HP_OK) s = reserve_build(u);
-    if (s != HP_OK) return s;
     u->building = true;
-    s = run_pass(u, root, destination, start);
+    hp_status s = run_pass(u, root, destination, u->start);
+    if (s == HP_OK) s = finish_walk(u, root);
     if (s != HP_OK) {
-        // Only running out of memory gets here after a clean validation pass.
         discard_built(u);
         return s;
     }
@@ -1265,7 +1293,9 @@ hp_status hp_unpack(hp_unpacker *u, const hp_plan *root, const uint8_t *body, si
 
 hp_status hp_inspect(hp_unpacker *u, const hp_plan *root, const uint8_t *body, size_t length) {
     begin(u, body, length);
-    return validate(u, root, u->start);
+    u->building = false;
+    hp_status s = run_pass(u, root, NULL, u->start);
+    return s == HP_OK ? finish_walk(u, root) : s;
 }
 
 hp_unpacker *hp_unpacker_create(const hp_unpack_config *config) {

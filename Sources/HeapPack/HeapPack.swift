@@ -28,9 +28,10 @@ public func pack<T>(_ value: T, as type: T.Type = T.self, options: PackOptions =
 /// binary. The result behaves like the original: a closure returns the same results, shared
 /// objects are shared again, and every object holds exactly the references the graph gives it.
 ///
-/// The packet is checked before anything is built: with a key, its authentication tag first;
-/// then its header (magic, version, lengths, checksum, build-ids, root type), then the whole
-/// body in a validation pass. Bad bytes throw and leave nothing allocated.
+/// The packet is checked before it is used: with a key, its authentication tag first; then its
+/// header (magic, version, lengths, checksum, build-ids, root type); then each byte of the body
+/// just before what it describes is built. Bad bytes throw, free whatever was built from the
+/// bytes before them without running a deinit, and leave nothing allocated.
 ///
 /// - Parameters:
 ///   - bytes: A packet.

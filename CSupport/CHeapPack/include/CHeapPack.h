@@ -176,7 +176,7 @@ char *_Nullable hp_demangle(const char *_Nullable name, size_t length);
 ///
 /// Columns: name, width in the value (0: the op's own data says, see `hp_op_width`), fewest
 /// body bytes it takes (0 for slots that travel in the trailer or not at all; REPLACE: its
-/// plan's), and whether reading it leaves work for after the build pass (an enclosing enum's
+/// plan's), and whether reading it leaves work for after the walk (an enclosing enum's
 /// tag then waits for it, see `hp_fixup`).
 #define HP_OP_TABLE(X) \
     /* A strong reference to a heap object, or null. data.bound: what it may name and whether \
@@ -348,7 +348,7 @@ struct hp_plan {
     uint32_t align_mask;
     uint32_t op_count;
     uint32_t sealed;            ///< 1 once hp_plan_seal accepted the plan
-    uint32_t defers;            ///< value/enum: 1 if an op inside leaves work for after the build pass; set by hp_plan_seal
+    uint32_t defers;            ///< value/enum: 1 if an op inside leaves work for after the walk; set by hp_plan_seal
     const hp_op *_Null_unspecified ops;
     const void *_Null_unspecified metadata; ///< enum: for value witnesses; object: the object's metadata
     union {
@@ -669,11 +669,12 @@ void hp_unpacker_destroy(hp_unpacker *_Nullable unpacker);
 hp_status hp_unpack(hp_unpacker *unpacker, const hp_plan *root, const uint8_t *body, size_t length,
                     void *destination);
 
-/// The validation pass alone, telling the config's `observe` what it reads. Builds nothing.
+/// The walk of `hp_unpack` with all its checks, building nothing, telling the config's `observe`
+/// what it reads.
 hp_status hp_inspect(hp_unpacker *unpacker, const hp_plan *root, const uint8_t *body, size_t length);
 
-/// After a validation pass (`hp_inspect`, or within `hp_unpack`): what the build pass asks the
-/// runtime for, in bytes: objects, native strings, existential and error boxes, weak references'
+/// After `hp_inspect` or `hp_unpack`: what building the value asks (or would ask) the runtime
+/// for, in bytes: objects, native strings, existential and error boxes, weak references'
 /// side tables, and the storage the Dictionary and Set rebuilds make (estimated from what they
 /// are read from). A user's `unpacked(from:)` is not counted.
 uint64_t hp_unpacker_build_bytes(const hp_unpacker *unpacker);

@@ -1,6 +1,6 @@
 import CHeapPack
 
-/// Collects what the shim's validation pass reports (`hp_inspect`) into a `PacketInspection`.
+/// Collects what the shim's walk, building nothing, reports (`hp_inspect`) into a `PacketInspection`.
 final class _InspectionRecorder {
     private let engine: _Engine
     private let body: UnsafePointer<UInt8>
