@@ -240,9 +240,8 @@ static inline hp_status hp_put_varint(hp_buffer *b, uint64_t v) {
     return HP_OK;
 }
 
-/// LEB128 read with bounds and overlong checks. Returns false on truncated, >64-bit or
-/// non-minimal input (a last byte of 0 after others): one value has one encoding.
-static inline bool hp_get_varint(const uint8_t **cursor, const uint8_t *end, uint64_t *out) {
+/// hp_get_varint past its first byte.
+HP_OUTLINE static inline bool hp_get_long_varint(const uint8_t **cursor, const uint8_t *end, uint64_t *out) {
     const uint8_t *p = *cursor;
     uint64_t v = 0;
     for (unsigned shift = 0; shift < 64; shift += 7) {
@@ -256,6 +255,20 @@ static inline bool hp_get_varint(const uint8_t **cursor, const uint8_t *end, uin
         }
     }
     return false;
+}
+
+/// LEB128 read with bounds and overlong checks. Returns false on truncated, >64-bit or
+/// non-minimal input (a last byte of 0 after others): one value has one encoding. Most values
+/// the walks read (reference codes, type numbers, small counts) take one byte, read inline.
+__attribute__((always_inline)) static inline bool hp_get_varint(const uint8_t **cursor, const uint8_t *end,
+                                                                uint64_t *out) {
+    const uint8_t *p = *cursor;
+    if (HP_LIKELY(p < end && *p < 0x80)) {
+        *out = *p;
+        *cursor = p + 1;
+        return true;
+    }
+    return hp_get_long_varint(cursor, end, out);
 }
 
 // Body-stream opcodes (docs/FORMAT.md, "Body stream"). A reference is one varint:

@@ -788,6 +788,18 @@ HP_OUTLINE static hp_status check_verbatim(hp_unpacker *u, const hp_op *op) {
     }
 }
 
+/// Plain bytes between ops: most often one word (an Int field before a reference), which a
+/// call to memcpy would cost more than it copies.
+static inline void copy_verbatim(uint8_t *to, const uint8_t *from, size_t n) {
+    if (HP_LIKELY(n == 8)) {
+        uint64_t word;
+        memcpy(&word, from, 8);
+        memcpy(to, &word, 8);
+    } else {
+        memcpy(to, from, n);
+    }
+}
+
 /// Reads `plan`'s ops into the value at `base` from byte `start` (an object's body) to the
 /// plan's size, and every value nested inline in it, suspending the enclosing values on the
 /// frame stack. Returns when that value is read (or on failure).
@@ -829,7 +841,7 @@ static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, u
         if (op->offset > position) {
             size_t n = op->offset - position;
             if ((size_t)(u->end - u->cursor) < n) return fail_at(u, HP_ERR_MALFORMED, plan, i);
-            if (u->building) memcpy(base + position, u->cursor, n);
+            if (u->building) copy_verbatim(base + position, u->cursor, n);
             u->cursor += n;
         }
         uint8_t *at = u->building ? base + op->offset : NULL;

@@ -49,15 +49,20 @@ struct LateRefusalTests {
         return Cargo(items: items, head: head)
     }
 
+    /// `count` nodes and strings under a fresh tag, and their packet. A test keeps `original` alive
+    /// to its end, so that every deinit it counts before then is a copy's.
+    private func packedCargo(count: Int) throws -> (tag: Int, original: Cargo, packet: [UInt8], body: [UInt8]) {
+        let tag = freshTag()
+        let original = cargo(tag: tag, count: count)
+        let packet = try pack(original)
+        return (tag, original, packet, bodyBytes(packet))
+    }
+
     @Test("a packet refused at its trailer or its object count frees what it built and runs no deinit")
     func refusedAfterTheWalk() throws {
-        let tag = freshTag()
         let count = 40
-        // Kept alive to the end, so that every deinit counted before then is a copy's.
-        let original = cargo(tag: tag, count: count)
+        let (tag, original, packet, body) = try packedCargo(count: count)
         defer { withExtendedLifetime(original) {} }
-        let packet = try pack(original)
-        let body = bodyBytes(packet)
         // The body ends with the trailer: its slot count, 0.
         #expect(body.last == 0)
         var wrongTrailer = body
@@ -83,12 +88,8 @@ struct LateRefusalTests {
 
     @Test("a packet refused in the middle of its objects frees the ones before and after")
     func refusedMidway() throws {
-        let tag = freshTag()
-        let count = 40
-        let original = cargo(tag: tag, count: count)
+        let (tag, original, packet, body) = try packedCargo(count: 40)
         defer { withExtendedLifetime(original) {} }
-        let packet = try pack(original)
-        let body = bodyBytes(packet)
         // A name in the middle of the list: a String travels as a tag byte, its length and its
         // UTF-8. No tag is 0xFF, so the walk stops there, half the nodes built.
         let name = Array("a name too long to be a small string 20".utf8)
