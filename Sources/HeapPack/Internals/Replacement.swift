@@ -35,9 +35,19 @@ extension Dictionary: _Replaceable {
 
     static func _restore(from replacement: UnsafeMutableRawPointer, into destination: UnsafeMutableRawPointer) {
         let entries = replacement.assumingMemoryBound(to: _DictionaryEntries<Key, Value>.self).move()
-        // Not init(uniqueKeysWithValues:): a forged packet with duplicate keys must not trap.
-        // Extra values (a count mismatch) are ignored by zip.
-        let dictionary = Self(zip(entries.keys, entries.values), uniquingKeysWith: { _, later in later })
+        // This code runs unspecialized, and every generic call it makes looks metadata up again:
+        // a zip iterator and init(_:uniquingKeysWith:) cost about 3,300 instructions an entry,
+        // one updateValue per pair of buffer elements about 1,200 (callgrind, [Int: String]).
+        // updateValue, not init(uniqueKeysWithValues:): a forged packet with duplicate keys must
+        // not trap. Extra keys or values (a count mismatch) are ignored.
+        var dictionary = Self(minimumCapacity: Swift.min(entries.keys.count, entries.values.count))
+        entries.keys.withUnsafeBufferPointer { keys in
+            entries.values.withUnsafeBufferPointer { values in
+                for index in 0..<Swift.min(keys.count, values.count) {
+                    dictionary.updateValue(values[index], forKey: keys[index])
+                }
+            }
+        }
         destination.initializeMemory(as: Self.self, repeating: dictionary, count: 1)
     }
 

@@ -97,7 +97,8 @@ struct HashedCollectionTests {
     }
 
     @Test func duplicateKeysInAForgedPacketDoNotTrap() throws {
-        var packet = try pack([1: "one", 2: "two"])
+        let original = [1: "one", 2: "two"]
+        var packet = try pack(original)
         let start = headerLength(packet)
         // Body: keys array (new, type, count 2), values array (new, type, count 2), then the
         // keys' 16 raw bytes. Make the second key a copy of the first.
@@ -106,6 +107,8 @@ struct HashedCollectionTests {
         for i in 0..<8 { packet[keys + 8 + i] = packet[keys + i] }
         let copy = try unpack(packet, as: [Int: String].self, options: UnpackOptions(verifyChecksum: false))
         #expect(copy.count == 1)
+        // The keys and values travel in the original's order; the later of the two pairs wins.
+        #expect(copy.first?.value == Array(original.values)[1])
     }
 
     @Test func valuesAreReleasedExactlyOnce() throws {
