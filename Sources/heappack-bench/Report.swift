@@ -19,7 +19,7 @@ func report(_ result: WorkloadResult) {
 
     switch result.outcome {
     case .ok:
-        print("   check: ok on the original and on every unpacked copy")
+        print("   check: ok on the original, on every unpacked copy and on every native build")
     case .unsupported(let message):
         print("   heappack: unsupported: \(message)")
         print("   memcpy floor: not measured, there is no packet to size it")
@@ -30,6 +30,8 @@ func report(_ result: WorkloadResult) {
     let rows: [(label: String, key: String, sizeKey: String, versus: String)] = [
         ("heappack pack", "hp.pack", "hp", ""),
         ("heappack unpack", "hp.unpack", "hp", ""),
+        // Builds objects, not a packet: no bytes to show.
+        ("native construction", "native", "", "unpack"),
         ("memcpy, warm dst", "memcpy", "hp", "both"),
         ("alloc [UInt8] + memcpy", "allocmemcpy", "hp", "both"),
         ("JSON encode", "json.encode", "json", "pack"),
@@ -108,6 +110,10 @@ func resultLine(_ result: WorkloadResult) -> String {
     }
     let pack = recorder.stats("hp.pack")
     let unpack = recorder.stats("hp.unpack")
+    if let native = recorder.stats("native") {
+        fields.append(("native_ms", ms(native.median)))
+        if let unpack { fields.append(("unpack_vs_native", number(unpack.median / native.median))) }
+    }
     for (name, key) in [("memcpy", "memcpy"), ("alloc_memcpy", "allocmemcpy")] {
         guard let floor = recorder.stats(key) else { continue }
         fields.append(("\(name)_ms", ms(floor.median)))

@@ -28,7 +28,7 @@ func runWorkload(_ workload: Workload, runs: Int) -> WorkloadResult {
                               recorder: recorder, checkText: nil, notes: [])
     }
     let floor = MemcpyFloor(size: prepared.packedSize)
-    let phases = [prepared.heapPack] + floor.phases + prepared.baselines
+    let phases = [prepared.heapPack, prepared.native] + floor.phases + prepared.baselines
     var active = Array(repeating: true, count: phases.count)
     var unsupported: String?
     var failure: String?

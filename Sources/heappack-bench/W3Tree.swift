@@ -29,20 +29,25 @@ struct TreeValue: Codable {
 let w3Depth = 20
 let w3Count = (1 << w3Depth) - 1
 
-/// Heap numbering: the root is 1 and the children of i are 2i and 2i+1.
-func makeTree(index: Int, level: Int) -> TreeNode {
-    guard level < w3Depth else { return TreeNode(value: index, left: nil, right: nil) }
+/// A complete tree of `depth` levels in heap numbering: the root holds `index` (1 for the
+/// whole tree) and the children of i hold 2i and 2i+1. Takes the depth as a parameter because
+/// the sweep builds the tree at several sizes.
+func makeTree(depth: Int, index: Int = 1) -> TreeNode {
+    guard depth > 1 else { return TreeNode(value: index, left: nil, right: nil) }
     return TreeNode(value: index,
-                    left: makeTree(index: 2 * index, level: level + 1),
-                    right: makeTree(index: 2 * index + 1, level: level + 1))
+                    left: makeTree(depth: depth - 1, index: 2 * index),
+                    right: makeTree(depth: depth - 1, index: 2 * index + 1))
+}
+
+func buildW3Tree(depth: Int) -> () -> Int {
+    let root = makeTree(depth: depth)
+    return { root.count() }
 }
 
 let w3Tree = Workload(id: "W3", title: "tree: complete binary tree of depth 20, value = heap index; returns the node count",
                       objects: w3Count, objectNoun: "nodes") {
-    let root = makeTree(index: 1, level: 1)
-    let closure: () -> Int = { root.count() }
-    return try Prepared(
-        closure: closure, check: w3Count,
-        baselines: codableBaselines(TreeValue(root)) { $0.count() == w3Count },
+    try Prepared(
+        build: { buildW3Tree(depth: w3Depth) }, check: w3Count,
+        baselines: codableBaselines(TreeValue(makeTree(depth: w3Depth))) { $0.count() == w3Count },
         notes: ["JSON/plist data-only form: nested structs {value, children: [TreeValue]} (0 or 2 children), no flattening needed"])
 }

@@ -25,12 +25,15 @@ func w6Check(_ strings: [String]) -> [Int] {
 
 let w6Expected = [4_999_981, 418_181_969]
 
+func buildW6Strings() -> () -> [Int] {
+    let strings = makeW6Strings()
+    return { w6Check(strings) }
+}
+
 let w6Strings = Workload(id: "W6", title: "strings: [String] of 100,000, 40..60 UTF-8 bytes each; returns [bytes, byte sum]",
                          objects: w6Count, objectNoun: "strings") {
-    let strings = makeW6Strings()
-    let closure: () -> [Int] = { w6Check(strings) }
-    return try Prepared(
-        closure: closure, check: w6Expected,
-        baselines: codableBaselines(strings) { w6Check($0) == w6Expected },
+    try Prepared(
+        build: buildW6Strings, check: w6Expected,
+        baselines: codableBaselines(makeW6Strings()) { w6Check($0) == w6Expected },
         notes: ["JSON/plist data-only form: the [String] itself"])
 }

@@ -19,14 +19,22 @@ func w7Lookups(_ map: [Int: String]) -> [Int] {
 
 let w7Expected = [1_000, 10_883]
 
-let w7Map = Workload(id: "W7", title: "map: [Int: String] of 100,000, key(i) -> \"value-<i>\"; returns 1,000 lookups",
-                     objects: w7Count, objectNoun: "entries") {
+func makeW7Map() -> [Int: String] {
     var map: [Int: String] = [:]
     map.reserveCapacity(w7Count)
     for i in 0..<w7Count { map[w7Key(i)] = "value-\(i)" }
-    let closure: () -> [Int] = { w7Lookups(map) }
-    return try Prepared(
-        closure: closure, check: w7Expected,
-        baselines: codableBaselines(map) { w7Lookups($0) == w7Expected },
+    return map
+}
+
+func buildW7Map() -> () -> [Int] {
+    let map = makeW7Map()
+    return { w7Lookups(map) }
+}
+
+let w7Map = Workload(id: "W7", title: "map: [Int: String] of 100,000, key(i) -> \"value-<i>\"; returns 1,000 lookups",
+                     objects: w7Count, objectNoun: "entries") {
+    try Prepared(
+        build: buildW7Map, check: w7Expected,
+        baselines: codableBaselines(makeW7Map()) { w7Lookups($0) == w7Expected },
         notes: ["JSON/plist data-only form: the [Int: String] itself (the encoders write the Int keys as strings)"])
 }

@@ -14,14 +14,17 @@ struct Workload: Sendable {
 struct Prepared {
     let checkText: String
     let heapPack: Phase
+    let native: Phase
     let packedSize: PackedSize
     let baselines: [Phase]
     let notes: [String]
 
-    /// Wraps the workload's closure: checks it on the original data first, so that a wrong
-    /// data definition is told apart from a wrong round trip.
-    init<R: Equatable>(closure: @escaping () -> R, check: R,
+    /// Builds the original closure, the one HeapPack packs in every round, and checks it first,
+    /// so that a wrong data definition is told apart from a wrong round trip. `build` is also
+    /// the native-construction phase, so the baseline builds exactly what is packed.
+    init<R: Equatable>(build: @escaping () -> () -> R, check: R,
                        baselines: [Phase] = [], notes: [String] = []) throws {
+        let closure = build()
         let original = closure()
         guard original == check else {
             throw CheckFailure("the original closure returned \(original), expected \(check): the data definition is wrong")
@@ -29,6 +32,7 @@ struct Prepared {
         let size = PackedSize()
         self.checkText = "\(check)"
         self.heapPack = heapPackPhase(closure: closure, check: check, size: size)
+        self.native = nativePhase(build: build, check: check)
         self.packedSize = size
         self.baselines = baselines
         self.notes = notes

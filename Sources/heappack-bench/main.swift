@@ -1,5 +1,6 @@
 // heappack-bench: the workloads of ../shared/bench/WORKLOADS.md, each a closure that is packed,
-// unpacked, called and checked, next to memcpy and Codable baselines measured in the same rounds.
+// unpacked, called and checked, next to memcpy, Codable and native-construction baselines
+// measured in the same rounds.
 import Foundation
 
 #if DEBUG
