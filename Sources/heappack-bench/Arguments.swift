@@ -1,15 +1,22 @@
-/// Command line: `heappack-bench [--quick] [--runs N] [W1 W5 ...]`, parsed by hand because
-/// the target may not depend on anything but HeapPack.
+/// Command line: `heappack-bench [--quick] [--runs N] [W1 W5 ...]` or `heappack-bench --sweep`,
+/// parsed by hand because the target may not depend on anything but HeapPack.
 struct Arguments {
     var runs = 5
     var selected: [String] = []
+    var sweep = false
 
     static let usage = """
         usage: heappack-bench [--quick] [--runs N] [WORKLOAD ...]
+               heappack-bench --sweep [--quick] [--runs N]
           --quick      3 measured runs per workload instead of 5
           --runs N     N measured runs per workload (N >= 1)
           WORKLOAD     W1..W7 (case-insensitive); default: all
-        Each workload runs one warm-up round first; reported figures are median, min and max.
+          --sweep      instead of the workloads: W2 and W3 at about 10^3, 10^4, 10^5 and 10^6
+                       objects, a table of pack, unpack and native-construction time per object
+                       (issue 10's linear-cost check); each size runs at least N rounds (5, or
+                       3 with --quick) and at least 0.3 s of timed work, at most 2,000 rounds
+        Each workload, and each sweep size, runs one warm-up round first; workloads report the
+        median, min and max of their runs, the sweep the median.
         """
 
     enum ParseResult {
@@ -35,12 +42,17 @@ struct Arguments {
                     return .error("--runs needs a whole number of at least 1")
                 }
                 parsed.runs = runs
+            case "--sweep":
+                parsed.sweep = true
             default:
                 let id = argument.uppercased()
                 guard known.contains(id) else { return .error("unknown argument '\(argument)'") }
                 if !parsed.selected.contains(id) { parsed.selected.append(id) }
             }
             index += 1
+        }
+        if parsed.sweep && !parsed.selected.isEmpty {
+            return .error("--sweep always runs W2 and W3 and takes no workload names")
         }
         return .run(parsed)
     }

@@ -7,6 +7,9 @@ final class Recorder {
     private(set) var samples: [String: [Double]] = [:]
     private(set) var cold: [String: Double] = [:]
     var sizes: [String: Int] = [:]
+    /// The sum of every measured sample: the sweep measures each size for at least a given
+    /// amount of timed work, however many rounds that takes.
+    private(set) var measuredNanos: Double = 0
 
     func beginMeasuredRounds() { isWarmUp = false }
 
@@ -25,6 +28,7 @@ final class Recorder {
             cold[key] = nanos
         } else {
             samples[key, default: []].append(nanos)
+            measuredNanos += nanos
         }
     }
 

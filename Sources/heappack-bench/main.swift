@@ -1,6 +1,7 @@
 // heappack-bench: the workloads of ../shared/bench/WORKLOADS.md, each a closure that is packed,
 // unpacked, called and checked, next to memcpy, Codable and native-construction baselines
-// measured in the same rounds.
+// measured in the same rounds; or, with --sweep, W2 and W3 at four sizes to show that their
+// cost per object stays flat.
 import Foundation
 
 #if DEBUG
@@ -62,23 +63,38 @@ FileHandle.standardError.write(Data((debugWarning + "\n").utf8))
 let workloads = arguments.selected.isEmpty
     ? allWorkloads
     : allWorkloads.filter { arguments.selected.contains($0.id) }
+let sweepPolicy = SweepPolicy(minimumRounds: arguments.runs)
+let config = arguments.sweep
+    ? "sweep of \(sweepWorkloads.map(\.id).joined(separator: " ")) at about 10^3..10^6 objects; per size 1 warm-up round, "
+        + "then at least \(sweepPolicy.minimumRounds) measured rounds and \(fixed(sweepPolicy.minimumMeasuredNanos / 1e9, 1)) s "
+        + "of timed work (at most \(grouped(sweepPolicy.maximumRounds)) rounds); pack, unpack and native construction "
+        + "interleaved per round; clock CLOCK_MONOTONIC; unpack with default UnpackOptions (checksum verified)"
+    : "\(arguments.runs) measured runs + 1 warm-up per workload; phases interleaved per round; "
+        + "clock CLOCK_MONOTONIC; MB = 10^6 bytes; unpack with default UnpackOptions (checksum verified); "
+        + "workloads \(workloads.map(\.id).joined(separator: " "))"
 let processInfo = ProcessInfo.processInfo
 print("heappack-bench: Swift compiler \(compilerVersion), \(buildConfiguration) build, Swift 6 language mode; "
       + "\(processInfo.activeProcessorCount) active cores (\(machineDescription())); \(processInfo.operatingSystemVersionString)")
-print("config: \(arguments.runs) measured runs + 1 warm-up per workload; phases interleaved per round; "
-      + "clock CLOCK_MONOTONIC; MB = 10^6 bytes; unpack with default UnpackOptions (checksum verified); "
-      + "workloads \(workloads.map(\.id).joined(separator: " "))")
+print("config: \(config)")
 print("load average at start: \(loadAverage())")
 print("")
 flushOutput()
 
 let start = monotonicNanos()
 var failed: [String] = []
-for workload in workloads {
-    let result = runWorkload(workload, runs: arguments.runs)
-    report(result)
-    if case .failed = result.outcome { failed.append(workload.id) }
-    flushOutput()
+if arguments.sweep {
+    for workload in sweepWorkloads {
+        let measurements = runSweep(workload, policy: sweepPolicy)
+        if !reportSweep(workload, measurements) { failed.append(workload.id) }
+        flushOutput()
+    }
+} else {
+    for workload in workloads {
+        let result = runWorkload(workload, runs: arguments.runs)
+        report(result)
+        if case .failed = result.outcome { failed.append(workload.id) }
+        flushOutput()
+    }
 }
 
 print("load average at end: \(loadAverage()); total wall time \(fixed(Double(monotonicNanos() - start) / 1e9, 1)) s")
