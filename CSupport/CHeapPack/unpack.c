@@ -137,6 +137,21 @@ static inline hp_status expect_build(hp_unpacker *u, uint64_t size) {
 #define HP_SIDE_TABLE_BYTES 64
 #define HP_NATIVE_STRING_OVERHEAD 48
 
+/// Room for `needed` objects in each of the per-object lists.
+HP_OUTLINE static hp_status grow_objects(hp_unpacker *u, uint32_t needed) {
+    uint32_t capacity = u->object_capacity, same = u->object_capacity;
+    hp_status s = hp_grow((void **)&u->objects, &capacity, sizeof(void *), needed);
+    if (s == HP_OK) s = hp_grow((void **)&u->object_plans, &same, sizeof(void *), capacity);
+    same = u->object_capacity;
+    if (s == HP_OK) s = hp_grow((void **)&u->object_counts, &same, sizeof(uint64_t), capacity);
+    same = u->object_capacity;
+    if (s == HP_OK) s = hp_grow((void **)&u->extra_refs, &same, sizeof(uint32_t), capacity);
+    same = u->object_capacity;
+    if (s == HP_OK) s = hp_grow((void **)&u->object_metadata, &same, sizeof(void *), capacity);
+    if (s == HP_OK) u->object_capacity = capacity;
+    return s;
+}
+
 static hp_status add_object(hp_unpacker *u, const hp_plan *plan, const void *metadata, uint64_t count,
                             void **object_out) {
     if (u->object_count >= u->config.max_objects) return fail_because(u, HP_ERR_LIMIT, HP_REASON_OBJECT_LIMIT);
@@ -151,17 +166,8 @@ static hp_status add_object(hp_unpacker *u, const hp_plan *plan, const void *met
     }
     uint32_t n = u->object_count;
     if (n == u->object_capacity) {
-        uint32_t capacity = u->object_capacity, same = u->object_capacity;
-        hp_status s = hp_grow((void **)&u->objects, &capacity, sizeof(void *), n + 1);
-        if (s == HP_OK) s = hp_grow((void **)&u->object_plans, &same, sizeof(void *), capacity);
-        same = u->object_capacity;
-        if (s == HP_OK) s = hp_grow((void **)&u->object_counts, &same, sizeof(uint64_t), capacity);
-        same = u->object_capacity;
-        if (s == HP_OK) s = hp_grow((void **)&u->extra_refs, &same, sizeof(uint32_t), capacity);
-        same = u->object_capacity;
-        if (s == HP_OK) s = hp_grow((void **)&u->object_metadata, &same, sizeof(void *), capacity);
+        hp_status s = grow_objects(u, n + 1);
         if (s != HP_OK) return s;
-        u->object_capacity = capacity;
     }
     void *object = NULL;
     if (u->building && !plan->replacement) {
@@ -1231,6 +1237,14 @@ static hp_status finish_walk(hp_unpacker *u, const hp_plan *root) {
 static void begin(hp_unpacker *u, const uint8_t *body, size_t length) {
     u->start = u->cursor = body;
     u->end = body + length;
+    // Grown one doubling at a time, the per-object lists of a million objects are copied about
+    // 70 MB over, and each copy lands on fresh pages. The header's count is the packet's word,
+    // so it only sizes them as far as the body could hold that many objects (a new reference
+    // takes two bytes at least) and the limit allows; if that much is not there, they grow.
+    uint64_t expected = u->config.expected_objects;
+    if (expected > length / 2) expected = length / 2;
+    if (expected > u->config.max_objects) expected = u->config.max_objects;
+    if (expected > u->object_capacity && expected <= UINT32_MAX) (void)grow_objects(u, (uint32_t)expected);
 }
 
 /// The runtime's allocator traps when memory runs out, and the walk allocates its objects,
