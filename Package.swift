@@ -155,7 +155,8 @@ let package = Package(
             name: "HeapPackTests",
             dependencies: ["HeapPack", "CHeapPack", "HeapPackTestSupport", "heappack", "heappack-demo", "heappack-peer", "heappack-noreflection",
                            "heappack-cluster-check", "heappack-cluster-foreign", "heappack-nodes", "heappack-mpi-check",
-                           .product(name: "PropertyBased", package: "swift-property-based")],
+                           .product(name: "PropertyBased", package: "swift-property-based"),
+                           .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
     ]

@@ -26,7 +26,8 @@ public struct UnpackOptions: Sendable {
     public var maxObjects: Int = Int(UInt32.max - 1)
     /// Check the packet's checksum before reading it (on by default). Turning it off only makes
     /// sense for packets that already passed an integrity check of their own. It never turns off
-    /// the check of ``authenticationKey``.
+    /// the check of ``authenticationKey``; with a key, the tag, which covers the checksum, is
+    /// that check, and the checksum is not computed again.
     public var verifyChecksum: Bool = true
     /// The key the writer packed with (``PackOptions/authenticationKey``), or nil.
     ///

@@ -219,7 +219,7 @@ enum _PacketFormat {
     ///
     /// With a key, the tag is checked first, before any header field is read, so every changed
     /// byte is `.unauthenticated` and nothing a forger chose is parsed. `verifyChecksum` does
-    /// not affect it.
+    /// not affect it, and the checksum, which the tag covers, is not computed again.
     static func readHeader(_ packet: UnsafeRawBufferPointer, verifyChecksum: Bool,
                            authenticationKey: _PacketAuthentication.Key? = nil) throws(PackError) -> Header {
         if let authenticationKey { try _PacketAuthentication.verify(packet, key: authenticationKey) }
@@ -253,7 +253,9 @@ enum _PacketFormat {
                              + " (truncated or padded)", at: 8)
         }
         let stored = UInt64(littleEndian: packet.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
-        if verifyChecksum && stored != checksum(UnsafeRawBufferPointer(rebasing: packet[..<untagged])) {
+        // A tag that verified covers the checksum and every byte it covers, and catches any change
+        // the checksum would; computing it again would only read the whole packet once more.
+        if verifyChecksum && authenticationKey == nil && stored != checksum(UnsafeRawBufferPointer(rebasing: packet[..<untagged])) {
             throw .malformed("checksum mismatch: the packet was corrupted", at: 24)
         }
         var reader = _ByteReader(packet, from: fixedSize, to: headerLength)

@@ -1,3 +1,4 @@
+import Crypto
 import HeapPack
 import HeapPackTestSupport
 import Testing
@@ -98,6 +99,21 @@ struct AuthenticationTests {
             }
         }
         #expect(resealedAndWouldPassTheChecksum > 2 * (bodyEnd - 40))
+    }
+
+    @Test("with a key the tag stands in for the checksum: a holder of the key vouches for its bytes")
+    func tagCoversTheChecksum() throws {
+        var tagged = try Self.taggedPacket()
+        // A wrong checksum, tagged again by a holder of the key.
+        tagged[24] ^= 1
+        let end = tagged.count - Self.tagSize
+        let tag = HMAC<SHA256>.authenticationCode(for: tagged[..<end], using: SymmetricKey(data: Self.key))
+        tagged.replaceSubrange(end..., with: Array(tag))
+        #expect(try Self.scenario.run(tagged, options: Self.keyed()) == Self.scenario.expected,
+                "the tag verified, so the checksum is not computed again")
+        let error = Self.unpackError(tagged, UnpackOptions())
+        #expect(error?.code == .malformed, "without a key the checksum is the check")
+        #expect(error?.message.contains("checksum") == true, "\(String(describing: error))")
     }
 
     @Test("a truncated or padded tagged packet is unauthenticated with a key, malformed without")
