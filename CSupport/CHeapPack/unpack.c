@@ -143,11 +143,15 @@ HP_OUTLINE static hp_status grow_objects(hp_unpacker *u, uint32_t needed) {
     hp_status s = hp_grow((void **)&u->objects, &capacity, sizeof(void *), needed);
     if (s == HP_OK) s = hp_grow((void **)&u->object_plans, &same, sizeof(void *), capacity);
     same = u->object_capacity;
-    if (s == HP_OK) s = hp_grow((void **)&u->object_counts, &same, sizeof(uint64_t), capacity);
-    same = u->object_capacity;
     if (s == HP_OK) s = hp_grow((void **)&u->extra_refs, &same, sizeof(uint32_t), capacity);
-    same = u->object_capacity;
-    if (s == HP_OK) s = hp_grow((void **)&u->object_metadata, &same, sizeof(void *), capacity);
+    // A built object carries its metadata (its isa) and its element count (its array body), so
+    // only a walk that builds nothing keeps them on the side.
+    if (!u->building) {
+        same = u->object_capacity;
+        if (s == HP_OK) s = hp_grow((void **)&u->object_counts, &same, sizeof(uint64_t), capacity);
+        same = u->object_capacity;
+        if (s == HP_OK) s = hp_grow((void **)&u->object_metadata, &same, sizeof(void *), capacity);
+    }
     if (s == HP_OK) u->object_capacity = capacity;
     return s;
 }
@@ -183,9 +187,11 @@ static hp_status add_object(hp_unpacker *u, const hp_plan *plan, const void *met
     }
     u->objects[n] = object;
     u->object_plans[n] = plan;
-    u->object_metadata[n] = metadata;
-    u->object_counts[n] = count;
     u->extra_refs[n] = 0;
+    if (!u->building) {
+        u->object_metadata[n] = metadata;
+        u->object_counts[n] = count;
+    }
     u->object_count = n + 1;
     *object_out = object;
     return HP_OK;
@@ -193,11 +199,27 @@ static hp_status add_object(hp_unpacker *u, const hp_plan *plan, const void *met
 
 #define HP_LAST_REF_STATIC UINT64_MAX
 
+/// Object `k`'s class or context metadata. A replacement object is only met again once its
+/// rebuild has made it.
+static inline const void *metadata_of(const hp_unpacker *u, uint64_t k) {
+    return u->building ? *(const void *const *)u->objects[k] : u->object_metadata[k];
+}
+
+/// Object `k`'s tail element count, as add_object wrote it into the array body (0 without a tail).
+static inline uint64_t count_of(const hp_unpacker *u, uint64_t k) {
+    if (!u->building) return u->object_counts[k];
+    const hp_plan *plan = u->object_plans[k];
+    if (!plan->has_tail || plan->replacement || !u->objects[k]) return 0;
+    uint64_t count;
+    memcpy(&count, (const uint8_t *)u->objects[k] + plan->count_offset, 8);
+    return count;
+}
+
 /// How far an interior pointer may reach into the object the last reference named: a packet
 /// object's whole allocation, or the header and array body of a static singleton.
 static uint64_t object_extent(const hp_unpacker *u, uint64_t last_ref) {
     if (last_ref == HP_LAST_REF_STATIC) return 32;
-    return object_size(u->object_plans[last_ref - 1], u->object_counts[last_ref - 1]);
+    return object_size(u->object_plans[last_ref - 1], count_of(u, last_ref - 1));
 }
 
 /// The empty-array singleton's elements (none) start after its header and array body.
@@ -224,7 +246,7 @@ static bool slice_fits(const hp_unpacker *u, uint64_t code, const hp_plan *eleme
         const hp_plan *owner = u->object_plans[u->last_ref - 1];
         if (!owner->has_tail || owner->element->stride != element->stride) return false;
         tail = owner->tail_offset;
-        count = u->object_counts[u->last_ref - 1];
+        count = count_of(u, u->last_ref - 1);
     }
     uint64_t stride = element->stride ? element->stride : 1, first, length;
     if (__builtin_mul_overflow((uint64_t)start, stride, &first) || __builtin_add_overflow(first, code - 1, &first)
@@ -407,7 +429,7 @@ static hp_status get_ref(hp_unpacker *u, uint8_t *at, const hp_bound *_Nullable 
         uint64_t index = code - HP_REF_BACK;
         NEED(index < u->object_count);
         const hp_plan *first = u->object_plans[index];
-        metadata = u->object_metadata[index];
+        metadata = metadata_of(u, index);
         if (!fits(metadata, bound)) return HP_ERR_TYPE_MISMATCH;
         object = u->objects[index];
         if (box_plan) {
@@ -1019,7 +1041,7 @@ static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, u
 static hp_status get_body(hp_unpacker *u, uint32_t index, uint8_t *object, const hp_plan *plan) {
     hp_status s = get_value(u, object, plan, plan->body_offset);
     if (s != HP_OK || !plan->has_tail) return s;
-    uint64_t count = u->object_counts[index];
+    uint64_t count = count_of(u, index);
     const hp_plan *element = plan->element;
     uint8_t *tail = object ? object + plan->tail_offset : NULL;
     // Elements with tail padding go one by one, so that padding (uninitialized memory in the
@@ -1072,7 +1094,7 @@ static hp_status get_links(hp_unpacker *u) {
             const void *named = u->config.named_objects[target - u->object_count - 1];
             NEED(named != NULL || u->config.callbacks.observe);
             if (named && !fits(*(const void *const *)named, bound)) REFUSE(HP_ERR_TYPE_MISMATCH, HP_REASON_LINK_TARGET_TYPE);
-        } else if (!fits(u->object_metadata[target - 1], bound)) {
+        } else if (!fits(metadata_of(u, target - 1), bound)) {
             REFUSE(HP_ERR_TYPE_MISMATCH, HP_REASON_LINK_TARGET_TYPE);
         }
         link->target = (uint32_t)target;
@@ -1141,7 +1163,7 @@ static void discard_built(hp_unpacker *u) {
             continue;
         }
         if (u->objects[k])
-            hp_dealloc_uninitialized_object(u->objects[k], (size_t)object_size(plan, u->object_counts[k]), plan->align_mask);
+            hp_dealloc_uninitialized_object(u->objects[k], (size_t)object_size(plan, count_of(u, k)), plan->align_mask);
     }
     u->object_count = 0;
 }
@@ -1282,12 +1304,12 @@ HP_OUTLINE static hp_status reserve(hp_unpacker *u) {
 }
 
 hp_status hp_unpack(hp_unpacker *u, const hp_plan *root, const uint8_t *body, size_t length, void *destination) {
+    u->building = true;
     begin(u, body, length);
     if (u->config.named_object_count) {
         u->named_refs = calloc(u->config.named_object_count, sizeof(uint32_t));
         if (!u->named_refs) return HP_ERR_NO_MEMORY;
     }
-    u->building = true;
     hp_status s = run_pass(u, root, destination, u->start);
     if (s == HP_OK) s = finish_walk(u, root);
     if (s != HP_OK) {
@@ -1342,7 +1364,7 @@ uint32_t hp_unpacker_object_count(const hp_unpacker *u) { return u->object_count
 
 const hp_plan *hp_unpacker_object_plan(const hp_unpacker *u, uint32_t index, uint64_t *count_out) {
     if (index >= u->object_count) { *count_out = 0; return NULL; }
-    *count_out = u->object_counts[index];
+    *count_out = count_of(u, index);
     return u->object_plans[index];
 }
 
