@@ -142,8 +142,11 @@ HP_OUTLINE static hp_status grow_objects(hp_unpacker *u, uint32_t needed) {
     uint32_t capacity = u->object_capacity, same = u->object_capacity;
     hp_status s = hp_grow((void **)&u->objects, &capacity, sizeof(void *), needed);
     if (s == HP_OK) s = hp_grow((void **)&u->object_plans, &same, sizeof(void *), capacity);
-    same = u->object_capacity;
-    if (s == HP_OK) s = hp_grow((void **)&u->extra_refs, &same, sizeof(uint32_t), capacity);
+    if (u->extra_refs) {
+        same = u->object_capacity;
+        if (s == HP_OK) s = hp_grow((void **)&u->extra_refs, &same, sizeof(uint32_t), capacity);
+        if (s == HP_OK) memset(u->extra_refs + u->object_capacity, 0, (size_t)(capacity - u->object_capacity) * sizeof(uint32_t));
+    }
     // A built object carries its metadata (its isa) and its element count (its array body), so
     // only a walk that builds nothing keeps them on the side.
     if (!u->building) {
@@ -187,7 +190,6 @@ static hp_status add_object(hp_unpacker *u, const hp_plan *plan, const void *met
     }
     u->objects[n] = object;
     u->object_plans[n] = plan;
-    u->extra_refs[n] = 0;
     if (!u->building) {
         u->object_metadata[n] = metadata;
         u->object_counts[n] = count;
@@ -335,6 +337,14 @@ HP_OUTLINE static hp_status trace(hp_unpacker *u, uint32_t index) {
     return HP_OK;
 }
 
+/// Most graphs meet each object once (a list, a tree): the counts of references beyond the first
+/// are only kept, zeroed, from the first object met again.
+HP_OUTLINE static hp_status count_extra_refs(hp_unpacker *u) {
+    u->extra_refs = calloc(u->object_capacity, sizeof(uint32_t));
+    if (!u->extra_refs) return fail_because(u, HP_ERR_NO_MEMORY, HP_REASON_NO_MEMORY);
+    return HP_OK;
+}
+
 /// A strong reference into a slot that `bound` describes (NULL: any object, never null).
 /// `slot_plan`, from the slot's type, reads a new object in place of its class's plan: a box
 /// slot takes a new box or one met before, never a runtime singleton or a named object, since
@@ -450,6 +460,10 @@ static hp_status get_ref(hp_unpacker *u, uint8_t *at, const hp_bound *_Nullable 
         u->last_ref = index + 1;
         notify(u, HP_EVENT_REF_BACK, index, 0);
         if (u->building) {
+            if (HP_UNLIKELY(!u->extra_refs)) {
+                hp_status s = count_extra_refs(u);
+                if (s != HP_OK) return s;
+            }
             NEED(u->extra_refs[index] < UINT32_MAX);
             u->extra_refs[index]++;
         }
@@ -1206,6 +1220,20 @@ static hp_status find_held(hp_unpacker *u, bool *held) {
     return HP_OK;
 }
 
+/// Once per unpacker: the body, and where each pass starts.
+static void begin(hp_unpacker *u, const uint8_t *body, size_t length) {
+    u->start = u->cursor = body;
+    u->end = body + length;
+    // Grown one doubling at a time, the per-object lists of a million objects are copied about
+    // 70 MB over, and each copy lands on fresh pages. The header's count is the packet's word,
+    // so it only sizes them as far as the body could hold that many objects (a new reference
+    // takes two bytes at least) and the limit allows; if that much is not there, they grow.
+    uint64_t expected = u->config.expected_objects;
+    if (expected > length / 2) expected = length / 2;
+    if (expected > u->config.max_objects) expected = u->config.max_objects;
+    if (expected > u->object_capacity && expected <= UINT32_MAX) (void)grow_objects(u, (uint32_t)expected);
+}
+
 /// An unowned reference keeps no strong count: if a rebuild dropped its target, the slot would
 /// dangle (unowned(unsafe)) or trap when read (unowned). So each unowned target in the packet must
 /// be held (see find_held). Packets whose unowned slots all name named objects, or none, skip
@@ -1222,15 +1250,10 @@ static hp_status check_unowned_targets(hp_unpacker *u, const hp_plan *root) {
     if (!needed) return HP_OK;
     hp_unpacker *tracer = hp_unpacker_create(&u->config);
     if (!tracer) return fail_because(u, HP_ERR_NO_MEMORY, HP_REASON_NO_MEMORY);
-    tracer->start = u->start;
-    tracer->end = u->end;
+    // Building nothing, it counts no references to named objects either.
+    begin(tracer, u->start, (size_t)(u->end - u->start));
     tracer->tracing = true;
-    hp_status s = HP_OK;
-    if (u->config.named_object_count) {
-        tracer->named_refs = calloc(u->config.named_object_count, sizeof(uint32_t));
-        if (!tracer->named_refs) s = HP_ERR_NO_MEMORY;
-    }
-    if (s == HP_OK) s = run_pass(tracer, root, NULL, u->start);
+    hp_status s = run_pass(tracer, root, NULL, tracer->start);
     // The same bytes passed the walk that built them: only memory can run out here.
     if (s == HP_OK && tracer->object_count != u->object_count) s = HP_ERR_INTERNAL;
     bool *held = s == HP_OK ? calloc((size_t)u->object_count + 1, sizeof(bool)) : NULL;
@@ -1253,20 +1276,6 @@ static hp_status check_unowned_targets(hp_unpacker *u, const hp_plan *root) {
 static hp_status finish_walk(hp_unpacker *u, const hp_plan *root) {
     if (u->object_count != u->config.expected_objects) return HP_ERR_MALFORMED;
     return check_unowned_targets(u, root);
-}
-
-/// Once per unpacker: the body, and where each pass starts.
-static void begin(hp_unpacker *u, const uint8_t *body, size_t length) {
-    u->start = u->cursor = body;
-    u->end = body + length;
-    // Grown one doubling at a time, the per-object lists of a million objects are copied about
-    // 70 MB over, and each copy lands on fresh pages. The header's count is the packet's word,
-    // so it only sizes them as far as the body could hold that many objects (a new reference
-    // takes two bytes at least) and the limit allows; if that much is not there, they grow.
-    uint64_t expected = u->config.expected_objects;
-    if (expected > length / 2) expected = length / 2;
-    if (expected > u->config.max_objects) expected = u->config.max_objects;
-    if (expected > u->object_capacity && expected <= UINT32_MAX) (void)grow_objects(u, (uint32_t)expected);
 }
 
 /// The runtime's allocator traps when memory runs out, and the walk allocates its objects,
@@ -1304,6 +1313,8 @@ HP_OUTLINE static hp_status reserve(hp_unpacker *u) {
 }
 
 hp_status hp_unpack(hp_unpacker *u, const hp_plan *root, const uint8_t *body, size_t length, void *destination) {
+    // The per-object lists an unpacker keeps depend on whether it builds.
+    if (u->start) return fail_because(u, HP_ERR_INTERNAL, HP_REASON_BAD_PLAN);
     u->building = true;
     begin(u, body, length);
     if (u->config.named_object_count) {
@@ -1316,7 +1327,7 @@ hp_status hp_unpack(hp_unpacker *u, const hp_plan *root, const uint8_t *body, si
         discard_built(u);
         return s;
     }
-    for (uint32_t k = 0; k < u->object_count; k++)
+    for (uint32_t k = 0; u->extra_refs && k < u->object_count; k++)
         if (u->extra_refs[k]) hp_retain_n(u->objects[k], u->extra_refs[k]);
     for (uint32_t k = 0; k < u->config.named_object_count; k++)
         if (u->named_refs[k]) hp_retain_n(u->config.named_objects[k], u->named_refs[k]);
@@ -1340,6 +1351,7 @@ hp_status hp_unpack(hp_unpacker *u, const hp_plan *root, const uint8_t *body, si
 }
 
 hp_status hp_inspect(hp_unpacker *u, const hp_plan *root, const uint8_t *body, size_t length) {
+    if (u->start) return fail_because(u, HP_ERR_INTERNAL, HP_REASON_BAD_PLAN);
     begin(u, body, length);
     u->building = false;
     hp_status s = run_pass(u, root, NULL, u->start);

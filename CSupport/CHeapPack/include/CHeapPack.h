@@ -670,7 +670,7 @@ hp_status hp_unpack(hp_unpacker *unpacker, const hp_plan *root, const uint8_t *b
                     void *destination);
 
 /// The walk of `hp_unpack` with all its checks, building nothing, telling the config's `observe`
-/// what it reads.
+/// what it reads. Once per unpacker, which serves either this or `hp_unpack`.
 hp_status hp_inspect(hp_unpacker *unpacker, const hp_plan *root, const uint8_t *body, size_t length);
 
 /// After `hp_inspect` or `hp_unpack`: what building the value asks (or would ask) the runtime
