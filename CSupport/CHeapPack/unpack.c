@@ -519,11 +519,15 @@ static bool is_small_string(const uint8_t bytes[16]) {
     uint8_t discriminator = bytes[15];
     if ((discriminator & 0xB0) != 0xA0) return false;
     uint32_t count = discriminator & 0x0F;
-    bool ascii = true;
-    for (uint32_t i = 0; i < 15; i++) {
-        if (i >= count && bytes[i] != 0) return false;
-        if (bytes[i] & 0x80) ascii = false;
-    }
+    // A word at a time (little-endian: byte i is bits 8i to 8i+7 of its word), byte 15 aside.
+    uint64_t low, high;
+    memcpy(&low, bytes, 8);
+    memcpy(&high, bytes + 8, 8);
+    high &= 0x00FFFFFFFFFFFFFFull;
+    uint64_t low_past = count >= 8 ? 0 : ~0ull << (8 * count);
+    uint64_t high_past = count <= 8 ? ~0ull : ~0ull << (8 * (count - 8));
+    if ((low & low_past) != 0 || (high & high_past) != 0) return false;
+    bool ascii = ((low | high) & 0x8080808080808080ull) == 0;
     if (ascii != ((discriminator & 0x40) != 0)) return false;
     return ascii || is_utf8(bytes, count);
 }
@@ -1067,10 +1071,30 @@ static hp_status get_body(hp_unpacker *u, uint32_t index, uint8_t *object, const
         u->cursor += n;
         return HP_OK;
     }
-    for (uint64_t i = 0; i < count; i++) {
-        u->site.element = i;
-        s = get_value(u, tail ? tail + i * element->stride : NULL, element, 0);
-        if (s != HP_OK) return s;
+    // An element that is one String or one reference is read without a walk of its own (whose
+    // entry and exit cost more than the element); inspection, which watches each op, walks.
+    const hp_op *only = element->op_count == 1 && element->ops[0].offset == 0 && !u->config.callbacks.observe
+                            ? &element->ops[0] : NULL;
+    if (only && only->kind == HP_OP_STRING && element->stride == HP_OP_WIDTH_STRING) {
+        const uint8_t *utf8;
+        size_t length;
+        for (uint64_t i = 0; i < count; i++) {
+            u->site.element = i;
+            s = get_string(u, tail ? tail + i * HP_OP_WIDTH_STRING : NULL, &utf8, &length);
+            if (s != HP_OK) return fail_at(u, s, element, 0);
+        }
+    } else if (only && only->kind == HP_OP_REF && element->stride == HP_OP_WIDTH_REF) {
+        for (uint64_t i = 0; i < count; i++) {
+            u->site.element = i;
+            s = get_ref(u, tail ? tail + i * HP_OP_WIDTH_REF : NULL, only->data.bound, NULL, only->sub);
+            if (s != HP_OK) return fail_at(u, s, element, 0);
+        }
+    } else {
+        for (uint64_t i = 0; i < count; i++) {
+            u->site.element = i;
+            s = get_value(u, tail ? tail + i * element->stride : NULL, element, 0);
+            if (s != HP_OK) return s;
+        }
     }
     u->site.element = UINT64_MAX;
     return HP_OK;

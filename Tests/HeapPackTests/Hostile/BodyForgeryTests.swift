@@ -40,6 +40,13 @@ struct BodyForgeryTests {
         var nonZeroTail = body
         nonZeroTail[top - 2] = 1
         forgeries.append(("a byte after the count", nonZeroTail))
+        // The reader checks the padding a word at a time: one byte past the count in each word.
+        var nonZeroFirstWord = body
+        nonZeroFirstWord[top - 15 + 5] = 0x20
+        forgeries.append(("a byte after the count, in the first word", nonZeroFirstWord))
+        var nonZeroEighth = body
+        nonZeroEighth[top - 15 + 8] = 0x20
+        forgeries.append(("a byte after the count, first of the second word", nonZeroEighth))
         var invalidUTF8 = body
         invalidUTF8[top - 15] = 0xC0  // an overlong lead byte, with the ASCII bit cleared to match
         invalidUTF8[top] = 0xA3
