@@ -35,11 +35,24 @@ extension Dictionary: _Replaceable {
 
     static func _restore(from replacement: UnsafeMutableRawPointer, into destination: UnsafeMutableRawPointer) {
         let entries = replacement.assumingMemoryBound(to: _DictionaryEntries<Key, Value>.self).move()
-        // This code runs unspecialized, and every generic call it makes looks metadata up again:
-        // a zip iterator and init(_:uniquingKeysWith:) cost about 3,300 instructions an entry,
-        // one updateValue per pair of buffer elements about 1,200 (callgrind, [Int: String]).
-        // updateValue, not init(uniqueKeysWithValues:): a forged packet with duplicate keys must
-        // not trap. Extra keys or values (a count mismatch) are ignored.
+        destination.initializeMemory(as: Self.self, repeating: _rebuilt(from: entries), count: 1)
+    }
+
+    // This code runs unspecialized, and every generic call it makes looks metadata up again:
+    // a zip iterator and init(_:uniquingKeysWith:) cost about 3,300 instructions an entry, one
+    // updateValue per pair of buffer elements about 1,200, the same loop specialized about 200
+    // (callgrind, [Int: String]). So the key and value types most dictionaries have get a
+    // specialized copy, which the generic entry point dispatches to; any other pair runs generic.
+    // updateValue, not init(uniqueKeysWithValues:): a forged packet with duplicate keys must not
+    // trap. Extra keys or values (a count mismatch) are ignored.
+    @_specialize(where Key == Int, Value == Int)
+    @_specialize(where Key == Int, Value == String)
+    @_specialize(where Key == Int, Value == Double)
+    @_specialize(where Key == String, Value == Int)
+    @_specialize(where Key == String, Value == String)
+    @_specialize(where Key == String, Value == Double)
+    @_specialize(where Key == String, Value == Bool)
+    static func _rebuilt(from entries: _DictionaryEntries<Key, Value>) -> Self {
         var dictionary = Self(minimumCapacity: Swift.min(entries.keys.count, entries.values.count))
         entries.keys.withUnsafeBufferPointer { keys in
             entries.values.withUnsafeBufferPointer { values in
@@ -48,7 +61,7 @@ extension Dictionary: _Replaceable {
                 }
             }
         }
-        destination.initializeMemory(as: Self.self, repeating: dictionary, count: 1)
+        return dictionary
     }
 
     static func _destroyReplacement(_ replacement: UnsafeMutableRawPointer) {
@@ -65,9 +78,16 @@ extension Set: _Replaceable {
 
     static func _restore(from replacement: UnsafeMutableRawPointer, into destination: UnsafeMutableRawPointer) {
         let elements = replacement.assumingMemoryBound(to: [Element].self).move()
+        destination.initializeMemory(as: Self.self, repeating: _rebuilt(from: elements), count: 1)
+    }
+
+    // Specialized for the commonest elements, as Dictionary's rebuild is for its keys and values.
+    @_specialize(where Element == Int)
+    @_specialize(where Element == String)
+    static func _rebuilt(from elements: [Element]) -> Self {
         var set = Self(minimumCapacity: elements.count)
         for element in elements { set.insert(element) }
-        destination.initializeMemory(as: Self.self, repeating: set, count: 1)
+        return set
     }
 
     static func _destroyReplacement(_ replacement: UnsafeMutableRawPointer) {

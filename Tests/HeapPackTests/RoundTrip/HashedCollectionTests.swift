@@ -97,15 +97,24 @@ struct HashedCollectionTests {
     }
 
     @Test func duplicateKeysInAForgedPacketDoNotTrap() throws {
-        let original = [1: "one", 2: "two"]
+        try expectLaterDuplicateWins(keys: (1 as Int, 2))
+    }
+
+    /// [Int: String] is rebuilt by a specialized copy of the loop, [Int32: String] by the generic one.
+    @Test func duplicateKeysDoNotTrapUnspecializedEither() throws {
+        try expectLaterDuplicateWins(keys: (1 as Int32, 2))
+    }
+
+    private func expectLaterDuplicateWins<Key: FixedWidthInteger>(keys pair: (Key, Key)) throws {
+        let original = [pair.0: "one", pair.1: "two"]
         var packet = try pack(original)
         let start = headerLength(packet)
         // Body: keys array (new, type, count 2), values array (new, type, count 2), then the
-        // keys' 16 raw bytes. Make the second key a copy of the first.
+        // keys' raw bytes. Make the second key a copy of the first.
         #expect(packet[start] == 1 && packet[start + 2] == 2 && packet[start + 3] == 1 && packet[start + 5] == 2)
-        let keys = start + 6
-        for i in 0..<8 { packet[keys + 8 + i] = packet[keys + i] }
-        let copy = try unpack(packet, as: [Int: String].self, options: UnpackOptions(verifyChecksum: false))
+        let keys = start + 6, width = MemoryLayout<Key>.stride
+        for i in 0..<width { packet[keys + width + i] = packet[keys + i] }
+        let copy = try unpack(packet, as: [Key: String].self, options: UnpackOptions(verifyChecksum: false))
         #expect(copy.count == 1)
         // The keys and values travel in the original's order; the later of the two pairs wins.
         #expect(copy.first?.value == Array(original.values)[1])
