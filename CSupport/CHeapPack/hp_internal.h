@@ -115,6 +115,7 @@ struct hp_packer {
 };
 
 #define HP_CODE_ENTRY_CACHE 256
+#define HP_RESOLVED_CACHE 64
 
 struct hp_unpacker {
     hp_unpack_config config;
@@ -162,6 +163,9 @@ struct hp_unpacker {
     /// that a packet of many closures asks libunwind once per distinct function, without
     /// allocating during the walk.
     uintptr_t code_entries[HP_CODE_ENTRY_CACHE];
+    /// Static pointers (image slot + 1, offset) already resolved, direct-mapped like
+    /// code_entries (slot 0: empty): a packet names the same few addresses again and again.
+    struct hp_resolved_static { uint64_t slot, offset; uintptr_t address; } resolved[HP_RESOLVED_CACHE];
     // Existential and error boxes the walk made (freed unbuilt if it fails).
     struct hp_made_box *boxes;
     uint32_t box_count, box_capacity;

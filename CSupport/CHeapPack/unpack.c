@@ -74,7 +74,14 @@ static hp_status get_static_span(hp_unpacker *u, uint64_t span, uintptr_t *out) 
     if (slot == 0) { *out = 0; return HP_OK; }
     NEED(slot - 1 < u->config.image_map_count);
     NEED(hp_get_varint(&u->cursor, u->end, &offset));
+    // Only pointers to one byte are remembered: a longer span checks more than the address.
+    struct hp_resolved_static *seen = &u->resolved[(uint32_t)(((offset ^ slot) * 11400714819323198485ull) >> 58)];
+    if (span == 1 && seen->slot == slot && seen->offset == offset) {
+        *out = seen->address;
+        return HP_OK;
+    }
     NEED(hp_image_table_resolve(u->config.images, u->config.image_map[slot - 1], offset, span, out));
+    if (span == 1) *seen = (struct hp_resolved_static){ slot, offset, *out };
     return HP_OK;
 }
 
@@ -849,6 +856,18 @@ static inline void copy_verbatim(uint8_t *to, const uint8_t *from, size_t n) {
 /// Reads `plan`'s ops into the value at `base` from byte `start` (an object's body) to the
 /// plan's size, and every value nested inline in it, suspending the enclosing values on the
 /// frame stack. Returns when that value is read (or on failure).
+/// A function value: its code, then its context.
+HP_OUTLINE static hp_status get_function(hp_unpacker *u, const hp_op *op, uint8_t *at) {
+    uintptr_t code = 0;
+    hp_status s = get_code(u, op, &code);
+    u->last_code = code;
+    if (s != HP_OK) return s;
+    // A function value always has code; nil is an Optional's tag, not a null here.
+    if (code == 0) return fail_because(u, HP_ERR_MALFORMED, HP_REASON_NULL_IN_NON_OPTIONAL);
+    if (u->building) memcpy(at, &code, 8);
+    return get_ref(u, at ? at + 8 : NULL, &any_context, NULL, NULL);
+}
+
 static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, uint32_t start) {
     uint32_t floor = u->frame_count;
     uint32_t i = 0, position = start;
@@ -902,12 +921,7 @@ static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, u
             s = get_ref(u, at, op->data.bound, NULL, op->sub);
             break;
         case HP_OP_FUNC:
-            s = get_code(u, op, &word);
-            u->last_code = word;
-            // A function value always has code; nil is an Optional's tag, not a null here.
-            if (s == HP_OK && word == 0) s = fail_because(u, HP_ERR_MALFORMED, HP_REASON_NULL_IN_NON_OPTIONAL);
-            if (s == HP_OK && u->building) memcpy(at, &word, 8);
-            if (s == HP_OK) s = get_ref(u, at ? at + 8 : NULL, &any_context, NULL, NULL);
+            s = get_function(u, op, at);
             next = op->offset + HP_OP_WIDTH_FUNC;
             break;
         case HP_OP_STATIC:
@@ -1071,8 +1085,8 @@ static hp_status get_body(hp_unpacker *u, uint32_t index, uint8_t *object, const
         u->cursor += n;
         return HP_OK;
     }
-    // An element that is one String or one reference is read without a walk of its own (whose
-    // entry and exit cost more than the element); inspection, which watches each op, walks.
+    // An element that is one String, reference or function is read without a walk of its own
+    // (whose entry and exit cost more than the element); inspection, which watches each op, walks.
     const hp_op *only = element->op_count == 1 && element->ops[0].offset == 0 && !u->config.callbacks.observe
                             ? &element->ops[0] : NULL;
     if (only && only->kind == HP_OP_STRING && element->stride == HP_OP_WIDTH_STRING) {
@@ -1087,6 +1101,12 @@ static hp_status get_body(hp_unpacker *u, uint32_t index, uint8_t *object, const
         for (uint64_t i = 0; i < count; i++) {
             u->site.element = i;
             s = get_ref(u, tail ? tail + i * HP_OP_WIDTH_REF : NULL, only->data.bound, NULL, only->sub);
+            if (s != HP_OK) return fail_at(u, s, element, 0);
+        }
+    } else if (only && only->kind == HP_OP_FUNC && element->stride == HP_OP_WIDTH_FUNC) {
+        for (uint64_t i = 0; i < count; i++) {
+            u->site.element = i;
+            s = get_function(u, only, tail ? tail + i * HP_OP_WIDTH_FUNC : NULL);
             if (s != HP_OK) return fail_at(u, s, element, 0);
         }
     } else {
