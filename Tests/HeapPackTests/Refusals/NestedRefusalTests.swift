@@ -271,7 +271,7 @@ struct NestedRefusalTests {
         await withTaskGroup(of: Int.self) { group in
             expectRefusedInFourPlaces(group, typeName: "Swift.TaskGroup<Swift.Int>", reason: "task handle")
         }
-        try? await withThrowingTaskGroup(of: Int.self) { group in
+        await withThrowingTaskGroup(of: Int.self) { group in
             expectRefusedInFourPlaces(group, typeName: "Swift.ThrowingTaskGroup<Swift.Int, Swift.Error>",
                                       reason: "task handle")
         }
