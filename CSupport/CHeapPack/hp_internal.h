@@ -127,9 +127,8 @@ struct hp_unpacker {
     // Objects made so far, in index order.
     void **objects;
     const hp_plan **object_plans;
-    // Only when building nothing: a built object holds both, as its isa and in its array body.
     const void **object_metadata;       ///< each object's class or context metadata (its plan's may be a box's NULL, or another storage's)
-    uint64_t *object_counts;            ///< tail element count (tail objects only)
+    uint64_t *object_counts;            ///< tail element count (tail objects only); only when building nothing, as a built object holds it in its array body
     uint32_t *extra_refs;               ///< references beyond the first, applied on success
     uint32_t object_count;
     uint32_t object_capacity;

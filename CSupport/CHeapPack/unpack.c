@@ -149,18 +149,20 @@ HP_OUTLINE static hp_status grow_objects(hp_unpacker *u, uint32_t needed) {
     uint32_t capacity = u->object_capacity, same = u->object_capacity;
     hp_status s = hp_grow((void **)&u->objects, &capacity, sizeof(void *), needed);
     if (s == HP_OK) s = hp_grow((void **)&u->object_plans, &same, sizeof(void *), capacity);
+    same = u->object_capacity;
+    if (s == HP_OK) s = hp_grow((void **)&u->object_metadata, &same, sizeof(void *), capacity);
     if (u->extra_refs) {
         same = u->object_capacity;
         if (s == HP_OK) s = hp_grow((void **)&u->extra_refs, &same, sizeof(uint32_t), capacity);
         if (s == HP_OK) memset(u->extra_refs + u->object_capacity, 0, (size_t)(capacity - u->object_capacity) * sizeof(uint32_t));
     }
-    // A built object carries its metadata (its isa) and its element count (its array body), so
-    // only a walk that builds nothing keeps them on the side.
+    // A built object carries its element count in its array body, so only a walk that builds
+    // nothing keeps counts on the side. Metadata stays on the side for both: a reference met
+    // again checks it, and reading it from the object's isa costs a cache miss per reference
+    // in a graph of shared objects (W4: 47 ms against 30 ms to unpack, side by side).
     if (!u->building) {
         same = u->object_capacity;
         if (s == HP_OK) s = hp_grow((void **)&u->object_counts, &same, sizeof(uint64_t), capacity);
-        same = u->object_capacity;
-        if (s == HP_OK) s = hp_grow((void **)&u->object_metadata, &same, sizeof(void *), capacity);
     }
     if (s == HP_OK) u->object_capacity = capacity;
     return s;
@@ -197,22 +199,14 @@ static hp_status add_object(hp_unpacker *u, const hp_plan *plan, const void *met
     }
     u->objects[n] = object;
     u->object_plans[n] = plan;
-    if (!u->building) {
-        u->object_metadata[n] = metadata;
-        u->object_counts[n] = count;
-    }
+    u->object_metadata[n] = metadata;
+    if (!u->building) u->object_counts[n] = count;
     u->object_count = n + 1;
     *object_out = object;
     return HP_OK;
 }
 
 #define HP_LAST_REF_STATIC UINT64_MAX
-
-/// Object `k`'s class or context metadata. A replacement object is only met again once its
-/// rebuild has made it.
-static inline const void *metadata_of(const hp_unpacker *u, uint64_t k) {
-    return u->building ? *(const void *const *)u->objects[k] : u->object_metadata[k];
-}
 
 /// Object `k`'s tail element count, as add_object wrote it into the array body (0 without a tail).
 static inline uint64_t count_of(const hp_unpacker *u, uint64_t k) {
@@ -446,7 +440,7 @@ static hp_status get_ref(hp_unpacker *u, uint8_t *at, const hp_bound *_Nullable 
         uint64_t index = code - HP_REF_BACK;
         NEED(index < u->object_count);
         const hp_plan *first = u->object_plans[index];
-        metadata = metadata_of(u, index);
+        metadata = u->object_metadata[index];
         if (!fits(metadata, bound)) return HP_ERR_TYPE_MISMATCH;
         object = u->objects[index];
         if (box_plan) {
@@ -1152,7 +1146,7 @@ static hp_status get_links(hp_unpacker *u) {
             const void *named = u->config.named_objects[target - u->object_count - 1];
             NEED(named != NULL || u->config.callbacks.observe);
             if (named && !fits(*(const void *const *)named, bound)) REFUSE(HP_ERR_TYPE_MISMATCH, HP_REASON_LINK_TARGET_TYPE);
-        } else if (!fits(metadata_of(u, target - 1), bound)) {
+        } else if (!fits(u->object_metadata[target - 1], bound)) {
             REFUSE(HP_ERR_TYPE_MISMATCH, HP_REASON_LINK_TARGET_TYPE);
         }
         link->target = (uint32_t)target;
