@@ -847,9 +847,6 @@ static inline void copy_verbatim(uint8_t *to, const uint8_t *from, size_t n) {
     }
 }
 
-/// Reads `plan`'s ops into the value at `base` from byte `start` (an object's body) to the
-/// plan's size, and every value nested inline in it, suspending the enclosing values on the
-/// frame stack. Returns when that value is read (or on failure).
 /// A function value: its code, then its context.
 HP_OUTLINE static hp_status get_function(hp_unpacker *u, const hp_op *op, uint8_t *at) {
     uintptr_t code = 0;
@@ -862,6 +859,9 @@ HP_OUTLINE static hp_status get_function(hp_unpacker *u, const hp_op *op, uint8_
     return get_ref(u, at ? at + 8 : NULL, &any_context, NULL, NULL);
 }
 
+/// Reads `plan`'s ops into the value at `base` from byte `start` (an object's body) to the
+/// plan's size, and every value nested inline in it, suspending the enclosing values on the
+/// frame stack. Returns when that value is read (or on failure).
 static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, uint32_t start) {
     uint32_t floor = u->frame_count;
     uint32_t i = 0, position = start;
