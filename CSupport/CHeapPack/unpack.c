@@ -5,6 +5,7 @@
 // retained, linked or rebuilt until the whole body has passed. Inspection runs the same walk
 // building nothing. Values nested inline go on an explicit stack of frames, as in pack.c.
 #include "hp_internal.h"
+#include <sys/mman.h>
 #include <sys/sysinfo.h>
 
 #define NEED(cond) do { if (HP_UNLIKELY(!(cond))) return HP_ERR_MALFORMED; } while (0)
@@ -1316,10 +1317,22 @@ static hp_status finish_walk(hp_unpacker *u, const hp_plan *root) {
     return check_unowned_targets(u, root);
 }
 
+/// Whether the kernel would map `bytes` now, as malloc asks it to for a block that large. Asked
+/// through malloc, a probe from its heap merged the heap's free small blocks (the last value's
+/// objects, just released) and, freed, handed them back to the kernel: each object the walk then
+/// allocated faulted in a fresh page (W2 unpack, 30 in one process: 10,500 page faults each and
+/// a median of 53 ms through malloc, against 33 ms with the heap kept).
+static bool can_map(size_t bytes) {
+    void *probe = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (probe == MAP_FAILED) return false;
+    munmap(probe, bytes);
+    return true;
+}
+
 /// The runtime's allocator traps when memory runs out, and the walk allocates its objects,
 /// strings, boxes, weak side tables and rebuilt Dictionary and Set storage there. Before it asks
-/// for more than it made sure of, it asks malloc for all it has asked for so far, and then some,
-/// at once (a probe it frees untouched, so no page is used): a packet the machine cannot hold
+/// for more than it made sure of, it asks for all it has asked for so far, and then some, at
+/// once (can_map: a probe unmapped untouched, so no page is used): a packet the machine cannot hold
 /// now is a `.limitExceeded` rather than an abort, and more than the machine's memory and swap
 /// is refused outright. Doubling keeps the probes to a few per packet.
 HP_OUTLINE static hp_status reserve(hp_unpacker *u) {
@@ -1338,14 +1351,11 @@ HP_OUTLINE static hp_status reserve(hp_unpacker *u) {
     }
     if (u->build_bytes > PTRDIFF_MAX) return fail_because(u, HP_ERR_NO_MEMORY, HP_REASON_NO_MEMORY);
     if (wanted > PTRDIFF_MAX) wanted = PTRDIFF_MAX;
-    void *probe = malloc((size_t)wanted);
-    if (!probe) {
+    if (!can_map((size_t)wanted)) {
         // The doubling was greed: what is needed may still be there.
         wanted = u->build_bytes;
-        probe = malloc((size_t)wanted);
-        if (!probe) return fail_because(u, HP_ERR_NO_MEMORY, HP_REASON_NO_MEMORY);
+        if (!can_map((size_t)wanted)) return fail_because(u, HP_ERR_NO_MEMORY, HP_REASON_NO_MEMORY);
     }
-    free(probe);
     u->reserved_bytes = wanted;
     return HP_OK;
 }
