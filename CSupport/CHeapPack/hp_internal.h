@@ -127,7 +127,7 @@ struct hp_unpacker {
     // Objects made so far, in index order.
     void **objects;
     const hp_plan **object_plans;
-    const void **object_metadata;       ///< each object's class or context metadata (its plan's may be a box's NULL, or another storage's)
+    const void **object_metadata;       ///< each object's class or context metadata (its plan's may be a box's NULL, or another storage's); NULL while building until keep_metadata
     uint64_t *object_counts;            ///< tail element count (tail objects only); only when building nothing, as a built object holds it in its array body
     uint32_t *extra_refs;               ///< references beyond the first, applied on success
     uint32_t object_count;

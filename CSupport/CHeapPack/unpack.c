@@ -150,23 +150,42 @@ HP_OUTLINE static hp_status grow_objects(hp_unpacker *u, uint32_t needed) {
     uint32_t capacity = u->object_capacity, same = u->object_capacity;
     hp_status s = hp_grow((void **)&u->objects, &capacity, sizeof(void *), needed);
     if (s == HP_OK) s = hp_grow((void **)&u->object_plans, &same, sizeof(void *), capacity);
-    same = u->object_capacity;
-    if (s == HP_OK) s = hp_grow((void **)&u->object_metadata, &same, sizeof(void *), capacity);
+    if (u->object_metadata) {
+        same = u->object_capacity;
+        if (s == HP_OK) s = hp_grow((void **)&u->object_metadata, &same, sizeof(void *), capacity);
+    }
     if (u->extra_refs) {
         same = u->object_capacity;
         if (s == HP_OK) s = hp_grow((void **)&u->extra_refs, &same, sizeof(uint32_t), capacity);
         if (s == HP_OK) memset(u->extra_refs + u->object_capacity, 0, (size_t)(capacity - u->object_capacity) * sizeof(uint32_t));
     }
     // A built object carries its element count in its array body, so only a walk that builds
-    // nothing keeps counts on the side. Metadata stays on the side for both: a reference met
-    // again checks it, and reading it from the object's isa costs a cache miss per reference
-    // in a graph of shared objects (W4: 47 ms against 30 ms to unpack, side by side).
+    // nothing keeps counts on the side.
     if (!u->building) {
         same = u->object_capacity;
         if (s == HP_OK) s = hp_grow((void **)&u->object_counts, &same, sizeof(uint64_t), capacity);
+        same = u->object_capacity;
+        if (s == HP_OK) s = hp_grow((void **)&u->object_metadata, &same, sizeof(void *), capacity);
     }
     if (s == HP_OK) u->object_capacity = capacity;
     return s;
+}
+
+/// A built object's metadata is its isa, but for a replacement (the value rebuilt from it has
+/// its own), and a walk that builds nothing has no isa to read. Those keep it on the side, and
+/// so does a walk that meets an object again: each reference met again checks it, and reading
+/// it from the object costs a cache miss per reference in a graph of shared objects (W4 unpack:
+/// 48–72 ms against 21–35 ms with the list). A list or a tree never keeps it.
+HP_OUTLINE static hp_status keep_metadata(hp_unpacker *u) {
+    uint32_t capacity = 0;
+    hp_status s = hp_grow((void **)&u->object_metadata, &capacity, sizeof(void *), u->object_capacity);
+    if (s != HP_OK) return s == HP_ERR_NO_MEMORY ? fail_because(u, s, HP_REASON_NO_MEMORY) : s;
+    for (uint32_t k = 0; k < u->object_count; k++) u->object_metadata[k] = *(const void *const *)u->objects[k];
+    return HP_OK;
+}
+
+static inline const void *metadata_of(const hp_unpacker *u, uint64_t k) {
+    return u->object_metadata ? u->object_metadata[k] : *(const void *const *)u->objects[k];
 }
 
 static hp_status add_object(hp_unpacker *u, const hp_plan *plan, const void *metadata, uint64_t count,
@@ -186,6 +205,10 @@ static hp_status add_object(hp_unpacker *u, const hp_plan *plan, const void *met
         hp_status s = grow_objects(u, n + 1);
         if (s != HP_OK) return s;
     }
+    if (HP_UNLIKELY(plan->replacement && !u->object_metadata)) {
+        hp_status s = keep_metadata(u);
+        if (s != HP_OK) return s;
+    }
     void *object = NULL;
     if (u->building && !plan->replacement) {
         object = hp_alloc_object(metadata, (size_t)object_size(plan, count), plan->align_mask);
@@ -200,7 +223,7 @@ static hp_status add_object(hp_unpacker *u, const hp_plan *plan, const void *met
     }
     u->objects[n] = object;
     u->object_plans[n] = plan;
-    u->object_metadata[n] = metadata;
+    if (u->object_metadata) u->object_metadata[n] = metadata;
     if (!u->building) u->object_counts[n] = count;
     u->object_count = n + 1;
     *object_out = object;
@@ -441,6 +464,10 @@ static hp_status get_ref(hp_unpacker *u, uint8_t *at, const hp_bound *_Nullable 
         uint64_t index = code - HP_REF_BACK;
         NEED(index < u->object_count);
         const hp_plan *first = u->object_plans[index];
+        if (HP_UNLIKELY(!u->object_metadata)) {
+            hp_status s = keep_metadata(u);
+            if (s != HP_OK) return s;
+        }
         metadata = u->object_metadata[index];
         if (!fits(metadata, bound)) return HP_ERR_TYPE_MISMATCH;
         object = u->objects[index];
@@ -1147,7 +1174,7 @@ static hp_status get_links(hp_unpacker *u) {
             const void *named = u->config.named_objects[target - u->object_count - 1];
             NEED(named != NULL || u->config.callbacks.observe);
             if (named && !fits(*(const void *const *)named, bound)) REFUSE(HP_ERR_TYPE_MISMATCH, HP_REASON_LINK_TARGET_TYPE);
-        } else if (!fits(u->object_metadata[target - 1], bound)) {
+        } else if (!fits(metadata_of(u, target - 1), bound)) {
             REFUSE(HP_ERR_TYPE_MISMATCH, HP_REASON_LINK_TARGET_TYPE);
         }
         link->target = (uint32_t)target;
