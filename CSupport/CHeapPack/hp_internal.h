@@ -211,6 +211,8 @@ uint32_t hp_enum_canonical(const hp_plan *e, const uint8_t *value, uint8_t *out)
 /// Keeps a rarely taken path out of the walk loop: inlined, it costs the loop registers and a
 /// longer prologue on every call (measured with callgrind on W2).
 #define HP_OUTLINE __attribute__((noinline))
+/// The opposite, for a step the walk's short paths take once per object.
+#define HP_INLINE __attribute__((always_inline)) inline
 
 // The layouts below are shared with Swift and with the runtime; catch drift at compile time.
 _Static_assert(sizeof(void *) == 8, "HeapPack supports 64-bit targets only");

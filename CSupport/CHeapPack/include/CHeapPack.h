@@ -370,6 +370,9 @@ struct hp_plan {
             uint32_t prefix_count;
             uint32_t tail_offset;
             uint32_t count_offset;      ///< where the element count is stored (tail objects)
+            /// 1: no tail, no replacement, and every op a REF without a slot plan (a node of a
+            /// list, tree or graph), which the reader takes on a short path; set by hp_plan_seal
+            uint32_t plain_refs;
             const void *_Null_unspecified const *_Null_unspecified prefix;
             const hp_plan *_Null_unspecified element;
             /// A REPLACE op (data.replaced_type: the hooks, sub: the replacement's plan) when the

@@ -125,6 +125,23 @@ struct BodyForgeryTests {
         #expect(error?.message.contains("not Optional") == true, "\(String(describing: error))")
     }
 
+    @Test("an object's reference fields take only their own class, on the reader's short path too")
+    func plainReferenceOfAnotherClass() throws {
+        // A Pair's body is two references and nothing else: the reader's short path for plain
+        // objects reads it, and must refuse what the general path refuses.
+        let packet = try pack(Pair(Node()))
+        var body = bodyBytes(packet)
+        #expect(Array(body.prefix(5)) == [1, 0, 1, 1, 5])
+        body[3] = 0  // `a` is a new Pair
+        let pairForNode = refusal(withBody(packet, body), as: Pair.self)
+        #expect(pairForNode?.code == .malformed)
+        #expect(pairForNode?.message.contains("does not fit the slot") == true, "\(String(describing: pairForNode))")
+        body[3] = 0x7F  // a type number past the packet's table
+        let pastTheTable = refusal(withBody(packet, body), as: Pair.self)
+        #expect(pastTheTable?.code == .malformed)
+        #expect(pastTheTable?.message.contains("does not fit the slot") == false, "\(String(describing: pastTheTable))")
+    }
+
     struct Function { var f: () -> Int }
 
     @Test("a function value may not be null")
