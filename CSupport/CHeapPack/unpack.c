@@ -1091,10 +1091,11 @@ static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, u
     }
 }
 
-/// get_ref for a slot with no slot plan, whose most frequent forms (nil, and a new object of a
-/// class with a plain plan, its type number in one byte) are read here and the rest by get_ref
-/// itself, from the same cursor: each check is get_ref's, so what passes one passes the other.
-static inline hp_status get_plain_ref(hp_unpacker *u, uint8_t *at, const hp_bound *_Nullable bound) {
+/// get_ref for a slot with no slot plan in an object being built, whose most frequent forms
+/// (nil, a new object of a class with a plain plan, its type number in one byte, and an object
+/// met again) are read here and the rest by get_ref itself, from the same cursor: each check is
+/// get_ref's, so what passes one passes the other.
+HP_INLINE static hp_status get_plain_ref(hp_unpacker *u, uint8_t *at, const hp_bound *_Nullable bound) {
     const uint8_t *p = u->cursor;
     if (HP_LIKELY(u->end - p >= 2 && p[0] == HP_REF_NEW && p[1] < 0x80)) {
         uint8_t type = p[1];
@@ -1117,6 +1118,20 @@ static inline hp_status get_plain_ref(hp_unpacker *u, uint8_t *at, const hp_boun
         u->last_ref = 0;
         memset(at, 0, 8);
         return HP_OK;
+    } else if (u->end - p >= 1 && p[0] >= HP_REF_BACK && u->object_metadata && u->extra_refs) {
+        // An object met again, once the walk keeps metadata and retain counts.
+        uint64_t code;
+        const uint8_t *after = p;
+        if (hp_get_varint(&after, u->end, &code) && code - HP_REF_BACK < u->object_count) {
+            uint64_t index = code - HP_REF_BACK;
+            if (fits(u->object_metadata[index], bound) && u->extra_refs[index] < UINT32_MAX) {
+                u->cursor = after;
+                u->extra_refs[index]++;
+                u->last_ref = index + 1;
+                memcpy(at, &u->objects[index], 8);
+                return HP_OK;
+            }
+        }
     }
     return get_ref(u, at, bound, NULL, NULL);
 }
@@ -1177,7 +1192,8 @@ static hp_status get_body(hp_unpacker *u, uint32_t index, uint8_t *object, const
     } else if (only && only->kind == HP_OP_REF && element->stride == HP_OP_WIDTH_REF) {
         for (uint64_t i = 0; i < count; i++) {
             u->site.element = i;
-            s = get_ref(u, tail ? tail + i * HP_OP_WIDTH_REF : NULL, only->data.bound, NULL, only->sub);
+            s = tail && !only->sub ? get_plain_ref(u, tail + i * HP_OP_WIDTH_REF, only->data.bound)
+                                   : get_ref(u, tail ? tail + i * HP_OP_WIDTH_REF : NULL, only->data.bound, NULL, only->sub);
             if (s != HP_OK) return fail_at(u, s, element, 0);
         }
     } else if (only && only->kind == HP_OP_FUNC && element->stride == HP_OP_WIDTH_FUNC) {

@@ -142,6 +142,33 @@ struct BodyForgeryTests {
         #expect(pastTheTable?.message.contains("does not fit the slot") == false, "\(String(describing: pastTheTable))")
     }
 
+    final class Trio {
+        var a: Node
+        var b: Node
+        var c: Node
+        init(_ node: Node) { (a, b, c) = (node, node, node) }
+    }
+
+    @Test("an object met again fits its slot, on the reader's short path too")
+    func plainBackReferenceOfAnotherClass() throws {
+        let packet = try pack(Trio(Node()))
+        var body = bodyBytes(packet)
+        // The trio (new, type 0); `a` a new Node (type 1); `b` and `c` back-references to it
+        // (4 + 1). The first takes the general path, which starts the retain counts; the
+        // second, the short one.
+        #expect(Array(body.prefix(6)) == [1, 0, 1, 1, 5, 5])
+        let trio = try unpack(resealed(packet), as: Trio.self)
+        #expect(trio.a === trio.b && trio.b === trio.c)
+        body[5] = 4  // `c` names the trio
+        let trioForNode = refusal(withBody(packet, body), as: Trio.self)
+        #expect(trioForNode?.code == .malformed)
+        #expect(trioForNode?.message.contains("does not fit the slot") == true, "\(String(describing: trioForNode))")
+        body[5] = 0x7F  // an object not made yet
+        let ahead = refusal(withBody(packet, body), as: Trio.self)
+        #expect(ahead?.code == .malformed)
+        #expect(ahead?.message.contains("does not fit the slot") == false, "\(String(describing: ahead))")
+    }
+
     struct Function { var f: () -> Int }
 
     @Test("a function value may not be null")
