@@ -99,20 +99,22 @@ static hp_status put_ref(hp_packer *p, uintptr_t object, const hp_plan *plan, ui
     if (object == 0) return hp_put_varint(&p->out, HP_REF_NULL);
     // Every reference the walk follows here is a strong one, and holds a count. An object that
     // only one strong reference holds is therefore met here once, through that reference: no
-    // lookup, and no entry, in a table whose every probe misses the cache (a linked list or
-    // a tree is all such objects). Static singletons are immortal and named objects are held
-    // by the registry too, so neither is ever unique. Weak and unowned slots hold no strong
-    // count, and name objects that may be unique; put_links indexes the rest before it
-    // looks their targets up.
-    bool unique = hp_is_uniquely_referenced((const void *)object);
+    // entry in a table whose every probe misses the cache (a linked list or a tree is all such
+    // objects), so the table stays small and its lookups hit. Static singletons are immortal
+    // and named objects are held by the registry too, so neither is ever unique. Weak and
+    // unowned slots hold no strong count, and name objects that may be unique; put_links
+    // indexes the rest before it looks their targets up. The table is asked first: an object
+    // met again is then written without touching its header, a cache miss of its own in a
+    // graph larger than the cache (W4 pack: 40% of its time in the uniqueness check).
     uint32_t index;
-    if (!unique && hp_map_find(&p->object_index, object, &index)) {
+    if (hp_map_find(&p->object_index, object, &index)) {
         if (index == HP_REFUSED_OBJECT) return hp_put_varint(&p->out, HP_REF_NULL);
         if (index != UINT32_MAX) return hp_put_varint(&p->out, (uint64_t)HP_REF_BACK + index);
         hp_status s = hp_put_varint(&p->out, HP_REF_STATIC);
         if (s == HP_OK) s = put_static(p, object);
         return s == HP_OK ? s : fail_at(p, s, pointer_reason(s, HP_REASON_STATIC_POINTER_OUTSIDE_IMAGES), plan, op, object);
     }
+    bool unique = hp_is_uniquely_referenced((const void *)object);
     if (!unique && hp_map_find(&p->named_index, object, &index)) {
         p->named_used[index] = 1;
         hp_status s = hp_put_varint(&p->out, HP_REF_NAMED);
