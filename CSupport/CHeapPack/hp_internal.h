@@ -191,6 +191,9 @@ void hp_function_symbols_free(struct hp_function_symbols *table);
 uint32_t hp_enum_tag(const void *value, const void *metadata);
 /// Allocates an object with refcount 1; body is uninitialized.
 void *hp_alloc_object(const void *metadata, size_t size, size_t align_mask);
+/// Initializes the String at `destination` with a new native storage (class `storage`) holding
+/// `count` (> 15) bytes of valid UTF-8, ASCII if `ascii`: what String(decoding:as:) makes of them.
+void hp_make_native_string(const void *storage, const uint8_t *utf8, size_t count, bool ascii, void *destination);
 /// Frees an object made by hp_alloc_object that was never handed to Swift (no deinit runs).
 void hp_dealloc_uninitialized_object(void *object, size_t size, size_t align_mask);
 /// Frees a box made by hp_alloc_box whose value was never completed (nothing is destroyed).

@@ -537,6 +537,18 @@ static bool is_utf8(const uint8_t *bytes, size_t count) {
     return true;
 }
 
+static bool is_ascii(const uint8_t *bytes, size_t count) {
+    uint64_t high = 0;
+    size_t i = 0;
+    for (; i + 8 <= count; i += 8) {
+        uint64_t word;
+        memcpy(&word, bytes + i, 8);
+        high |= word;
+    }
+    for (; i < count; i++) high |= bytes[i];
+    return (high & 0x8080808080808080ull) == 0;
+}
+
 /// Whether 16 bytes are a small String as the standard library makes one, which it assumes
 /// of every String it meets (stdlib/public/core/StringObject.swift, SmallString.swift): the top
 /// byte is the discriminator `1 ASCII 1 0` and the count (at most 15); the bytes past the count
@@ -585,7 +597,14 @@ static hp_status get_string(hp_unpacker *u, uint8_t *at, const uint8_t **utf8_ou
     if (length > 15 && (s = expect_build(u, length + HP_NATIVE_STRING_OVERHEAD)) != HP_OK) return s;
     if (u->building) {
         if (u->string_count == u->string_capacity && (s = grow_strings(u)) != HP_OK) return s;
-        u->config.callbacks.make_string(u->cursor, (size_t)length, at);
+        bool ascii = false;
+        // Valid UTF-8 too long for a small string is laid out here; a short one the standard
+        // library makes small, and invalid UTF-8 it repairs.
+        if (length > 15 && u->config.string_storage
+            && ((ascii = is_ascii(u->cursor, (size_t)length)) || is_utf8(u->cursor, (size_t)length)))
+            hp_make_native_string(u->config.string_storage, u->cursor, (size_t)length, ascii, at);
+        else
+            u->config.callbacks.make_string(u->cursor, (size_t)length, at);
         u->strings[u->string_count++] = at;
     }
     u->cursor += length;

@@ -658,6 +658,10 @@ typedef struct hp_unpack_config {
     /// may be NULL (its type then goes unchecked), since inspection only reports the name.
     void *_Nullable const *_Nullable named_objects;
     uint32_t named_object_count;
+    /// The standard library's native string storage class (`__StringStorage`), if its strings
+    /// are laid out as hp_make_native_string makes them; NULL: every String longer than 15
+    /// bytes goes through `callbacks.make_string`.
+    const void *_Nullable string_storage;
 } hp_unpack_config;
 
 /// Swift: `hp_unpacker_create(&config)`. NULL when out of memory. Free with `hp_unpacker_destroy`.

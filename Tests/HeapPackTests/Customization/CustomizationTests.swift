@@ -13,7 +13,7 @@ struct CustomizationTests {
 
         init(path: String) {
             self.path = path
-            FileManager.default.createFile(atPath: path, contents: nil)
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
             handle = FileHandle(forWritingAtPath: path)!
         }
 

@@ -1,5 +1,5 @@
 import Testing
-import HeapPack
+@testable import HeapPack
 
 @Suite("Strings and characters")
 struct StringTests {
@@ -54,6 +54,49 @@ struct StringTests {
 
         let substring = try roundTrip(sub)
         #expect(substring == " the substring part that is long enough")
+    }
+
+    /// The reader lays out native storage itself for strings longer than a small string; each
+    /// must behave as the standard library's own, across the sizes where its layout changes
+    /// (a breadcrumbs pointer from 64 bytes, malloc's spare bytes claimed from 128).
+    @Test(arguments: [16, 17, 47, 48, 63, 64, 65, 95, 96, 127, 128, 200, 1_000])
+    func nativeStringsOfEverySize(_ count: Int) throws {
+        // On this runtime the reader's own layout is in use (else every string here would go
+        // through String(decoding:as:) and this test would check nothing of it).
+        #expect(_nativeStringStorageAddress != 0)
+        let ascii = String(repeating: "q", count: count - 1) + "!"
+        let accented = "é" + String(repeating: "z", count: count - 2)  // two bytes, then ASCII
+        for original in [ascii, accented] {
+            #expect(original.utf8.count == count)
+            var back = try roundTrip(original)
+            #expect(back == original)
+            #expect(back.hashValue == original.hashValue)
+            #expect(Array(back.utf8) == Array(original.utf8))
+            #expect(back.utf8.withContiguousStorageIfAvailable { $0.count } == count)
+            // UTF-16 offsets past the first 64 code units go through breadcrumbs, which the
+            // storage keeps in its last word.
+            #expect(back.utf16.count == original.utf16.count)
+            let middle = back.utf16.index(back.utf16.startIndex, offsetBy: back.utf16.count / 2)
+            #expect(back.utf16.distance(from: back.utf16.startIndex, to: middle) == back.utf16.count / 2)
+            #expect(back[middle...] == original[original.utf16.index(original.startIndex, offsetBy: original.utf16.count / 2)...])
+            back.append("+")
+            #expect(back == original + "+")
+        }
+    }
+
+    @Test("invalid UTF-8 longer than a small string is repaired, as String(decoding:as:) does")
+    func invalidUTF8IsRepaired() throws {
+        struct Text { var text: String }
+        let original = String(repeating: "v", count: 40)
+        let packet = try pack(Text(text: original))
+        var body = bodyBytes(packet)
+        let at = try #require(offset(of: Array(original.utf8.prefix(8)), in: body))
+        body[at + 3] = 0xFF
+        let back = try unpack(resealed(withBody(packet, body)), as: Text.self)
+        var expected = Array(original.utf8)
+        expected[3] = 0xFF
+        #expect(back.text == String(decoding: expected, as: UTF8.self))
+        #expect(back.text.unicodeScalars.contains("\u{FFFD}"))
     }
 
     @Test func roundTripStringSharedBetweenFields() throws {
