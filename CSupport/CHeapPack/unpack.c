@@ -141,9 +141,9 @@ static inline hp_status expect_build(hp_unpacker *u, uint64_t size) {
 #define HP_FIRST_RESERVE ((uint64_t)1 << 20)
 
 /// The runtime's side table of an object a weak reference names (swift_weakInit makes it), and
-/// the header and terminator of a native String's storage (with malloc's rounding).
+/// the header, terminator and breadcrumbs pointer of a native String's storage, rounded to 16.
 #define HP_SIDE_TABLE_BYTES 64
-#define HP_NATIVE_STRING_OVERHEAD 48
+#define HP_NATIVE_STRING_OVERHEAD 56
 
 /// Room for `needed` objects in each of the per-object lists.
 HP_OUTLINE static hp_status grow_objects(hp_unpacker *u, uint32_t needed) {
@@ -1205,6 +1205,13 @@ static hp_status get_body(hp_unpacker *u, uint32_t index, uint8_t *object, const
         size_t length;
         for (uint64_t i = 0; i < count; i++) {
             u->site.element = i;
+            // A small string, checked as get_string checks it, without its call.
+            const uint8_t *p = u->cursor;
+            if (tail && u->end - p > 16 && p[0] == HP_STRING_INLINE && is_small_string(p + 1)) {
+                memcpy(tail + i * HP_OP_WIDTH_STRING, p + 1, 16);
+                u->cursor = p + 17;
+                continue;
+            }
             s = get_string(u, tail ? tail + i * HP_OP_WIDTH_STRING : NULL, &utf8, &length);
             if (s != HP_OK) return fail_at(u, s, element, 0);
         }
