@@ -556,7 +556,7 @@ static bool is_ascii(const uint8_t *bytes, size_t count) {
 /// Any other top nibble makes a large, shared or foreign String of the other bytes, which the
 /// runtime would retain as an address, or the Set and Dictionary rebuilds trap on ("No foreign
 /// strings").
-static bool is_small_string(const uint8_t bytes[16]) {
+HP_INLINE static bool is_small_string(const uint8_t bytes[16]) {
     uint8_t discriminator = bytes[15];
     if ((discriminator & 0xB0) != 0xA0) return false;
     uint32_t count = discriminator & 0x0F;
