@@ -150,7 +150,9 @@ HP_OUTLINE static hp_status grow_objects(hp_unpacker *u, uint32_t needed) {
     uint32_t capacity = u->object_capacity, same = u->object_capacity;
     hp_status s = hp_grow((void **)&u->objects, &capacity, sizeof(void *), needed);
     if (s == HP_OK) s = hp_grow((void **)&u->object_plans, &same, sizeof(void *), capacity);
-    if (u->object_metadata) {
+    // A walk that builds nothing keeps metadata from its first object; a building one once
+    // keep_metadata started the list.
+    if (u->object_metadata || !u->building) {
         same = u->object_capacity;
         if (s == HP_OK) s = hp_grow((void **)&u->object_metadata, &same, sizeof(void *), capacity);
     }
@@ -164,8 +166,6 @@ HP_OUTLINE static hp_status grow_objects(hp_unpacker *u, uint32_t needed) {
     if (!u->building) {
         same = u->object_capacity;
         if (s == HP_OK) s = hp_grow((void **)&u->object_counts, &same, sizeof(uint64_t), capacity);
-        same = u->object_capacity;
-        if (s == HP_OK) s = hp_grow((void **)&u->object_metadata, &same, sizeof(void *), capacity);
     }
     if (s == HP_OK) u->object_capacity = capacity;
     return s;
@@ -1444,8 +1444,8 @@ static hp_status finish_walk(hp_unpacker *u, const hp_plan *root) {
 /// Whether the kernel would map `bytes` now, as malloc asks it to for a block that large. Asked
 /// through malloc, a probe from its heap merged the heap's free small blocks (the last value's
 /// objects, just released) and, freed, handed them back to the kernel: each object the walk then
-/// allocated faulted in a fresh page (W2 unpack, 30 in one process: 10,500 page faults each and
-/// a median of 53 ms through malloc, against 33 ms with the heap kept).
+/// allocated faulted in a fresh page (W2, 20 unpacks in one process: 229,726 page faults and a
+/// median of 55.5 ms per unpack through malloc, 46,569 and 32.5 ms through the kernel).
 static bool can_map(size_t bytes) {
     void *probe = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (probe == MAP_FAILED) return false;

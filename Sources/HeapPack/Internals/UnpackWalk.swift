@@ -134,7 +134,8 @@ extension _Engine {
                         static_objects: UnsafePointer(staticObjects),
                         static_object_count: UInt32(staticObjectCount),
                         named_objects: UnsafePointer(named.baseAddress),
-                        named_object_count: UInt32(named.count), string_storage: UnsafeRawPointer(bitPattern: _nativeStringStorageAddress))
+                        named_object_count: UInt32(named.count),
+                        string_storage: UnsafeRawPointer(bitPattern: _nativeStringStorageAddress))
                     guard let handle = hp_unpacker_create(&config) else { return nil }
                     defer { hp_unpacker_destroy(handle) }
                     return read(_ShimUnpacker(handle))
