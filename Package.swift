@@ -34,12 +34,18 @@ let package = Package(
             path: "CSupport/CLibunwind",
             providers: [.apt(["libunwind-dev"])]
         ),
+        // xxHash: the packet checksum (XXH3-64, dispatched to the machine's widest vector unit).
+        .systemLibrary(
+            name: "CXXHash",
+            path: "CSupport/CXXHash",
+            providers: [.apt(["libxxhash-dev"])]
+        ),
         .target(
             name: "CHeapPack",
-            dependencies: ["CLibunwind"],
+            dependencies: ["CLibunwind", "CXXHash"],
             path: "CSupport/CHeapPack",
-            // The module map's `link "unwind"` autolinks only for Swift importers; the shim is C.
-            linkerSettings: [.linkedLibrary("unwind")]
+            // The module maps' `link` autolinks only for Swift importers; the shim is C.
+            linkerSettings: [.linkedLibrary("unwind"), .linkedLibrary("xxhash")]
         ),
         .target(
             name: "HeapPack",

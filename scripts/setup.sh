@@ -9,10 +9,12 @@ set -euo pipefail
 # - libunwind-dev: the reader checks that every code pointer in a packet is a function's entry
 #   with libunwind's unw_get_proc_info_by_ip (CSupport/CLibunwind), and a crashing cluster
 #   worker reports its stack with it (CSupport/CHeapPackCluster).
+# - libxxhash-dev: the packet checksum is XXH3-64 (CSupport/CXXHash), by xxHash's entry points
+#   that pick the machine's widest vector unit.
 # - openmpi-bin, libopenmpi-dev, pkg-config: HeapPackCluster's MPI transport (the MPI package
 #   trait), which the debug test run builds and runs under mpiexec; SwiftPM finds Open MPI's
 #   headers and library through pkg-config (ompi-c).
-packages=(binutils libunwind-dev openmpi-bin libopenmpi-dev pkg-config)
+packages=(binutils libunwind-dev libxxhash-dev openmpi-bin libopenmpi-dev pkg-config)
 
 if ! command -v swift >/dev/null 2>&1; then
     echo "setup: the Swift toolchain (6.0 or newer) must be on PATH; see https://www.swift.org/install/linux/" >&2

@@ -1,6 +1,7 @@
 // Wrappers for CHeapPackTesting.h: the shim's private helpers, reachable from its tests.
 #include "hp_internal.h"
 #include "CHeapPackTesting.h"
+#include "../CXXHash/shim.h"
 
 bool hp_test_read_varint(const uint8_t *bytes, size_t length, uint64_t *value_out, size_t *used_out) {
     if (!bytes) return false;
@@ -39,3 +40,7 @@ bool hp_test_map_find(const hp_test_map *map, uintptr_t key, uint32_t *value_out
 
 uint32_t hp_test_map_count(const hp_test_map *map) { return map->map.count; }
 uint32_t hp_test_map_capacity(const hp_test_map *map) { return map->map.capacity; }
+
+uint64_t hp_test_checksum_portable(const uint8_t *bytes, size_t length, uint64_t seed) {
+    return XXH3_64bits_withSeed(bytes, length, seed);
+}

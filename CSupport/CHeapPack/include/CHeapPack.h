@@ -703,7 +703,7 @@ const hp_plan *_Nullable hp_unpacker_object_plan(const hp_unpacker *unpacker, ui
 
 // MARK: - Checksum
 
-/// A fast 64-bit checksum of the body (not cryptographic: it catches corruption, not forgery).
+/// XXH3-64 of `bytes` with `seed` (not cryptographic: it catches corruption, not forgery).
 uint64_t hp_checksum(const uint8_t *bytes, size_t length, uint64_t seed);
 
 #pragma clang assume_nonnull end

@@ -27,6 +27,10 @@ bool hp_test_map_find(const hp_test_map *map, uintptr_t key, uint32_t *value_out
 uint32_t hp_test_map_count(const hp_test_map *map);
 uint32_t hp_test_map_capacity(const hp_test_map *map);
 
+/// XXH3-64 by its portable entry point, which never dispatches on the instruction set: what
+/// hp_checksum must equal on every machine.
+uint64_t hp_test_checksum_portable(const uint8_t *bytes, size_t length, uint64_t seed);
+
 #pragma clang assume_nonnull end
 
 #ifdef __cplusplus

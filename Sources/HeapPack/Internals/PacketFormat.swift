@@ -16,8 +16,8 @@ import CHeapPack
 /// Then, if `authenticated`, the 32-byte HMAC-SHA256 tag of everything before it.
 enum _PacketFormat {
     static let magic: [UInt8] = Array("HPAK".utf8)
-    /// 2: the `authenticated` flag and the tag after the body.
-    static let version: UInt16 = 2
+    /// 2: the `authenticated` flag and the tag after the body. 3: the checksum is XXH3-64.
+    static let version: UInt16 = 3
     static let fixedSize = 32
     /// The packet ends in an authentication tag (`_PacketAuthentication`).
     static let authenticatedFlag: UInt16 = 1

@@ -191,7 +191,7 @@ struct AuthenticationTests {
         #expect(unverified.authentication == .unverified)
         #expect(unverified.checksumMatches)
         #expect(unverified.packetBytes == unverified.headerBytes + unverified.bodyBytes + Self.tagSize)
-        #expect(unverified.formatVersion == 2)
+        #expect(unverified.formatVersion == 3)
         let verified = try packer.inspect(tagged, authenticationKey: Self.key)
         #expect(verified.authentication == .verified)
         #expect(verified.bodyProblem == nil)
