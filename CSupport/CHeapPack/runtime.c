@@ -43,6 +43,18 @@ void *hp_alloc_object(const void *metadata, size_t size, size_t align_mask) {
 #define HP_STRING_ASCII_FLAGS (0xCull << 60)    // isASCII, isNFC
 #define HP_STRING_NATIVE_FLAGS (0x3ull << 60)   // isNativelyStored, isTailAllocated
 
+/// For more than 15 bytes: 16 at a time, the last 16 wherever they start. A short string's copy
+/// cost less than the call to memcpy.
+static inline void copy_text(uint8_t *to, const uint8_t *from, size_t count) {
+    if (count > 128) {
+        memcpy(to, from, count);
+        return;
+    }
+#pragma clang loop unroll(disable) vectorize(disable)
+    for (size_t i = 0; i + 16 < count; i += 16) __builtin_memcpy_inline(to + i, from + i, 16);
+    __builtin_memcpy_inline(to + count - 16, from + count - 16, 16);
+}
+
 void hp_make_native_string(const void *storage, const uint8_t *utf8, size_t count, bool ascii, void *destination) {
     bool crumbs = count >= HP_STRING_BREADCRUMB_STRIDE;
     size_t size = (HP_STRING_NATIVE_BIAS + count + 1 + (crumbs ? 8 : 0) + 15) & ~(size_t)15;
@@ -52,7 +64,7 @@ void hp_make_native_string(const void *storage, const uint8_t *utf8, size_t coun
     uint64_t count_and_flags = (uint64_t)count | HP_STRING_NATIVE_FLAGS | (ascii ? HP_STRING_ASCII_FLAGS : 0);
     memcpy(object + 16, &capacity_and_flags, 8);
     memcpy(object + 24, &count_and_flags, 8);
-    memcpy(object + HP_STRING_NATIVE_BIAS, utf8, count);
+    copy_text(object + HP_STRING_NATIVE_BIAS, utf8, count);
     object[HP_STRING_NATIVE_BIAS + count] = 0;
     if (crumbs) memset(object + size - 8, 0, 8);
     // A native string's object word is its address, discriminator nibble 0.

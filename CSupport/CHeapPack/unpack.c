@@ -537,16 +537,18 @@ static bool is_utf8(const uint8_t *bytes, size_t count) {
     return true;
 }
 
+/// For more than 15 bytes only: the last 16 are read as one block wherever the count ends, so no
+/// byte is tested alone (a loop over the tail's bytes cost as much as the rest of the string).
 static bool is_ascii(const uint8_t *bytes, size_t count) {
-    uint64_t high = 0;
-    size_t i = 0;
-    for (; i + 8 <= count; i += 8) {
-        uint64_t word;
-        memcpy(&word, bytes + i, 8);
-        high |= word;
+    uint64_t high = 0, first, second;
+    for (size_t i = 0; i + 16 < count; i += 16) {
+        memcpy(&first, bytes + i, 8);
+        memcpy(&second, bytes + i + 8, 8);
+        high |= first | second;
     }
-    for (; i < count; i++) high |= bytes[i];
-    return (high & 0x8080808080808080ull) == 0;
+    memcpy(&first, bytes + count - 16, 8);
+    memcpy(&second, bytes + count - 8, 8);
+    return ((high | first | second) & 0x8080808080808080ull) == 0;
 }
 
 /// Whether 16 bytes are a small String as the standard library makes one, which it assumes
