@@ -149,13 +149,13 @@ static hp_status put_ref(hp_packer *p, uintptr_t object, const hp_plan *plan, ui
     if (p->object_count >= p->config.max_objects) return fail_at(p, HP_ERR_LIMIT, HP_REASON_OBJECT_LIMIT, plan, op, object);
     uint32_t n = p->object_count;
     if (n == p->object_capacity) {
-        // Three parallel arrays share one capacity.
+        // Two or three parallel arrays share one capacity.
         uint32_t capacity = p->object_capacity;
         s = hp_grow((void **)&p->objects, &capacity, sizeof(void *), n + 1);
         uint32_t same = p->object_capacity;
         if (s == HP_OK) s = hp_grow((void **)&p->object_plans, &same, sizeof(void *), capacity);
         same = p->object_capacity;
-        if (s == HP_OK) s = hp_grow((void **)&p->origins, &same, sizeof(hp_origin), capacity);
+        if (s == HP_OK && p->config.record_origins) s = hp_grow((void **)&p->origins, &same, sizeof(hp_origin), capacity);
         if (s != HP_OK) return s;
         p->object_capacity = capacity;
     }
@@ -164,7 +164,7 @@ static hp_status put_ref(hp_packer *p, uintptr_t object, const hp_plan *plan, ui
     if (s != HP_OK) return s;
     p->objects[n] = (const void *)object;
     p->object_plans[n] = object_plan;
-    p->origins[n] = (hp_origin){ p->site.object, op, plan, p->site.element, p->closure_code };
+    if (p->origins) p->origins[n] = (hp_origin){ p->site.object, op, plan, p->site.element, p->closure_code };
     p->object_count = n + 1;
     s = hp_put_varint(&p->out, HP_REF_NEW);
     if (s == HP_OK) s = hp_put_varint(&p->out, type);
@@ -662,7 +662,7 @@ uint32_t hp_packer_object_count(const hp_packer *p) { return p->object_count; }
 
 const void *hp_packer_object(const hp_packer *p, uint32_t index, const hp_plan **plan_out, hp_origin *origin_out) {
     *plan_out = p->object_plans[index];
-    *origin_out = p->origins[index];
+    *origin_out = p->origins ? p->origins[index] : (hp_origin){ HP_ORIGIN_UNKNOWN, UINT32_MAX, NULL, UINT64_MAX, 0 };
     return p->objects[index];
 }
 

@@ -459,6 +459,9 @@ typedef struct hp_site {
     uintptr_t code;             ///< at a closure's op (FUNC): its code pointer, which names it; else 0
 } hp_site;
 
+/// An origin's parent when the walk did not record origins (`hp_pack_config.record_origins`).
+#define HP_ORIGIN_UNKNOWN (UINT32_MAX - 1)
+
 /// Per-object discovery record: which object (and which op, element) first referenced it.
 typedef struct hp_origin {
     uint32_t parent;            ///< UINT32_MAX: the root value
@@ -538,6 +541,9 @@ typedef struct hp_pack_config {
     const uintptr_t *_Nullable named_objects;   ///< registered objects that travel as names (index = name number)
     uint32_t named_object_count;
     uint64_t max_objects;
+    /// Whether to keep each object's origin (32 bytes an object) for paths. A walk that fails
+    /// without them can be run again with them: the walk is deterministic.
+    bool record_origins;
 } hp_pack_config;
 
 /// Swift: `hp_packer_create(&config)`. NULL when out of memory. Free with `hp_packer_destroy`.
@@ -551,7 +557,8 @@ hp_status hp_pack(hp_packer *packer, const hp_plan *root, const void *value);
 
 /// The body stream written so far.
 const uint8_t *_Nullable hp_packer_body(const hp_packer *packer, size_t *length_out);
-/// Objects in index order: the object, its plan and who referenced it first.
+/// Objects in index order: the object, its plan and who referenced it first (with
+/// `record_origins`; else an origin whose parent is HP_ORIGIN_UNKNOWN).
 uint32_t hp_packer_object_count(const hp_packer *packer);
 const void *hp_packer_object(const hp_packer *packer, uint32_t index, const hp_plan *_Nullable *_Nonnull plan_out,
                              hp_origin *origin_out);

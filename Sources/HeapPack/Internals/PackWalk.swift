@@ -145,6 +145,10 @@ final class _PackWalk {
         var guardCount = 0
         while object != UInt32.max, object < packer.objectCount, guardCount < 10_000 {
             let origin = packer.object(object).origin
+            if origin.parent == HP_ORIGIN_UNKNOWN {
+                hops.append(["…"])
+                break
+            }
             var step = paths.hop(origin.plan, origin.op, element: origin.element, code: origin.code)
             if childElement != UInt64.max, hops[hops.count - 1].first?.hasPrefix("[") == true,
                let entry = dictionaryEntry(packer, storage: object, index: childElement) {
@@ -176,45 +180,62 @@ extension _Engine {
                             + (error.typeName.map { [$0] } ?? [])).joined(separator: " > ")
             throw refused
         }
-        let walk = _PackWalk(engine: self)
-        walk.rootType = T.self
         // A snapshot of the registry: these objects stay alive, and keep their numbers, for the walk.
         let registered = names.withLock { Array($0) }
         let namedAddresses = registered.map { UInt(bitPattern: Unmanaged.passUnretained($0.value).toOpaque()) }
-        let callbacks = hp_pack_callbacks(plan_for: _PackWalk.planProvider, value_plan_for: _PackWalk.valuePlanProvider,
-                                          string_bytes: _PackWalk.stringBytes, replace: _PackWalk.replace,
-                                          destroy_replacement: _destroyReplacement,
-                                          report: collectAll ? _PackWalk.report : nil)
         let limit = UInt64(max(0, min(maxObjects, Int(UInt32.max - 1))))
-        walk.maxObjects = limit
-        // -O may end a value's lifetime at its last use; the walk reads it until the end.
-        return try withExtendedLifetime((value, registered)) { () throws(PackError) -> [UInt8] in
+        // One walk of the value; the packer it returns is the caller's to destroy.
+        func walk(recordingOrigins: Bool) throws(PackError) -> (packer: _ShimPacker, walk: _PackWalk, failure: PackError?) {
+            let walk = _PackWalk(engine: self)
+            walk.rootType = T.self
+            walk.maxObjects = limit
+            let callbacks = hp_pack_callbacks(plan_for: _PackWalk.planProvider, value_plan_for: _PackWalk.valuePlanProvider,
+                                              string_bytes: _PackWalk.stringBytes, replace: _PackWalk.replace,
+                                              destroy_replacement: _destroyReplacement,
+                                              report: collectAll ? _PackWalk.report : nil)
             let made = namedAddresses.withUnsafeBufferPointer { named in
                 var config = hp_pack_config(images: UnsafePointer(images.table), callbacks: callbacks,
                                             context: Unmanaged.passUnretained(walk).toOpaque(),
                                             static_objects: UnsafePointer(staticObjects),
                                             static_object_count: UInt32(staticObjectCount),
                                             named_objects: named.baseAddress, named_object_count: UInt32(named.count),
-                                            max_objects: limit)
+                                            max_objects: limit, record_origins: recordingOrigins)
                 return hp_packer_create(&config)
             }
             guard let handle = made else { throw .limit("out of memory while packing") }
-            defer { hp_packer_destroy(handle) }
             let packer = _ShimPacker(handle)
             let failure: PackError? = withUnsafePointer(to: value) { pointer in
                 let status = hp_pack(handle, root.plan, pointer)
                 // The path reads the values it names, so it is made while they are alive.
                 return status == HP_OK ? nil : walk.failure(status, packer, root: T.self)
             }
-            if var failure {
-                if !walk.problems.isEmpty { failure.problems = walk.problems + [failure] }
+            return (packer, walk, failure)
+        }
+        // -O may end a value's lifetime at its last use; the walk reads it until the end.
+        return try withExtendedLifetime((value, registered)) { () throws(PackError) -> [UInt8] in
+            // Origins cost 32 bytes an object, a third of what a walk keeps per object, and only a
+            // path reads them. So a walk keeps them only when it reports paths as it goes
+            // (collectAll); a walk that fails without them is run again with them for its path.
+            var attempt = try walk(recordingOrigins: collectAll)
+            defer { hp_packer_destroy(attempt.packer.handle) }
+            if attempt.failure != nil && !collectAll, let again = try? walk(recordingOrigins: true) {
+                // A value changed by another thread while it was packed may not fail again.
+                if again.failure != nil {
+                    hp_packer_destroy(attempt.packer.handle)
+                    attempt = again
+                } else {
+                    hp_packer_destroy(again.packer.handle)
+                }
+            }
+            if var failure = attempt.failure {
+                if !attempt.walk.problems.isEmpty { failure.problems = attempt.walk.problems + [failure] }
                 throw failure
             }
-            if var first = walk.problems.first {
-                first.problems = walk.problems
+            if var first = attempt.walk.problems.first {
+                first.problems = attempt.walk.problems
                 throw first
             }
-            return try assemble(packer, T.self, images: images, registered: registered, authenticationKey: key)
+            return try assemble(attempt.packer, T.self, images: images, registered: registered, authenticationKey: key)
         }
     }
 

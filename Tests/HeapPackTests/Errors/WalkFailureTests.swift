@@ -33,7 +33,7 @@ struct WalkFailureTests {
             var config = hp_pack_config(images: withUnsafePointer(to: &images) { $0 }, callbacks: callbacks,
                                         context: context, static_objects: nil,
                                         static_object_count: 0, named_objects: nil, named_object_count: 0,
-                                        max_objects: 10)
+                                        max_objects: 10, record_origins: false)
             guard let packer = hp_packer_create(&config) else { return (HP_ERR_NO_MEMORY, HP_REASON_NONE) }
             defer { hp_packer_destroy(packer) }
             let status = hp_pack(packer, &plan, &value)
