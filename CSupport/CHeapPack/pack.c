@@ -692,6 +692,26 @@ const hp_step *hp_packer_site_path(const hp_packer *p, uint32_t *depth_out) {
     return p->steps;
 }
 
+/// How far ahead of the body it writes the walk asks for objects' memory. In a graph larger than
+/// the cache each object costs two misses: its header, when a reference to it is met (put_ref asks
+/// whether it is uniquely referenced), and its body, when its turn in the queue comes, long after
+/// in a breadth-first walk of a tree. The queue says which objects come next, so the walk asks for
+/// an object's body HP_PACK_PREFETCH objects ahead, and half as far ahead, once that body is near,
+/// for the headers its references name (for plain objects, whose every op is a reference).
+#define HP_PACK_PREFETCH 16
+
+static inline void prefetch_children(const hp_packer *p, uint32_t index) {
+    const hp_plan *plan = p->object_plans[index];
+    if (!plan->plain_refs) return;
+    const uint8_t *object = p->objects[index];
+    for (uint32_t i = 0; i < plan->op_count; i++) {
+        const void *child;
+        memcpy(&child, object + plan->ops[i].offset, sizeof child);
+        // A prefetch never faults, so a nil reference costs nothing but the instruction.
+        __builtin_prefetch(child);
+    }
+}
+
 hp_status hp_pack(hp_packer *p, const hp_plan *root, const void *value) {
     p->site = (hp_site){ UINT32_MAX, NULL, UINT32_MAX, UINT64_MAX, 0 };
     p->site_recorded = false;
@@ -718,7 +738,14 @@ hp_status hp_pack(hp_packer *p, const hp_plan *root, const void *value) {
     // The walk trusts what hp_plan_seal checked.
     if (!root->sealed) return fail_at(p, HP_ERR_INTERNAL, HP_REASON_BAD_PLAN, root, UINT32_MAX, 0);
     s = put_value(p, value, root, 0);
-    for (uint32_t k = 0; s == HP_OK && k < p->object_count; k++) s = put_object(p, k);
+    for (uint32_t k = 0; s == HP_OK && k < p->object_count; k++) {
+        if (k + HP_PACK_PREFETCH < p->object_count) __builtin_prefetch(p->objects[k + HP_PACK_PREFETCH]);
+        // Only while most objects met were unique: a shared object is found in the sharing
+        // table without a look at its header, and W4 (all shared) packed 5% slower for asking.
+        if (k + HP_PACK_PREFETCH / 2 < p->object_count && p->object_index.count < p->object_count / 2)
+            prefetch_children(p, k + HP_PACK_PREFETCH / 2);
+        s = put_object(p, k);
+    }
     if (s == HP_OK) s = put_links(p);
     return s;
 }
