@@ -884,14 +884,14 @@ HP_OUTLINE static hp_status check_verbatim(hp_unpacker *u, const hp_op *op) {
     }
 }
 
-/// Plain bytes between ops: most often one word (an Int field before a reference), which a
-/// call to memcpy would cost more than it copies.
+/// Plain bytes between ops: most often one word (an Int field before a reference) or none (two
+/// references side by side), which a call to memcpy would cost more than it copies.
 static inline void copy_verbatim(uint8_t *to, const uint8_t *from, size_t n) {
     if (HP_LIKELY(n == 8)) {
         uint64_t word;
         memcpy(&word, from, 8);
         memcpy(to, &word, 8);
-    } else {
+    } else if (n) {
         memcpy(to, from, n);
     }
 }
