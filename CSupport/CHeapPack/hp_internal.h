@@ -78,9 +78,6 @@ struct hp_packer {
     uint32_t type_plan_capacity;
     uint32_t type_value_plan_capacity;
     hp_map type_index;
-    /// The type type_index found last: most objects are of their predecessor's type.
-    const void *last_type;
-    uint32_t last_type_index;
 
     // Images used: table index -> packet index + 1 (0 = unused), and packet order.
     uint32_t *image_slot;
@@ -240,7 +237,7 @@ static inline hp_status hp_put_bytes(hp_buffer *b, const void *src, size_t n) {
     return HP_OK;
 }
 
-HP_INLINE static hp_status hp_put_varint(hp_buffer *b, uint64_t v) {
+static inline hp_status hp_put_varint(hp_buffer *b, uint64_t v) {
     if (HP_UNLIKELY(b->capacity - b->count < 10)) {
         hp_status s = hp_buffer_reserve(b, 10);
         if (s != HP_OK) return s;

@@ -79,15 +79,7 @@ static hp_status put_static(hp_packer *p, uintptr_t address) {
 }
 
 static hp_status type_index(hp_packer *p, const void *metadata, uint32_t *index_out) {
-    if (metadata == p->last_type && metadata) {
-        *index_out = p->last_type_index;
-        return HP_OK;
-    }
-    if (hp_map_find(&p->type_index, (uintptr_t)metadata, index_out)) {
-        p->last_type = metadata;
-        p->last_type_index = *index_out;
-        return HP_OK;
-    }
+    if (hp_map_find(&p->type_index, (uintptr_t)metadata, index_out)) return HP_OK;
     hp_status s = hp_grow((void **)&p->types, &p->type_capacity, sizeof(void *), p->type_count + 1);
     if (s == HP_OK) s = hp_grow((void **)&p->type_plans, &p->type_plan_capacity, sizeof(void *), p->type_count + 1);
     if (s == HP_OK) s = hp_grow((void **)&p->type_value_plans, &p->type_value_plan_capacity, sizeof(void *), p->type_count + 1);
