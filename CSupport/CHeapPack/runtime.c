@@ -44,7 +44,9 @@ void *hp_alloc_object(const void *metadata, size_t size, size_t align_mask) {
 #define HP_STRING_NATIVE_FLAGS (0x3ull << 60)   // isNativelyStored, isTailAllocated
 
 /// For more than 15 bytes: 16 at a time, the last 16 wherever they start. A short string's copy
-/// cost less than the call to memcpy.
+/// takes less time than the call to memcpy, though more instructions (W6, 100 unpacks, three
+/// interleaved rounds: medians 2.87-2.89 ms against 2.94-3.03 with memcpy; 95.5M against 92.7M
+/// instructions for two unpacks).
 static inline void copy_text(uint8_t *to, const uint8_t *from, size_t count) {
     if (count > 128) {
         memcpy(to, from, count);

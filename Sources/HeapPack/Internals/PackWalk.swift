@@ -213,7 +213,7 @@ extension _Engine {
         }
         // -O may end a value's lifetime at its last use; the walk reads it until the end.
         return try withExtendedLifetime((value, registered)) { () throws(PackError) -> [UInt8] in
-            // Origins cost 32 bytes an object, a third of what a walk keeps per object, and only a
+            // Origins cost 32 bytes an object, two thirds of what a walk keeps per object, and only a
             // path reads them. So a walk keeps them only when it reports paths as it goes
             // (collectAll); a walk that fails without them is run again with them for its path.
             var attempt = try walk(recordingOrigins: collectAll)
