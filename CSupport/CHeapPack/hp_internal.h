@@ -116,6 +116,7 @@ struct hp_packer {
 
 #define HP_CODE_ENTRY_CACHE 256
 #define HP_RESOLVED_CACHE 64
+#define HP_PLAIN_TYPES 128
 
 struct hp_unpacker {
     hp_unpack_config config;
@@ -165,6 +166,10 @@ struct hp_unpacker {
     /// Static pointers (image slot + 1, offset) already resolved, direct-mapped like
     /// code_entries (slot 0: empty): a packet names the same few addresses again and again.
     struct hp_resolved_static { uint64_t slot, offset; uintptr_t address; } resolved[HP_RESOLVED_CACHE];
+    /// Classes numbered in one byte whose objects get_plain_ref reads on its short path, each
+    /// with its metadata, checked on first sight in this walk (plan NULL: not yet, or not such
+    /// a class): a list or tree names one class a million times.
+    struct hp_plain_type { const hp_plan *plan; const void *metadata; } plain_types[HP_PLAIN_TYPES];
     // Existential and error boxes the walk made (freed unbuilt if it fails).
     struct hp_made_box *boxes;
     uint32_t box_count, box_capacity;

@@ -1112,6 +1112,42 @@ static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, u
     }
 }
 
+/// Type `type`'s entry in plain_types, checked as get_ref checks a new object's type (but its
+/// bound, which differs by slot), or NULL when its objects are not plain or it is not resolved
+/// yet: those go to get_ref, which resolves it.
+HP_OUTLINE static const struct hp_plain_type *plain_type(hp_unpacker *u, uint8_t type) {
+    if (type >= u->config.type_count) return NULL;
+    const hp_plan *plan = u->config.type_plans[type];
+    const void *metadata = u->config.types[type];
+    const uint32_t need = HP_TYPE_METADATA | HP_TYPE_OBJECT_PLAN;
+    if (!plan || !metadata || plan->kind != HP_PLAN_OBJECT || !plan->plain_refs
+        || (u->config.type_ready && (u->config.type_ready[type] & need) != need))
+        return NULL;
+    u->plain_types[type] = (struct hp_plain_type){ plan, metadata };
+    return &u->plain_types[type];
+}
+
+/// add_object for a plain plan (no tail, no replacement) in a walk that builds.
+HP_INLINE static hp_status add_plain_object(hp_unpacker *u, const hp_plan *plan, const void *metadata, void **object_out) {
+    uint32_t n = u->object_count;
+    if (n >= u->config.max_objects) return fail_because(u, HP_ERR_LIMIT, HP_REASON_OBJECT_LIMIT);
+    // A building walk stops when reserve fails, so build_bytes is at most reserved_bytes
+    // (at most PTRDIFF_MAX) here, and one object's size cannot overflow it.
+    hp_status s;
+    u->build_bytes += plan->size;
+    if (HP_UNLIKELY(u->build_bytes > u->reserved_bytes) && (s = reserve(u)) != HP_OK) return s;
+    if (HP_UNLIKELY(n == u->object_capacity) && (s = grow_objects(u, n + 1)) != HP_OK) return s;
+    void *object = hp_alloc_object(metadata, plan->size, plan->align_mask);
+    if (plan->prefix_count)
+        memcpy((uint8_t *)object + plan->prefix_offset, plan->prefix, (size_t)plan->prefix_count * 8);
+    u->objects[n] = object;
+    u->object_plans[n] = plan;
+    if (u->object_metadata) u->object_metadata[n] = metadata;
+    u->object_count = n + 1;
+    *object_out = object;
+    return HP_OK;
+}
+
 /// get_ref for a slot with no slot plan in an object being built, whose most frequent forms
 /// (nil, a new object of a class with a plain plan, its type number in one byte, and an object
 /// met again) are read here and the rest by get_ref itself, from the same cursor: each check is
@@ -1119,16 +1155,14 @@ static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, u
 HP_INLINE static hp_status get_plain_ref(hp_unpacker *u, uint8_t *at, const hp_bound *_Nullable bound) {
     const uint8_t *p = u->cursor;
     if (HP_LIKELY(u->end - p >= 2 && p[0] == HP_REF_NEW && p[1] < 0x80)) {
-        uint8_t type = p[1];
-        const hp_plan *plan = type < u->config.type_count ? u->config.type_plans[type] : NULL;
-        const void *metadata = plan ? u->config.types[type] : NULL;
-        if (plan && metadata && plan->kind == HP_PLAN_OBJECT && plan->plain_refs
-            && (!u->config.type_ready || (u->config.type_ready[type] & (HP_TYPE_METADATA | HP_TYPE_OBJECT_PLAN))
-                                             == (HP_TYPE_METADATA | HP_TYPE_OBJECT_PLAN))
-            && fits(metadata, bound)) {
+        const struct hp_plain_type *type = &u->plain_types[p[1]];
+        if (HP_UNLIKELY(!type->plan)) type = plain_type(u, p[1]);
+        // A slot of the class itself, the usual bound, needs no walk up the class chain.
+        if (type && ((bound && bound->rule == HP_BOUND_SUBCLASS && bound->type == type->metadata)
+                     || fits(type->metadata, bound))) {
             u->cursor = p + 2;
             void *object;
-            hp_status s = add_object(u, plan, metadata, 0, &object);
+            hp_status s = add_plain_object(u, type->plan, type->metadata, &object);
             if (s != HP_OK) return s;
             u->last_ref = u->object_count;
             memcpy(at, &object, 8);
@@ -1157,33 +1191,89 @@ HP_INLINE static hp_status get_plain_ref(hp_unpacker *u, uint8_t *at, const hp_b
     return get_ref(u, at, bound, NULL, NULL);
 }
 
-/// A built object whose plan is plain_refs, read without get_value's general walk (whose entry
-/// and exit cost more than such a body: W2, a node of a list, took 270 instructions in
-/// get_value and get_ref). Nothing watches: inspection walks op by op.
-static hp_status get_plain_body(hp_unpacker *u, uint8_t *object, const hp_plan *plan) {
-    uint32_t position = plan->body_offset;
-    for (uint32_t i = 0; i < plan->op_count; i++) {
-        const hp_op *op = &plan->ops[i];
-        size_t n = op->offset - position;
-        if ((size_t)(u->end - u->cursor) < n) return fail_at(u, HP_ERR_MALFORMED, plan, i);
-        copy_verbatim(object + position, u->cursor, n);
-        u->cursor += n;
-        hp_status s = get_plain_ref(u, object + op->offset, op->data.bound);
-        if (s != HP_OK) return fail_at(u, s, plan, i);
-        position = op->offset + HP_OP_WIDTH_REF;
+/// Objects from `*index` on while their plans are plain_refs, in a walk that builds and that
+/// nothing watches, read without get_value's general walk (whose entry and exit cost more than
+/// such a body: W2, a node of a list, took 270 instructions in get_value and get_ref) and
+/// without get_object's events. The cursor stays in a register, which writes into the objects
+/// would otherwise make the compiler reload for every field. A new object of a plain class and
+/// nil are read here; every other reference by get_plain_ref, with get_ref's checks. No plain
+/// plan has an op that reads `last_ref` (INTERIOR, an ArraySlice), so it is not kept here.
+static hp_status get_plain_objects(hp_unpacker *u, uint32_t *index) {
+    const uint8_t *cursor = u->cursor;
+    const uint8_t *const end = u->end;
+    hp_status s = HP_OK;
+    uint32_t k = *index;
+    const hp_plan *plan = NULL;
+    uint32_t i = 0;
+    for (; k < u->object_count; k++) {
+        plan = u->object_plans[k];
+        if (!plan->plain_refs) break;
+        uint8_t *object = u->objects[k];
+        uint32_t position = plan->body_offset;
+        for (i = 0; i < plan->op_count; i++) {
+            const hp_op *op = &plan->ops[i];
+            size_t n = op->offset - position;
+            if (HP_UNLIKELY((size_t)(end - cursor) < n)) { s = HP_ERR_MALFORMED; goto failed; }
+            copy_verbatim(object + position, cursor, n);
+            cursor += n;
+            position = op->offset + HP_OP_WIDTH_REF;
+            uint8_t *at = object + op->offset;
+            const hp_bound *bound = op->data.bound;
+            if (HP_LIKELY(end - cursor >= 2 && cursor[0] == HP_REF_NEW && cursor[1] < 0x80)) {
+                const struct hp_plain_type *type = &u->plain_types[cursor[1]];
+                if (HP_UNLIKELY(!type->plan)) type = plain_type(u, cursor[1]);
+                // A slot of the class itself, the usual bound, needs no walk up the class chain.
+                if (type && ((bound && bound->rule == HP_BOUND_SUBCLASS && bound->type == type->metadata)
+                             || fits(type->metadata, bound))) {
+                    void *made;
+                    if (HP_UNLIKELY((s = add_plain_object(u, type->plan, type->metadata, &made)) != HP_OK)) goto failed;
+                    cursor += 2;
+                    memcpy(at, &made, 8);
+                    continue;
+                }
+            } else if (end - cursor >= 1 && cursor[0] == HP_REF_NULL && bound && bound->nullable) {
+                cursor += 1;
+                memset(at, 0, 8);
+                continue;
+            } else if (end - cursor >= 1 && cursor[0] >= HP_REF_BACK && u->object_metadata && u->extra_refs) {
+                // An object met again, once the walk keeps metadata and retain counts.
+                uint64_t code;
+                const uint8_t *after = cursor;
+                if (hp_get_varint(&after, end, &code) && code - HP_REF_BACK < u->object_count) {
+                    uint64_t met = code - HP_REF_BACK;
+                    if (fits(u->object_metadata[met], bound) && u->extra_refs[met] < UINT32_MAX) {
+                        cursor = after;
+                        u->extra_refs[met]++;
+                        memcpy(at, &u->objects[met], 8);
+                        continue;
+                    }
+                }
+            }
+            u->cursor = cursor;
+            u->site.object = k;
+            s = get_plain_ref(u, at, bound);
+            cursor = u->cursor;
+            if (s != HP_OK) goto failed;
+        }
+        if (plan->size > position) {
+            size_t n = plan->size - position;
+            if (HP_UNLIKELY((size_t)(end - cursor) < n)) { s = HP_ERR_MALFORMED; i = UINT32_MAX; goto failed; }
+            copy_verbatim(object + position, cursor, n);
+            cursor += n;
+        }
     }
-    if (plan->size > position) {
-        size_t n = plan->size - position;
-        if ((size_t)(u->end - u->cursor) < n) return fail_at(u, HP_ERR_MALFORMED, plan, UINT32_MAX);
-        copy_verbatim(object + position, u->cursor, n);
-        u->cursor += n;
-    }
+    u->cursor = cursor;
+    *index = k;
     return HP_OK;
+failed:
+    u->cursor = cursor;
+    u->site.object = k;
+    *index = k;
+    return fail_at(u, s, plan, i);
 }
 
 /// An object's fields, then its tail elements if it has any.
 static hp_status get_body(hp_unpacker *u, uint32_t index, uint8_t *object, const hp_plan *plan) {
-    if (plan->plain_refs && object && !u->config.callbacks.observe) return get_plain_body(u, object, plan);
     hp_status s = get_value(u, object, plan, plan->body_offset);
     if (s != HP_OK || !plan->has_tail) return s;
     uint64_t count = count_of(u, index);
@@ -1311,8 +1401,15 @@ static hp_status run_pass(hp_unpacker *u, const hp_plan *root, void *destination
     u->build_bytes = 0;
     u->edge_count = 0;
     u->site = (hp_site){ UINT32_MAX, NULL, UINT32_MAX, UINT64_MAX, 0 };
+    memset(u->plain_types, 0, sizeof u->plain_types);
     hp_status s = get_value(u, destination, root, 0);
-    for (uint32_t k = 0; s == HP_OK && k < u->object_count; k++) s = get_object(u, k);
+    // Plain objects (most of a list, tree or graph) skip get_object's events and get_body's
+    // general walk; nothing watches a walk that builds without an observer.
+    bool plain = u->building && !u->config.callbacks.observe;
+    for (uint32_t k = 0; s == HP_OK && k < u->object_count;) {
+        if (plain && (s = get_plain_objects(u, &k)) != HP_OK) break;
+        if (k < u->object_count) s = get_object(u, k++);
+    }
     if (s == HP_OK) s = get_links(u);
     if (s == HP_OK && u->cursor != u->end) s = HP_ERR_MALFORMED;
     return s;
