@@ -18,6 +18,33 @@ hp_status hp_buffer_reserve(hp_buffer *buffer, size_t extra);
 void hp_buffer_free(hp_buffer *buffer);
 #include <string.h>
 #include <stdlib.h>
+#include <pthread.h>
+
+// MARK: - Scratch blocks kept between walks (kept.c)
+
+/// Blocks smaller than this go back to malloc; a walk of a few thousand objects needs none.
+#define HP_KEPT_MIN ((size_t)64 << 10)
+/// What stays allocated between walks at most, in all: the lists of two walks of about two
+/// million objects at once (16 MB a list).
+#define HP_KEPT_BYTES ((size_t)64 << 20)
+#define HP_KEPT_BLOCKS 8
+
+typedef struct hp_kept {
+    pthread_mutex_t lock;
+    struct hp_kept_block { void *block; size_t bytes; } blocks[HP_KEPT_BLOCKS];
+    size_t total;
+    size_t limit;
+} hp_kept;
+
+/// A kept block of at least `bytes` (the smallest such), its size in `*got`, or NULL.
+void *hp_kept_take_from(hp_kept *kept, size_t bytes, size_t *got);
+/// Keeps `block` (`bytes` long, from malloc) for a later walk, or frees it.
+void hp_kept_give_to(hp_kept *kept, void *block, size_t bytes);
+/// Frees every kept block.
+void hp_kept_empty(hp_kept *kept);
+/// The same, on the blocks the process keeps.
+void *hp_kept_take(size_t bytes, size_t *got);
+void hp_kept_give(void *block, size_t bytes);
 
 // MARK: - Walk state (private: Swift sees hp_packer and hp_unpacker only through accessors)
 
@@ -355,6 +382,9 @@ static inline void *hp_alloc_value(const hp_plan *plan) {
 
 /// Grows a (pointer, count, capacity) array to hold one more element.
 hp_status hp_grow(void **array, uint32_t *capacity, size_t element_size, uint32_t needed);
+/// hp_grow for an array that may grow large: it grows into a kept block when one fits, and its
+/// owner gives it back with hp_kept_give (capacity * element_size bytes) rather than free.
+hp_status hp_grow_kept(void **array, uint32_t *capacity, size_t element_size, uint32_t needed);
 
 /// Grows a walk's two parallel frame arrays (the `hp_step`s Swift reads, and the walker's own
 /// frames) to `needed`; the new frames are zeroed.

@@ -151,9 +151,9 @@ static hp_status put_ref(hp_packer *p, uintptr_t object, const hp_plan *plan, ui
     if (n == p->object_capacity) {
         // Two or three parallel arrays share one capacity.
         uint32_t capacity = p->object_capacity;
-        s = hp_grow((void **)&p->objects, &capacity, sizeof(void *), n + 1);
+        s = hp_grow_kept((void **)&p->objects, &capacity, sizeof(void *), n + 1);
         uint32_t same = p->object_capacity;
-        if (s == HP_OK) s = hp_grow((void **)&p->object_plans, &same, sizeof(void *), capacity);
+        if (s == HP_OK) s = hp_grow_kept((void **)&p->object_plans, &same, sizeof(void *), capacity);
         same = p->object_capacity;
         if (s == HP_OK && p->config.record_origins) s = hp_grow((void **)&p->origins, &same, sizeof(hp_origin), capacity);
         if (s != HP_OK) return s;
@@ -774,8 +774,8 @@ void hp_packer_destroy(hp_packer *p) {
     p->replacements = NULL;
     p->replacement_count = p->replacement_capacity = 0;
     hp_buffer_free(&p->out);
-    free(p->objects);
-    free(p->object_plans);
+    hp_kept_give(p->objects, (size_t)p->object_capacity * sizeof(void *));
+    hp_kept_give(p->object_plans, (size_t)p->object_capacity * sizeof(void *));
     free(p->origins);
     hp_map_free(&p->object_index);
     free(p->types);

@@ -44,3 +44,25 @@ uint32_t hp_test_map_capacity(const hp_test_map *map) { return map->map.capacity
 uint64_t hp_test_checksum_portable(const uint8_t *bytes, size_t length, uint64_t seed) {
     return XXH3_64bits_withSeed(bytes, length, seed);
 }
+
+struct hp_test_kept { hp_kept kept; };
+
+hp_test_kept *hp_test_kept_create(size_t limit) {
+    hp_test_kept *k = calloc(1, sizeof *k);
+    if (!k) return NULL;
+    pthread_mutex_init(&k->kept.lock, NULL);
+    k->kept.limit = limit;
+    return k;
+}
+
+void hp_test_kept_destroy(hp_test_kept *k) {
+    if (!k) return;
+    hp_kept_empty(&k->kept);
+    pthread_mutex_destroy(&k->kept.lock);
+    free(k);
+}
+
+void *hp_test_kept_take(hp_test_kept *k, size_t bytes, size_t *got) { return hp_kept_take_from(&k->kept, bytes, got); }
+void hp_test_kept_give(hp_test_kept *k, void *block, size_t bytes) { hp_kept_give_to(&k->kept, block, bytes); }
+size_t hp_test_kept_total(const hp_test_kept *k) { return k->kept.total; }
+size_t hp_test_kept_minimum(void) { return HP_KEPT_MIN; }

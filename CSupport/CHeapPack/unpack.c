@@ -148,8 +148,8 @@ static inline hp_status expect_build(hp_unpacker *u, uint64_t size) {
 /// Room for `needed` objects in each of the per-object lists.
 HP_OUTLINE static hp_status grow_objects(hp_unpacker *u, uint32_t needed) {
     uint32_t capacity = u->object_capacity, same = u->object_capacity;
-    hp_status s = hp_grow((void **)&u->objects, &capacity, sizeof(void *), needed);
-    if (s == HP_OK) s = hp_grow((void **)&u->object_plans, &same, sizeof(void *), capacity);
+    hp_status s = hp_grow_kept((void **)&u->objects, &capacity, sizeof(void *), needed);
+    if (s == HP_OK) s = hp_grow_kept((void **)&u->object_plans, &same, sizeof(void *), capacity);
     // A walk that builds nothing keeps metadata from its first object; a building one once
     // keep_metadata started the list.
     if (u->object_metadata || !u->building) {
@@ -1676,8 +1676,8 @@ void hp_unpacker_destroy(hp_unpacker *u) {
     free(u->fixups);
     u->fixups = NULL;
     u->fixup_capacity = 0;
-    free(u->objects);
-    free(u->object_plans);
+    hp_kept_give(u->objects, (size_t)u->object_capacity * sizeof(void *));
+    hp_kept_give(u->object_plans, (size_t)u->object_capacity * sizeof(void *));
     free(u->object_metadata);
     free(u->object_counts);
     free(u->extra_refs);

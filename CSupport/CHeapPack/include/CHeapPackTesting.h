@@ -31,6 +31,17 @@ uint32_t hp_test_map_capacity(const hp_test_map *map);
 /// hp_checksum must equal on every machine.
 uint64_t hp_test_checksum_portable(const uint8_t *bytes, size_t length, uint64_t seed);
 
+/// A set of kept blocks (kept.c) of its own, holding at most `limit` bytes: the process's set
+/// changes under a test as other tests pack and unpack. Blocks given must come from malloc.
+typedef struct hp_test_kept hp_test_kept;
+hp_test_kept *_Nullable hp_test_kept_create(size_t limit);
+void hp_test_kept_destroy(hp_test_kept *_Nullable kept);
+void *_Nullable hp_test_kept_take(hp_test_kept *kept, size_t bytes, size_t *got);
+void hp_test_kept_give(hp_test_kept *kept, void *_Nullable block, size_t bytes);
+size_t hp_test_kept_total(const hp_test_kept *kept);
+/// Smaller blocks are freed, not kept.
+size_t hp_test_kept_minimum(void);
+
 #pragma clang assume_nonnull end
 
 #ifdef __cplusplus
