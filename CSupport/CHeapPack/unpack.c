@@ -1407,8 +1407,8 @@ static hp_status run_pass(hp_unpacker *u, const hp_plan *root, void *destination
     // general walk; nothing watches a walk that builds without an observer.
     bool plain = u->building && !u->config.callbacks.observe;
     for (uint32_t k = 0; s == HP_OK && k < u->object_count;) {
-        if (plain && (s = get_plain_objects(u, &k)) != HP_OK) break;
-        if (k < u->object_count) s = get_object(u, k++);
+        if (plain && u->object_plans[k]->plain_refs) s = get_plain_objects(u, &k);
+        else s = get_object(u, k++);
     }
     if (s == HP_OK) s = get_links(u);
     if (s == HP_OK && u->cursor != u->end) s = HP_ERR_MALFORMED;
