@@ -79,8 +79,10 @@ hp_status hp_grow_kept(void **array, uint32_t *capacity, size_t element_size, ui
     if (cap > UINT32_MAX) cap = UINT32_MAX;
     if (cap < needed) return HP_ERR_LIMIT;
     if (cap > SIZE_MAX / element_size) return HP_ERR_NO_MEMORY;
-    size_t got;
-    void *block = hp_kept_take((size_t)cap * element_size, &got);
+    // From the first growth on, when a block is kept: each step of a growth from 64 entries
+    // frees the block it leaves, and that free too can set the trimming off.
+    size_t got, wanted = (size_t)cap * element_size;
+    void *block = hp_kept_take(wanted < HP_KEPT_MIN ? HP_KEPT_MIN : wanted, &got);
     if (!block) return hp_grow(array, capacity, element_size, needed);
     if (*array) memcpy(block, *array, (size_t)*capacity * element_size);
     hp_kept_give(*array, (size_t)*capacity * element_size);
