@@ -23,13 +23,21 @@ void hp_buffer_free(hp_buffer *buffer) {
     memset(buffer, 0, sizeof *buffer);
 }
 
-hp_status hp_grow(void **array, uint32_t *capacity, size_t element_size, uint32_t needed) {
-    if (needed <= *capacity) return HP_OK;
-    uint64_t cap = *capacity ? *capacity : 64;
+hp_status hp_grown_capacity(uint32_t capacity, size_t element_size, uint32_t needed, uint32_t *grown_out) {
+    uint64_t cap = capacity ? capacity : 64;
     while (cap < needed) cap *= 2;
     if (cap > UINT32_MAX) cap = UINT32_MAX;
     if (cap < needed) return HP_ERR_LIMIT;
     if (cap > SIZE_MAX / element_size) return HP_ERR_NO_MEMORY;
+    *grown_out = (uint32_t)cap;
+    return HP_OK;
+}
+
+hp_status hp_grow(void **array, uint32_t *capacity, size_t element_size, uint32_t needed) {
+    if (needed <= *capacity) return HP_OK;
+    uint32_t cap;
+    hp_status s = hp_grown_capacity(*capacity, element_size, needed, &cap);
+    if (s != HP_OK) return s;
     void *grown = realloc(*array, (size_t)cap * element_size);
     if (!grown) return HP_ERR_NO_MEMORY;
     *array = grown;

@@ -74,11 +74,9 @@ void hp_kept_give(void *block, size_t bytes) { hp_kept_give_to(&process_kept, bl
 
 hp_status hp_grow_kept(void **array, uint32_t *capacity, size_t element_size, uint32_t needed) {
     if (needed <= *capacity) return HP_OK;
-    uint64_t cap = *capacity ? *capacity : 64;
-    while (cap < needed) cap *= 2;
-    if (cap > UINT32_MAX) cap = UINT32_MAX;
-    if (cap < needed) return HP_ERR_LIMIT;
-    if (cap > SIZE_MAX / element_size) return HP_ERR_NO_MEMORY;
+    uint32_t cap;
+    hp_status s = hp_grown_capacity(*capacity, element_size, needed, &cap);
+    if (s != HP_OK) return s;
     // From the first growth on, when a block is kept: each step of a growth from 64 entries
     // frees the block it leaves, and that free too can set the trimming off.
     size_t got, wanted = (size_t)cap * element_size;
