@@ -1148,46 +1148,59 @@ HP_INLINE static hp_status add_plain_object(hp_unpacker *u, const hp_plan *plan,
     return HP_OK;
 }
 
-/// get_ref for a slot with no slot plan in an object being built, whose most frequent forms
-/// (nil, a new object of a class with a plain plan, its type number in one byte, and an object
-/// met again) are read here and the rest by get_ref itself, from the same cursor: each check is
-/// get_ref's, so what passes one passes the other.
-HP_INLINE static hp_status get_plain_ref(hp_unpacker *u, uint8_t *at, const hp_bound *_Nullable bound) {
-    const uint8_t *p = u->cursor;
-    if (HP_LIKELY(u->end - p >= 2 && p[0] == HP_REF_NEW && p[1] < 0x80)) {
+/// The most frequent forms of a reference in a slot with no slot plan, in an object being built:
+/// nil, a new object of a class with a plain plan, its type number in one byte, and an object
+/// met again. Reads one at `*cursor` and returns true, with the status in `*status` and the
+/// named object's index + 1 (0: nil) in `*named`; or returns false, having read nothing, and
+/// get_ref reads the reference from the same byte. Each check is get_ref's, so what passes one
+/// passes the other. Inlined into both its callers, so that get_plain_objects keeps its cursor
+/// in a register.
+HP_INLINE static bool get_common_ref(hp_unpacker *u, const uint8_t **cursor, const uint8_t *end, uint8_t *at,
+                                     const hp_bound *_Nullable bound, uint64_t *named, hp_status *status) {
+    const uint8_t *p = *cursor;
+    if (HP_LIKELY(end - p >= 2 && p[0] == HP_REF_NEW && p[1] < 0x80)) {
         const struct hp_plain_type *type = &u->plain_types[p[1]];
         if (HP_UNLIKELY(!type->plan)) type = plain_type(u, p[1]);
         // A slot of the class itself, the usual bound, needs no walk up the class chain.
         if (type && ((bound && bound->rule == HP_BOUND_SUBCLASS && bound->type == type->metadata)
                      || fits(type->metadata, bound))) {
-            u->cursor = p + 2;
+            *cursor = p + 2;
             void *object;
-            hp_status s = add_plain_object(u, type->plan, type->metadata, &object);
-            if (s != HP_OK) return s;
-            u->last_ref = u->object_count;
+            if (HP_UNLIKELY((*status = add_plain_object(u, type->plan, type->metadata, &object)) != HP_OK)) return true;
+            *named = u->object_count;
             memcpy(at, &object, 8);
-            return HP_OK;
+            return true;
         }
-    } else if (u->end - p >= 1 && p[0] == HP_REF_NULL && bound && bound->nullable) {
-        u->cursor = p + 1;
-        u->last_ref = 0;
+    } else if (end - p >= 1 && p[0] == HP_REF_NULL && bound && bound->nullable) {
+        *cursor = p + 1;
+        *named = 0;
         memset(at, 0, 8);
-        return HP_OK;
-    } else if (u->end - p >= 1 && p[0] >= HP_REF_BACK && u->object_metadata && u->extra_refs) {
+        *status = HP_OK;
+        return true;
+    } else if (end - p >= 1 && p[0] >= HP_REF_BACK && u->object_metadata && u->extra_refs) {
         // An object met again, once the walk keeps metadata and retain counts.
         uint64_t code;
         const uint8_t *after = p;
-        if (hp_get_varint(&after, u->end, &code) && code - HP_REF_BACK < u->object_count) {
+        if (hp_get_varint(&after, end, &code) && code - HP_REF_BACK < u->object_count) {
             uint64_t index = code - HP_REF_BACK;
             if (fits(u->object_metadata[index], bound) && u->extra_refs[index] < UINT32_MAX) {
-                u->cursor = after;
+                *cursor = after;
                 u->extra_refs[index]++;
-                u->last_ref = index + 1;
+                *named = index + 1;
                 memcpy(at, &u->objects[index], 8);
-                return HP_OK;
+                *status = HP_OK;
+                return true;
             }
         }
     }
+    return false;
+}
+
+/// get_ref for a slot with no slot plan in an object being built: get_common_ref's forms here,
+/// the rest by get_ref.
+HP_INLINE static hp_status get_plain_ref(hp_unpacker *u, uint8_t *at, const hp_bound *_Nullable bound) {
+    hp_status s;
+    if (get_common_ref(u, &u->cursor, u->end, at, bound, &u->last_ref, &s)) return s;
     return get_ref(u, at, bound, NULL, NULL);
 }
 
@@ -1195,9 +1208,9 @@ HP_INLINE static hp_status get_plain_ref(hp_unpacker *u, uint8_t *at, const hp_b
 /// nothing watches, read without get_value's general walk (whose entry and exit cost more than
 /// such a body: W2, a node of a list, took 270 instructions in get_value and get_ref) and
 /// without get_object's events. The cursor stays in a register, which writes into the objects
-/// would otherwise make the compiler reload for every field. A new object of a plain class and
-/// nil are read here; every other reference by get_plain_ref, with get_ref's checks. No plain
-/// plan has an op that reads `last_ref` (INTERIOR, an ArraySlice), so it is not kept here.
+/// would otherwise make the compiler reload for every field. References take get_common_ref's
+/// forms here and the rest from get_ref. No plain plan has an op that reads `last_ref`
+/// (INTERIOR, an ArraySlice), so it is not kept here.
 static hp_status get_plain_objects(hp_unpacker *u, uint32_t *index) {
     const uint8_t *cursor = u->cursor;
     const uint8_t *const end = u->end;
@@ -1219,39 +1232,14 @@ static hp_status get_plain_objects(hp_unpacker *u, uint32_t *index) {
             position = op->offset + HP_OP_WIDTH_REF;
             uint8_t *at = object + op->offset;
             const hp_bound *bound = op->data.bound;
-            if (HP_LIKELY(end - cursor >= 2 && cursor[0] == HP_REF_NEW && cursor[1] < 0x80)) {
-                const struct hp_plain_type *type = &u->plain_types[cursor[1]];
-                if (HP_UNLIKELY(!type->plan)) type = plain_type(u, cursor[1]);
-                // A slot of the class itself, the usual bound, needs no walk up the class chain.
-                if (type && ((bound && bound->rule == HP_BOUND_SUBCLASS && bound->type == type->metadata)
-                             || fits(type->metadata, bound))) {
-                    void *made;
-                    if (HP_UNLIKELY((s = add_plain_object(u, type->plan, type->metadata, &made)) != HP_OK)) goto failed;
-                    cursor += 2;
-                    memcpy(at, &made, 8);
-                    continue;
-                }
-            } else if (end - cursor >= 1 && cursor[0] == HP_REF_NULL && bound && bound->nullable) {
-                cursor += 1;
-                memset(at, 0, 8);
+            uint64_t named;
+            if (get_common_ref(u, &cursor, end, at, bound, &named, &s)) {
+                if (HP_UNLIKELY(s != HP_OK)) goto failed;
                 continue;
-            } else if (end - cursor >= 1 && cursor[0] >= HP_REF_BACK && u->object_metadata && u->extra_refs) {
-                // An object met again, once the walk keeps metadata and retain counts.
-                uint64_t code;
-                const uint8_t *after = cursor;
-                if (hp_get_varint(&after, end, &code) && code - HP_REF_BACK < u->object_count) {
-                    uint64_t met = code - HP_REF_BACK;
-                    if (fits(u->object_metadata[met], bound) && u->extra_refs[met] < UINT32_MAX) {
-                        cursor = after;
-                        u->extra_refs[met]++;
-                        memcpy(at, &u->objects[met], 8);
-                        continue;
-                    }
-                }
             }
             u->cursor = cursor;
             u->site.object = k;
-            s = get_plain_ref(u, at, bound);
+            s = get_ref(u, at, bound, NULL, NULL);
             cursor = u->cursor;
             if (s != HP_OK) goto failed;
         }
