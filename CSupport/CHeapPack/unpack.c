@@ -1617,6 +1617,11 @@ hp_status hp_inspect(hp_unpacker *u, const hp_plan *root, const uint8_t *body, s
     return s == HP_OK ? finish_walk(u, root) : s;
 }
 
+// Requests of 1 KiB or more make glibc merge its fastbins, and ones past 1032 bytes never come
+// from its per-thread cache. This one, once per unpack, keeps a tree unpacked in a loop from being
+// built out of the scattered fastbins of the previous one (docs/DESIGN.md, "The walk").
+_Static_assert(sizeof(struct hp_unpacker) > 1040, "each unpack's state is a request that merges glibc's fastbins");
+
 hp_unpacker *hp_unpacker_create(const hp_unpack_config *config) {
     hp_unpacker *u = calloc(1, sizeof *u);
     if (u) u->config = *config;
