@@ -221,8 +221,14 @@ void hp_function_symbols_free(struct hp_function_symbols *table);
 
 /// Calls the enum's `getEnumTag` value witness.
 uint32_t hp_enum_tag(const void *value, const void *metadata);
-/// Allocates an object with refcount 1; body is uninitialized.
-void *hp_alloc_object(const void *metadata, size_t size, size_t align_mask);
+/// swift_allocObject: an object with refcount 1, its body uninitialized.
+void *hp_alloc_object_by_runtime(const void *metadata, size_t size, size_t align_mask);
+/// The runtime's allocation hook, which swift_allocObject calls through (a tool may replace it).
+extern void *_swift_allocObject;
+/// The hook's value when the shim first looked, if it was the runtime's own then; else NULL.
+extern void *hp_runtime_alloc_hook;
+/// Sets hp_runtime_alloc_hook, once per process.
+void hp_find_runtime_alloc_hook(void);
 /// Initializes the String at `destination` with a new native storage (class `storage`) holding
 /// `count` (> 15) bytes of valid UTF-8, ASCII if `ascii`: what String(decoding:as:) makes of them.
 void hp_make_native_string(const void *storage, const uint8_t *utf8, size_t count, bool ascii, void *destination);
@@ -248,6 +254,28 @@ uint32_t hp_enum_canonical(const hp_plan *e, const uint8_t *value, uint8_t *out)
 #define HP_OUTLINE __attribute__((noinline))
 /// The opposite, for a step the walk's short paths take once per object.
 #define HP_INLINE __attribute__((always_inline)) inline
+
+/// The alignment masks swift_slowAlloc serves with plain malloc (posix_memalign above).
+#define HP_MALLOC_ALIGN_MASK 7
+/// A new object's inline refcounts (swift/Runtime/RefCount.h, RefCountBitsT(0, 1)): no extra
+/// strong count, an unowned count of 1, and the pure-Swift-deallocation bit.
+#define HP_NEW_OBJECT_REFCOUNTS ((uint64_t)0x3)
+
+/// An object with refcount 1, its body uninitialized: what swift_allocObject makes, made as it
+/// makes it (malloc, then the metadata and refcount words) without its two calls, which took a
+/// tenth of W2's unpack. A replaced hook (hp_find_runtime_alloc_hook), an alignment beyond
+/// malloc's, and a failed malloc (the runtime traps) take swift_allocObject itself.
+HP_INLINE static void *hp_alloc_object(const void *metadata, size_t size, size_t align_mask) {
+    if (HP_LIKELY(align_mask <= HP_MALLOC_ALIGN_MASK && _swift_allocObject == hp_runtime_alloc_hook)) {
+        uint64_t *object = malloc(size);
+        if (HP_LIKELY(object != NULL)) {
+            object[0] = (uint64_t)(uintptr_t)metadata;
+            object[1] = HP_NEW_OBJECT_REFCOUNTS;
+            return object;
+        }
+    }
+    return hp_alloc_object_by_runtime(metadata, size, align_mask);
+}
 
 // The layouts below are shared with Swift and with the runtime; catch drift at compile time.
 _Static_assert(sizeof(void *) == 8, "HeapPack supports 64-bit targets only");

@@ -1,6 +1,8 @@
 // Calls into the Swift runtime that need the Swift calling convention or are not importable
 // into Swift. Declared here, next to their only users, rather than in a public header.
+#define _GNU_SOURCE
 #include "hp_internal.h"
+#include <link.h>
 
 #define SWIFTCC __attribute__((swiftcall))
 
@@ -26,9 +28,43 @@ uint32_t hp_enum_tag(const void *value, const void *metadata) {
 
 uint32_t hp_enum_case(const void *value, const void *metadata) { return hp_enum_tag(value, metadata); }
 
-void *hp_alloc_object(const void *metadata, size_t size, size_t align_mask) {
+void *hp_alloc_object_by_runtime(const void *metadata, size_t size, size_t align_mask) {
     return swift_allocObject(metadata, size, align_mask);
 }
+
+void *hp_runtime_alloc_hook;
+static pthread_once_t alloc_hook_once = PTHREAD_ONCE_INIT;
+
+struct hp_hook_search { uintptr_t hook, runtime; bool same; };
+
+static bool in_object(const struct dl_phdr_info *info, uintptr_t address) {
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *segment = &info->dlpi_phdr[i];
+        uintptr_t start = info->dlpi_addr + segment->p_vaddr;
+        if (segment->p_type == PT_LOAD && address >= start && address - start < segment->p_memsz) return true;
+    }
+    return false;
+}
+
+static int search_object(struct dl_phdr_info *info, size_t size, void *context) {
+    (void)size;
+    struct hp_hook_search *search = context;
+    if (!in_object(info, search->runtime)) return 0;
+    search->same = in_object(info, search->hook);
+    return 1;
+}
+
+/// The hook is the runtime's own when it points into the object that defines swift_allocObject;
+/// a tool's replacement lives elsewhere. (dladdr would say as much, but searches the symbol
+/// table: a million instructions.) Until this runs, and for ever if the hook was replaced by
+/// then, every object goes through swift_allocObject.
+static void find_alloc_hook(void) {
+    void *hook = _swift_allocObject;
+    struct hp_hook_search search = { (uintptr_t)hook, (uintptr_t)swift_allocObject, false };
+    if (hook && dl_iterate_phdr(search_object, &search) && search.same) hp_runtime_alloc_hook = hook;
+}
+
+void hp_find_runtime_alloc_hook(void) { (void)pthread_once(&alloc_hook_once, find_alloc_hook); }
 
 // __StringStorage as the standard library lays it out on 64-bit targets
 // (stdlib/public/core/StringStorage.swift, _allocateStringStorage and __StringStorage.create):
@@ -60,7 +96,7 @@ static inline void copy_text(uint8_t *to, const uint8_t *from, size_t count) {
 void hp_make_native_string(const void *storage, const uint8_t *utf8, size_t count, bool ascii, void *destination) {
     bool crumbs = count >= HP_STRING_BREADCRUMB_STRIDE;
     size_t size = (HP_STRING_NATIVE_BIAS + count + 1 + (crumbs ? 8 : 0) + 15) & ~(size_t)15;
-    uint8_t *object = swift_allocObject(storage, size, 7);
+    uint8_t *object = hp_alloc_object(storage, size, 7);
     uint64_t real_capacity = size - HP_STRING_NATIVE_BIAS - (crumbs ? 8 : 0);
     uint64_t capacity_and_flags = real_capacity | (crumbs ? HP_STRING_HAS_BREADCRUMBS : 0);
     uint64_t count_and_flags = (uint64_t)count | HP_STRING_NATIVE_FLAGS | (ascii ? HP_STRING_ASCII_FLAGS : 0);

@@ -66,3 +66,15 @@ void *hp_test_kept_take(hp_test_kept *k, size_t bytes, size_t *got) { return hp_
 void hp_test_kept_give(hp_test_kept *k, void *block, size_t bytes) { hp_kept_give_to(&k->kept, block, bytes); }
 size_t hp_test_kept_total(const hp_test_kept *k) { return k->kept.total; }
 size_t hp_test_kept_minimum(void) { return HP_KEPT_MIN; }
+
+bool hp_test_object_headers(const void *metadata, size_t size, uint64_t made[2], uint64_t runtime[2]) {
+    hp_find_runtime_alloc_hook();
+    bool own = _swift_allocObject == hp_runtime_alloc_hook;
+    uint64_t *object = hp_alloc_object(metadata, size, 7);
+    memcpy(made, object, 16);
+    hp_dealloc_uninitialized_object(object, size, 7);
+    object = hp_alloc_object_by_runtime(metadata, size, 7);
+    memcpy(runtime, object, 16);
+    hp_dealloc_uninitialized_object(object, size, 7);
+    return own;
+}

@@ -1623,6 +1623,7 @@ hp_status hp_inspect(hp_unpacker *u, const hp_plan *root, const uint8_t *body, s
 _Static_assert(sizeof(struct hp_unpacker) > 1040, "each unpack's state is a request that merges glibc's fastbins");
 
 hp_unpacker *hp_unpacker_create(const hp_unpack_config *config) {
+    hp_find_runtime_alloc_hook();
     hp_unpacker *u = calloc(1, sizeof *u);
     if (u) u->config = *config;
     return u;

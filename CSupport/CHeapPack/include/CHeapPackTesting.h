@@ -31,6 +31,11 @@ uint32_t hp_test_map_capacity(const hp_test_map *map);
 /// hp_checksum must equal on every machine.
 uint64_t hp_test_checksum_portable(const uint8_t *bytes, size_t length, uint64_t seed);
 
+/// The first two words of an object of `size` bytes made by hp_alloc_object (`made`) and of one
+/// made by swift_allocObject (`runtime`), both with `metadata`; both objects are freed. Returns
+/// whether hp_alloc_object took its own path, the runtime's allocation hook being its own.
+bool hp_test_object_headers(const void *metadata, size_t size, uint64_t made[_Nonnull 2], uint64_t runtime[_Nonnull 2]);
+
 /// A set of kept blocks (kept.c) of its own, holding at most `limit` bytes: the process's set
 /// changes under a test as other tests pack and unpack. Blocks given must come from malloc.
 typedef struct hp_test_kept hp_test_kept;
