@@ -168,6 +168,7 @@ struct hp_unpacker {
     hp_site site;
     bool building;                      ///< false in inspection and in the tracing pass
     bool replacing_object;              ///< reading an object's replacement (plain data: no references)
+    bool allocates_directly;            ///< hp_allocates_directly() when the walk began
     uint64_t last_ref;                  ///< index + 1 of the object the last reference named (0: none/static)
 
     // The frame stack of values nested inline (enum payloads, existential values and
@@ -195,8 +196,10 @@ struct hp_unpacker {
     struct hp_resolved_static { uint64_t slot, offset; uintptr_t address; } resolved[HP_RESOLVED_CACHE];
     /// Classes numbered in one byte whose objects get_plain_ref reads on its short path, each
     /// with its metadata, checked on first sight in this walk (plan NULL: not yet, or not such
-    /// a class): a list or tree names one class a million times.
-    struct hp_plain_type { const hp_plan *plan; const void *metadata; } plain_types[HP_PLAIN_TYPES];
+    /// a class): a list or tree names one class a million times. `fitting` is the last bound
+    /// the class was found to fit (NULL, no bound, fits every class), as every slot of a list
+    /// or a tree has the same bound.
+    struct hp_plain_type { const hp_plan *plan; const void *metadata; const hp_bound *fitting; } plain_types[HP_PLAIN_TYPES];
     // Existential and error boxes the walk made (freed unbuilt if it fails).
     struct hp_made_box *boxes;
     uint32_t box_count, box_capacity;
@@ -223,15 +226,13 @@ void hp_function_symbols_free(struct hp_function_symbols *table);
 uint32_t hp_enum_tag(const void *value, const void *metadata);
 /// swift_allocObject: an object with refcount 1, its body uninitialized.
 void *hp_alloc_object_by_runtime(const void *metadata, size_t size, size_t align_mask);
-/// The runtime's allocation hook, which swift_allocObject calls through (a tool may replace it).
-extern void *_swift_allocObject;
-/// The hook's value when the shim first looked, if it was the runtime's own then; else NULL.
-extern void *hp_runtime_alloc_hook;
-/// Sets hp_runtime_alloc_hook, once per process.
-void hp_find_runtime_alloc_hook(void);
+/// Whether hp_alloc_object may make objects itself: while the runtime's allocation hook, which
+/// swift_allocObject calls through and a tool may replace, is the runtime's own (runtime.c).
+bool hp_allocates_directly(void);
 /// Initializes the String at `destination` with a new native storage (class `storage`) holding
 /// `count` (> 15) bytes of valid UTF-8, ASCII if `ascii`: what String(decoding:as:) makes of them.
-void hp_make_native_string(const void *storage, const uint8_t *utf8, size_t count, bool ascii, void *destination);
+/// `direct`: as for hp_alloc_object.
+void hp_make_native_string(bool direct, const void *storage, const uint8_t *utf8, size_t count, bool ascii, void *destination);
 /// Frees an object made by hp_alloc_object that was never handed to Swift (no deinit runs).
 void hp_dealloc_uninitialized_object(void *object, size_t size, size_t align_mask);
 /// Frees a box made by hp_alloc_box whose value was never completed (nothing is destroyed).
@@ -263,10 +264,10 @@ uint32_t hp_enum_canonical(const hp_plan *e, const uint8_t *value, uint8_t *out)
 
 /// An object with refcount 1, its body uninitialized: what swift_allocObject makes, made as it
 /// makes it (malloc, then the metadata and refcount words) without its two calls, which took a
-/// tenth of W2's unpack. A replaced hook (hp_find_runtime_alloc_hook), an alignment beyond
-/// malloc's, and a failed malloc (the runtime traps) take swift_allocObject itself.
-HP_INLINE static void *hp_alloc_object(const void *metadata, size_t size, size_t align_mask) {
-    if (HP_LIKELY(align_mask <= HP_MALLOC_ALIGN_MASK && _swift_allocObject == hp_runtime_alloc_hook)) {
+/// tenth of W2's unpack. Unless `direct` (hp_allocates_directly, asked once per walk), for an
+/// alignment beyond malloc's, and if malloc fails (the runtime traps), swift_allocObject itself.
+HP_INLINE static void *hp_alloc_object(bool direct, const void *metadata, size_t size, size_t align_mask) {
+    if (HP_LIKELY(direct && align_mask <= HP_MALLOC_ALIGN_MASK)) {
         uint64_t *object = malloc(size);
         if (HP_LIKELY(object != NULL)) {
             object[0] = (uint64_t)(uintptr_t)metadata;

@@ -32,7 +32,10 @@ void *hp_alloc_object_by_runtime(const void *metadata, size_t size, size_t align
     return swift_allocObject(metadata, size, align_mask);
 }
 
-void *hp_runtime_alloc_hook;
+/// The runtime's allocation hook (swift/Runtime/InstrumentsSupport.h).
+extern void *_swift_allocObject;
+/// The hook's value when the shim first looked, if it was the runtime's own then; else NULL.
+static void *runtime_alloc_hook;
 static pthread_once_t alloc_hook_once = PTHREAD_ONCE_INIT;
 
 struct hp_hook_search { uintptr_t hook, runtime; bool same; };
@@ -61,10 +64,13 @@ static int search_object(struct dl_phdr_info *info, size_t size, void *context) 
 static void find_alloc_hook(void) {
     void *hook = _swift_allocObject;
     struct hp_hook_search search = { (uintptr_t)hook, (uintptr_t)swift_allocObject, false };
-    if (hook && dl_iterate_phdr(search_object, &search) && search.same) hp_runtime_alloc_hook = hook;
+    if (hook && dl_iterate_phdr(search_object, &search) && search.same) runtime_alloc_hook = hook;
 }
 
-void hp_find_runtime_alloc_hook(void) { (void)pthread_once(&alloc_hook_once, find_alloc_hook); }
+bool hp_allocates_directly(void) {
+    (void)pthread_once(&alloc_hook_once, find_alloc_hook);
+    return runtime_alloc_hook != NULL && _swift_allocObject == runtime_alloc_hook;
+}
 
 // __StringStorage as the standard library lays it out on 64-bit targets
 // (stdlib/public/core/StringStorage.swift, _allocateStringStorage and __StringStorage.create):
@@ -93,10 +99,10 @@ static inline void copy_text(uint8_t *to, const uint8_t *from, size_t count) {
     __builtin_memcpy_inline(to + count - 16, from + count - 16, 16);
 }
 
-void hp_make_native_string(const void *storage, const uint8_t *utf8, size_t count, bool ascii, void *destination) {
+void hp_make_native_string(bool direct, const void *storage, const uint8_t *utf8, size_t count, bool ascii, void *destination) {
     bool crumbs = count >= HP_STRING_BREADCRUMB_STRIDE;
     size_t size = (HP_STRING_NATIVE_BIAS + count + 1 + (crumbs ? 8 : 0) + 15) & ~(size_t)15;
-    uint8_t *object = hp_alloc_object(storage, size, 7);
+    uint8_t *object = hp_alloc_object(direct, storage, size, 7);
     uint64_t real_capacity = size - HP_STRING_NATIVE_BIAS - (crumbs ? 8 : 0);
     uint64_t capacity_and_flags = real_capacity | (crumbs ? HP_STRING_HAS_BREADCRUMBS : 0);
     uint64_t count_and_flags = (uint64_t)count | HP_STRING_NATIVE_FLAGS | (ascii ? HP_STRING_ASCII_FLAGS : 0);

@@ -68,13 +68,12 @@ size_t hp_test_kept_total(const hp_test_kept *k) { return k->kept.total; }
 size_t hp_test_kept_minimum(void) { return HP_KEPT_MIN; }
 
 bool hp_test_object_headers(const void *metadata, size_t size, uint64_t made[2], uint64_t runtime[2]) {
-    hp_find_runtime_alloc_hook();
-    bool own = _swift_allocObject == hp_runtime_alloc_hook;
-    uint64_t *object = hp_alloc_object(metadata, size, 7);
+    bool direct = hp_allocates_directly();
+    uint64_t *object = hp_alloc_object(direct, metadata, size, 7);
     memcpy(made, object, 16);
     hp_dealloc_uninitialized_object(object, size, 7);
     object = hp_alloc_object_by_runtime(metadata, size, 7);
     memcpy(runtime, object, 16);
     hp_dealloc_uninitialized_object(object, size, 7);
-    return own;
+    return direct;
 }

@@ -211,7 +211,7 @@ HP_INLINE static hp_status add_object(hp_unpacker *u, const hp_plan *plan, const
     }
     void *object = NULL;
     if (u->building && !plan->replacement) {
-        object = hp_alloc_object(metadata, (size_t)object_size(plan, count), plan->align_mask);
+        object = hp_alloc_object(u->allocates_directly, metadata, (size_t)object_size(plan, count), plan->align_mask);
         if (plan->prefix_count)
             memcpy((uint8_t *)object + plan->prefix_offset, plan->prefix, (size_t)plan->prefix_count * 8);
         if (plan->has_tail) {
@@ -604,7 +604,7 @@ static hp_status get_string(hp_unpacker *u, uint8_t *at, const uint8_t **utf8_ou
         // library makes small, and invalid UTF-8 it repairs.
         if (length > 15 && u->config.string_storage
             && ((ascii = is_ascii(u->cursor, (size_t)length)) || is_utf8(u->cursor, (size_t)length)))
-            hp_make_native_string(u->config.string_storage, u->cursor, (size_t)length, ascii, at);
+            hp_make_native_string(u->allocates_directly, u->config.string_storage, u->cursor, (size_t)length, ascii, at);
         else
             u->config.callbacks.make_string(u->cursor, (size_t)length, at);
         u->strings[u->string_count++] = at;
@@ -1115,7 +1115,7 @@ static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, u
 /// Type `type`'s entry in plain_types, checked as get_ref checks a new object's type (but its
 /// bound, which differs by slot), or NULL when its objects are not plain or it is not resolved
 /// yet: those go to get_ref, which resolves it.
-HP_OUTLINE static const struct hp_plain_type *plain_type(hp_unpacker *u, uint8_t type) {
+HP_OUTLINE static struct hp_plain_type *plain_type(hp_unpacker *u, uint8_t type) {
     if (type >= u->config.type_count) return NULL;
     const hp_plan *plan = u->config.type_plans[type];
     const void *metadata = u->config.types[type];
@@ -1123,8 +1123,16 @@ HP_OUTLINE static const struct hp_plain_type *plain_type(hp_unpacker *u, uint8_t
     if (!plan || !metadata || plan->kind != HP_PLAN_OBJECT || !plan->plain_refs
         || (u->config.type_ready && (u->config.type_ready[type] & need) != need))
         return NULL;
-    u->plain_types[type] = (struct hp_plain_type){ plan, metadata };
+    u->plain_types[type] = (struct hp_plain_type){ plan, metadata, NULL };
     return &u->plain_types[type];
+}
+
+/// Whether `type`'s objects fit `bound`, remembered for the slots with the same bound.
+HP_INLINE static bool plain_type_fits(struct hp_plain_type *type, const hp_bound *_Nullable bound) {
+    if (bound == type->fitting) return true;
+    if (!fits(type->metadata, bound)) return false;
+    type->fitting = bound;
+    return true;
 }
 
 /// add_object for a plain plan (no tail, no replacement) in a walk that builds.
@@ -1137,7 +1145,7 @@ HP_INLINE static hp_status add_plain_object(hp_unpacker *u, const hp_plan *plan,
     u->build_bytes += plan->size;
     if (HP_UNLIKELY(u->build_bytes > u->reserved_bytes) && (s = reserve(u)) != HP_OK) return s;
     if (HP_UNLIKELY(n == u->object_capacity) && (s = grow_objects(u, n + 1)) != HP_OK) return s;
-    void *object = hp_alloc_object(metadata, plan->size, plan->align_mask);
+    void *object = hp_alloc_object(u->allocates_directly, metadata, plan->size, plan->align_mask);
     if (plan->prefix_count)
         memcpy((uint8_t *)object + plan->prefix_offset, plan->prefix, (size_t)plan->prefix_count * 8);
     u->objects[n] = object;
@@ -1159,11 +1167,9 @@ HP_INLINE static bool get_common_ref(hp_unpacker *u, const uint8_t **cursor, con
                                      const hp_bound *_Nullable bound, uint64_t *named, hp_status *status) {
     const uint8_t *p = *cursor;
     if (HP_LIKELY(end - p >= 2 && p[0] == HP_REF_NEW && p[1] < 0x80)) {
-        const struct hp_plain_type *type = &u->plain_types[p[1]];
+        struct hp_plain_type *type = &u->plain_types[p[1]];
         if (HP_UNLIKELY(!type->plan)) type = plain_type(u, p[1]);
-        // A slot of the class itself, the usual bound, needs no walk up the class chain.
-        if (type && ((bound && bound->rule == HP_BOUND_SUBCLASS && bound->type == type->metadata)
-                     || fits(type->metadata, bound))) {
+        if (type && plain_type_fits(type, bound)) {
             *cursor = p + 2;
             void *object;
             if (HP_UNLIKELY((*status = add_plain_object(u, type->plan, type->metadata, &object)) != HP_OK)) return true;
@@ -1623,9 +1629,10 @@ hp_status hp_inspect(hp_unpacker *u, const hp_plan *root, const uint8_t *body, s
 _Static_assert(sizeof(struct hp_unpacker) > 1040, "each unpack's state is a request that merges glibc's fastbins");
 
 hp_unpacker *hp_unpacker_create(const hp_unpack_config *config) {
-    hp_find_runtime_alloc_hook();
     hp_unpacker *u = calloc(1, sizeof *u);
-    if (u) u->config = *config;
+    if (!u) return NULL;
+    u->config = *config;
+    u->allocates_directly = hp_allocates_directly();
     return u;
 }
 
