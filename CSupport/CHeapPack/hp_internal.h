@@ -410,10 +410,10 @@ static inline void *hp_alloc_value(const hp_plan *plan) {
     return posix_memalign(&memory, alignment, size) == 0 ? memory : NULL;
 }
 
-/// Grows a (pointer, count, capacity) array to hold one more element.
 /// The capacity hp_grow and hp_grow_kept grow an array of `capacity` to for `needed` elements:
 /// doubling from 64, at most UINT32_MAX elements, and a size in bytes that fits size_t.
 hp_status hp_grown_capacity(uint32_t capacity, size_t element_size, uint32_t needed, uint32_t *grown_out);
+/// Grows a (pointer, count, capacity) array to hold one more element.
 hp_status hp_grow(void **array, uint32_t *capacity, size_t element_size, uint32_t needed);
 /// hp_grow for an array that may grow large: it grows into a kept block when one fits, and its
 /// owner gives it back with hp_kept_give (capacity * element_size bytes) rather than free.
