@@ -230,10 +230,6 @@ void *hp_alloc_object_by_runtime(const void *metadata, size_t size, size_t align
 /// Whether hp_alloc_object may make objects itself: while the runtime's allocation hook, which
 /// swift_allocObject calls through and a tool may replace, is the runtime's own (runtime.c).
 bool hp_allocates_directly(void);
-/// Initializes the String at `destination` with a new native storage (class `storage`) holding
-/// `count` (> 15) bytes of valid UTF-8, ASCII if `ascii`: what String(decoding:as:) makes of them.
-/// `direct`: as for hp_alloc_object.
-void hp_make_native_string(bool direct, const void *storage, const uint8_t *utf8, size_t count, bool ascii, void *destination);
 /// Frees an object made by hp_alloc_object that was never handed to Swift (no deinit runs).
 void hp_dealloc_uninitialized_object(void *object, size_t size, size_t align_mask);
 /// Frees a box made by hp_alloc_box whose value was never completed (nothing is destroyed).

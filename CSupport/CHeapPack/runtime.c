@@ -72,51 +72,6 @@ bool hp_allocates_directly(void) {
     return runtime_alloc_hook != NULL && _swift_allocObject == runtime_alloc_hook;
 }
 
-// __StringStorage as the standard library lays it out on 64-bit targets
-// (stdlib/public/core/StringStorage.swift, _allocateStringStorage and __StringStorage.create):
-// the object header, its capacity and flags (real capacity in bits 0-47: the tail's bytes but
-// the breadcrumbs pointer; bit 63: a breadcrumbs pointer ends the tail, for a capacity of 64
-// bytes or more), its count and flags (as the String's first word), then the UTF-8, a NUL, and
-// the nil breadcrumbs pointer in the last word. The standard library rounds the allocation up
-// to 16 bytes, and past 128 bytes also claims malloc's spare bytes as capacity, which is only
-// room to append in place: without them the capacity is what it claims where malloc cannot say.
-#define HP_STRING_BREADCRUMB_STRIDE 64
-#define HP_STRING_HAS_BREADCRUMBS (1ull << 63)
-#define HP_STRING_ASCII_FLAGS (0xCull << 60)    // isASCII, isNFC
-#define HP_STRING_NATIVE_FLAGS (0x3ull << 60)   // isNativelyStored, isTailAllocated
-
-/// For more than 15 bytes: 16 at a time, the last 16 wherever they start. A short string's copy
-/// takes less time than the call to memcpy, though more instructions (W6, 100 unpacks, three
-/// interleaved rounds: medians 2.87-2.89 ms against 2.94-3.03 with memcpy; 95.5M against 92.7M
-/// instructions for two unpacks).
-static inline void copy_text(uint8_t *to, const uint8_t *from, size_t count) {
-    if (count > 128) {
-        memcpy(to, from, count);
-        return;
-    }
-#pragma clang loop unroll(disable) vectorize(disable)
-    for (size_t i = 0; i + 16 < count; i += 16) __builtin_memcpy_inline(to + i, from + i, 16);
-    __builtin_memcpy_inline(to + count - 16, from + count - 16, 16);
-}
-
-void hp_make_native_string(bool direct, const void *storage, const uint8_t *utf8, size_t count, bool ascii, void *destination) {
-    bool crumbs = count >= HP_STRING_BREADCRUMB_STRIDE;
-    size_t size = (HP_STRING_NATIVE_BIAS + count + 1 + (crumbs ? 8 : 0) + 15) & ~(size_t)15;
-    uint8_t *object = hp_alloc_object(direct, storage, size, 7);
-    uint64_t real_capacity = size - HP_STRING_NATIVE_BIAS - (crumbs ? 8 : 0);
-    uint64_t capacity_and_flags = real_capacity | (crumbs ? HP_STRING_HAS_BREADCRUMBS : 0);
-    uint64_t count_and_flags = (uint64_t)count | HP_STRING_NATIVE_FLAGS | (ascii ? HP_STRING_ASCII_FLAGS : 0);
-    memcpy(object + 16, &capacity_and_flags, 8);
-    memcpy(object + 24, &count_and_flags, 8);
-    copy_text(object + HP_STRING_NATIVE_BIAS, utf8, count);
-    object[HP_STRING_NATIVE_BIAS + count] = 0;
-    if (crumbs) memset(object + size - 8, 0, 8);
-    // A native string's object word is its address, discriminator nibble 0.
-    uintptr_t address = (uintptr_t)object;
-    memcpy(destination, &count_and_flags, 8);
-    memcpy((uint8_t *)destination + 8, &address, 8);
-}
-
 void hp_dealloc_uninitialized_object(void *object, size_t size, size_t align_mask) {
     swift_deallocUninitializedObject(object, size, align_mask);
 }

@@ -5,6 +5,7 @@
 // retained, linked or rebuilt until the whole body has passed. Inspection runs the same walk
 // building nothing. Values nested inline go on an explicit stack of frames, as in pack.c.
 #include "hp_internal.h"
+#include "native_string.h"
 #include <sys/mman.h>
 #include <sys/sysinfo.h>
 
@@ -1266,6 +1267,52 @@ failed:
     return fail_at(u, s, plan, i);
 }
 
+/// The elements of a [String]: get_string for each, but without its call for the two most
+/// frequent forms in a walk that builds, a small string and 16 to 127 ASCII bytes, whose checks
+/// are get_string's. The cursor stays in a register (writes into the strings would otherwise make
+/// the compiler reload it), and a long string is laid out inline (W6: get_string and
+/// hp_make_native_string were half of its 450 instructions a string).
+static hp_status get_string_elements(hp_unpacker *u, uint8_t *_Nullable tail, uint64_t count, const hp_plan *element) {
+    const void *storage = tail ? u->config.string_storage : NULL;
+    const uint8_t *cursor = u->cursor;
+    const uint8_t *const end = u->end;
+    for (uint64_t i = 0; i < count; i++) {
+        uint8_t *at = tail ? tail + i * HP_OP_WIDTH_STRING : NULL;
+        if (at && end - cursor > 16 && cursor[0] == HP_STRING_INLINE && is_small_string(cursor + 1)) {
+            memcpy(at, cursor + 1, 16);
+            cursor += 17;
+            continue;
+        }
+        size_t length = end - cursor >= 2 ? cursor[1] : 0;
+        if (storage && length > 15 && length < 0x80 && cursor[0] == HP_STRING_UTF8
+            && (size_t)(end - cursor - 2) >= length && u->string_count < u->string_capacity
+            && is_ascii(cursor + 2, length)) {
+            cursor += 2;
+            // As in add_plain_object, build_bytes is at most reserved_bytes here and cannot overflow.
+            u->build_bytes += length + HP_NATIVE_STRING_OVERHEAD;
+            if (HP_UNLIKELY(u->build_bytes > u->reserved_bytes)) {
+                u->cursor = cursor;
+                u->site.element = i;
+                hp_status s = reserve(u);
+                if (s != HP_OK) return fail_at(u, s, element, 0);
+            }
+            hp_make_native_string(u->allocates_directly, storage, cursor, length, true, at);
+            u->strings[u->string_count++] = at;
+            cursor += length;
+            continue;
+        }
+        u->cursor = cursor;
+        u->site.element = i;
+        const uint8_t *utf8;
+        hp_status s = get_string(u, at, &utf8, &length);
+        if (s != HP_OK) return fail_at(u, s, element, 0);
+        cursor = u->cursor;
+    }
+    u->cursor = cursor;
+    u->site.element = UINT64_MAX;
+    return HP_OK;
+}
+
 /// An object's fields, then its tail elements if it has any.
 static hp_status get_body(hp_unpacker *u, uint32_t index, uint8_t *object, const hp_plan *plan) {
     hp_status s = get_value(u, object, plan, plan->body_offset);
@@ -1287,20 +1334,8 @@ static hp_status get_body(hp_unpacker *u, uint32_t index, uint8_t *object, const
     const hp_op *only = element->op_count == 1 && element->ops[0].offset == 0 && !u->config.callbacks.observe
                             ? &element->ops[0] : NULL;
     if (only && only->kind == HP_OP_STRING && element->stride == HP_OP_WIDTH_STRING) {
-        const uint8_t *utf8;
-        size_t length;
-        for (uint64_t i = 0; i < count; i++) {
-            u->site.element = i;
-            // A small string, checked as get_string checks it, without its call.
-            const uint8_t *p = u->cursor;
-            if (tail && u->end - p > 16 && p[0] == HP_STRING_INLINE && is_small_string(p + 1)) {
-                memcpy(tail + i * HP_OP_WIDTH_STRING, p + 1, 16);
-                u->cursor = p + 17;
-                continue;
-            }
-            s = get_string(u, tail ? tail + i * HP_OP_WIDTH_STRING : NULL, &utf8, &length);
-            if (s != HP_OK) return fail_at(u, s, element, 0);
-        }
+        s = get_string_elements(u, tail, count, element);
+        if (s != HP_OK) return s;
     } else if (only && only->kind == HP_OP_REF && element->stride == HP_OP_WIDTH_REF) {
         for (uint64_t i = 0; i < count; i++) {
             u->site.element = i;

@@ -86,6 +86,27 @@ struct StringTests {
         }
     }
 
+    /// The elements of a [String] are read by a loop of their own, which lays out small strings
+    /// and ASCII strings of 16 to 127 bytes itself; every other form goes through the reader's
+    /// general string path. Each element must come back as the field above does.
+    @Test(arguments: [16, 17, 63, 64, 127, 128, 200])
+    func stringArrayElementsOfEverySize(_ count: Int) throws {
+        let ascii = String(repeating: "q", count: count - 1) + "!"
+        let accented = "é" + String(repeating: "z", count: count - 2)
+        let accentedLast = String(repeating: "z", count: count - 2) + "é"
+        let original = ["small", ascii, accented, "héllo", accentedLast, ascii, ""]
+        let back = try roundTrip(original)
+        #expect(back == original)
+        for (element, expected) in zip(back, original) {
+            #expect(Array(element.utf8) == Array(expected.utf8))
+            #expect(element.hashValue == expected.hashValue)
+            #expect(element.utf16.count == expected.utf16.count)
+            var grown = element
+            grown.append("+")
+            #expect(grown == expected + "+")
+        }
+    }
+
     @Test("invalid UTF-8 longer than a small string is repaired, as String(decoding:as:) does")
     func invalidUTF8IsRepaired() throws {
         struct Text { var text: String }
@@ -99,6 +120,33 @@ struct StringTests {
         expected[3] = 0xFF
         #expect(back.text == String(decoding: expected, as: UTF8.self))
         #expect(back.text.unicodeScalars.contains("\u{FFFD}"))
+    }
+
+    @Test("invalid UTF-8 in an element of a [String] is repaired too")
+    func invalidUTF8InAnArrayIsRepaired() throws {
+        let original = ["first element, ASCII only: 0123456789", String(repeating: "w", count: 40), "last"]
+        let packet = try pack(original)
+        var body = bodyBytes(packet)
+        let at = try #require(offset(of: Array(original[1].utf8.prefix(8)), in: body))
+        body[at + 3] = 0xFF
+        let back = try unpack(resealed(withBody(packet, body)), as: [String].self)
+        var expected = Array(original[1].utf8)
+        expected[3] = 0xFF
+        #expect(back == [original[0], String(decoding: expected, as: UTF8.self), original[2]])
+        #expect(back[1].unicodeScalars.contains("\u{FFFD}"))
+    }
+
+    /// The strings made before the failure are freed (the sanitizer run's leak check sees any left).
+    @Test("an array whose last element is malformed fails after its long strings were made")
+    func malformedLastElementFails() throws {
+        let original = [String(repeating: "a", count: 40), String(repeating: "b", count: 100), "last"]
+        let packet = try pack(original)
+        var body = bodyBytes(packet)
+        let at = try #require(offset(of: Array("last".utf8), in: body))
+        #expect(body[at - 1] == 0)
+        body[at - 1] = 7
+        let error = packError { _ = try unpack(resealed(withBody(packet, body)), as: [String].self) }
+        #expect(error?.code == .malformed, "\(String(describing: error))")
     }
 
     @Test func roundTripStringSharedBetweenFields() throws {
