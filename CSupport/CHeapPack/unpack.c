@@ -1268,8 +1268,8 @@ failed:
 }
 
 /// The elements of a [String]: get_string for each, but without its call for the two most
-/// frequent forms in a walk that builds, a small string and 16 to 127 ASCII bytes, whose checks
-/// are get_string's. The cursor stays in a register (writes into the strings would otherwise make
+/// frequent forms in a walk that builds, a small string and 16 to 127 bytes of valid UTF-8,
+/// whose checks are get_string's. The cursor stays in a register (writes into the strings would otherwise make
 /// the compiler reload it), and a long string is laid out inline (W6: get_string and
 /// hp_make_native_string were half of its 450 instructions a string).
 static hp_status get_string_elements(hp_unpacker *u, uint8_t *_Nullable tail, uint64_t count, const hp_plan *element) {
@@ -1285,21 +1285,27 @@ static hp_status get_string_elements(hp_unpacker *u, uint8_t *_Nullable tail, ui
         }
         size_t length = end - cursor >= 2 ? cursor[1] : 0;
         if (storage && length > 15 && length < 0x80 && cursor[0] == HP_STRING_UTF8
-            && (size_t)(end - cursor - 2) >= length && u->string_count < u->string_capacity
-            && is_ascii(cursor + 2, length)) {
-            cursor += 2;
+            && (size_t)(end - cursor - 2) >= length && u->string_count < u->string_capacity) {
+            const uint8_t *utf8 = cursor + 2;
             // As in add_plain_object, build_bytes is at most reserved_bytes here and cannot overflow.
             u->build_bytes += length + HP_NATIVE_STRING_OVERHEAD;
             if (HP_UNLIKELY(u->build_bytes > u->reserved_bytes)) {
-                u->cursor = cursor;
+                u->cursor = utf8;
                 u->site.element = i;
                 hp_status s = reserve(u);
                 if (s != HP_OK) return fail_at(u, s, element, 0);
             }
-            hp_make_native_string(u->allocates_directly, storage, cursor, length, true, at);
-            u->strings[u->string_count++] = at;
-            cursor += length;
-            continue;
+            uint8_t *object = hp_new_native_string(u->allocates_directly, storage, length);
+            bool ascii = copy_ascii_text(object + HP_STRING_NATIVE_BIAS, utf8, length);
+            if (HP_LIKELY(ascii) || is_utf8(utf8, length)) {
+                hp_finish_native_string(object, length, ascii, at);
+                u->strings[u->string_count++] = at;
+                cursor = utf8 + length;
+                continue;
+            }
+            // Invalid UTF-8, which get_string has the standard library repair.
+            hp_dealloc_uninitialized_object(object, hp_native_string_size(length), 7);
+            u->build_bytes -= length + HP_NATIVE_STRING_OVERHEAD;
         }
         u->cursor = cursor;
         u->site.element = i;
