@@ -200,7 +200,13 @@ struct hp_unpacker {
     /// a class): a list or tree names one class a million times. `fitting` is the last bound
     /// the class was found to fit (NULL, no bound, fits every class), as every slot of a list
     /// or a tree has the same bound.
-    struct hp_plain_type { const hp_plan *plan; const void *metadata; const hp_bound *fitting; } plain_types[HP_PLAIN_TYPES];
+    struct hp_plain_type {
+        const hp_plan *plan;
+        const void *metadata;
+        const hp_bound *fitting;
+        uint32_t size;          ///< the plan's
+        bool direct;            ///< hp_alloc_object's `direct` for it, and no prefix to write
+    } plain_types[HP_PLAIN_TYPES];
     // Existential and error boxes the walk made (freed unbuilt if it fails).
     struct hp_made_box *boxes;
     uint32_t box_count, box_capacity;

@@ -1124,7 +1124,8 @@ HP_OUTLINE static struct hp_plain_type *plain_type(hp_unpacker *u, uint8_t type)
     if (!plan || !metadata || plan->kind != HP_PLAN_OBJECT || !plan->plain_refs
         || (u->config.type_ready && (u->config.type_ready[type] & need) != need))
         return NULL;
-    u->plain_types[type] = (struct hp_plain_type){ plan, metadata, NULL };
+    bool direct = u->allocates_directly && plan->align_mask <= HP_MALLOC_ALIGN_MASK && !plan->prefix_count;
+    u->plain_types[type] = (struct hp_plain_type){ plan, metadata, NULL, plan->size, direct };
     return &u->plain_types[type];
 }
 
@@ -1137,21 +1138,27 @@ HP_INLINE static bool plain_type_fits(struct hp_plain_type *type, const hp_bound
 }
 
 /// add_object for a plain plan (no tail, no replacement) in a walk that builds.
-HP_INLINE static hp_status add_plain_object(hp_unpacker *u, const hp_plan *plan, const void *metadata, void **object_out) {
+HP_INLINE static hp_status add_plain_object(hp_unpacker *u, const struct hp_plain_type *type, void **object_out) {
+    const hp_plan *plan = type->plan;
     uint32_t n = u->object_count;
     if (n >= u->config.max_objects) return fail_because(u, HP_ERR_LIMIT, HP_REASON_OBJECT_LIMIT);
     // A building walk stops when reserve fails, so build_bytes is at most reserved_bytes
     // (at most PTRDIFF_MAX) here, and one object's size cannot overflow it.
     hp_status s;
-    u->build_bytes += plan->size;
+    u->build_bytes += type->size;
     if (HP_UNLIKELY(u->build_bytes > u->reserved_bytes) && (s = reserve(u)) != HP_OK) return s;
     if (HP_UNLIKELY(n == u->object_capacity) && (s = grow_objects(u, n + 1)) != HP_OK) return s;
-    void *object = hp_alloc_object(u->allocates_directly, metadata, plan->size, plan->align_mask);
-    if (plan->prefix_count)
-        memcpy((uint8_t *)object + plan->prefix_offset, plan->prefix, (size_t)plan->prefix_count * 8);
+    void *object;
+    if (HP_LIKELY(type->direct)) {
+        object = hp_alloc_object(true, type->metadata, type->size, 0);
+    } else {
+        object = hp_alloc_object(u->allocates_directly, type->metadata, plan->size, plan->align_mask);
+        if (plan->prefix_count)
+            memcpy((uint8_t *)object + plan->prefix_offset, plan->prefix, (size_t)plan->prefix_count * 8);
+    }
     u->objects[n] = object;
     u->object_plans[n] = plan;
-    if (u->object_metadata) u->object_metadata[n] = metadata;
+    if (u->object_metadata) u->object_metadata[n] = type->metadata;
     u->object_count = n + 1;
     *object_out = object;
     return HP_OK;
@@ -1173,7 +1180,7 @@ HP_INLINE static bool get_common_ref(hp_unpacker *u, const uint8_t **cursor, con
         if (type && plain_type_fits(type, bound)) {
             *cursor = p + 2;
             void *object;
-            if (HP_UNLIKELY((*status = add_plain_object(u, type->plan, type->metadata, &object)) != HP_OK)) return true;
+            if (HP_UNLIKELY((*status = add_plain_object(u, type, &object)) != HP_OK)) return true;
             *named = u->object_count;
             memcpy(at, &object, 8);
             return true;
