@@ -336,11 +336,15 @@ extension _Engine {
             guard !name.isEmpty, !name.contains(where: { $0 < 0x20 }) else {
                 throw .malformed("a type-table name contains control bytes")
             }
+            if let known = typesByName.withLock({ $0[name] }) { return _Metadata(known) }
             let found = name.withUnsafeBufferPointer { buffer in
                 buffer.withMemoryRebound(to: CChar.self) { hp_type_by_mangled_name($0.baseAddress, $0.count, nil, nil) }
             }
             guard let found else {
                 throw PackError(code: .binaryMismatch, message: "type '\(_quoted(name))' does not exist in this binary")
+            }
+            typesByName.withLock { known in
+                if known.count < Self.typesByNameLimit { known[name] = found }
             }
             return _Metadata(found)
         case .staticAddress(let image, let offset):

@@ -127,6 +127,32 @@ struct TypeTableTests {
         #expect(packError { _ = try unpack(packet.bytes, as: [Int].self) }?.code == .binaryMismatch)
     }
 
+    @Test("types found by name are remembered per engine, up to a bound; a name not found is not")
+    func typesByNameAreRemembered() throws {
+        let engine = _Engine()
+        let images = try engine.images()
+        func resolve(_ name: String) throws(PackError) -> _Metadata {
+            try engine.resolveType(.mangledName(Array(name.utf8)), [], images) { _ throws(PackError) in
+                throw .malformed("a mangled name has no arguments")
+            }
+        }
+        let int = try resolve("Si")
+        #expect(int.pointer == _Metadata(Int.self).pointer)
+        #expect(engine.typesByName.withLock { $0[Array("Si".utf8)] } == int.pointer)
+        #expect(try resolve("Si").pointer == int.pointer)
+
+        for _ in 0..<2 { #expect(throws: PackError.self) { try resolve("NoSuchType_Q") } }
+        #expect(engine.typesByName.withLock { $0.count } == 1)
+
+        // Full: a new name still resolves, and is not kept.
+        engine.typesByName.withLock { known in
+            for k in 1..<_Engine.typesByNameLimit { known[Array("stand-in \(k)".utf8)] = int.pointer }
+        }
+        #expect(try resolve("SaySiG").pointer == _Metadata([Int].self).pointer)
+        #expect(engine.typesByName.withLock { $0.count } == _Engine.typesByNameLimit)
+        #expect(engine.typesByName.withLock { $0[Array("SaySiG".utf8)] } == nil)
+    }
+
     @Test("an error quotes at most 200 bytes of a name from the packet")
     func longNamesAreTruncated() throws {
         let long = Array(repeating: UInt8(ascii: "Z"), count: 65_536)
