@@ -382,34 +382,36 @@ struct _ByteReader {
         }
     }
 
-    mutating func count(atMost limit: Int, what: String) throws(PackError) -> Int {
+    /// `what` names the field in an error, and is made only for one (an interpolation on every
+    /// call was a tenth of a small packet's unpack).
+    mutating func count(atMost limit: Int, what: @autoclosure () -> String) throws(PackError) -> Int {
         let start = offset
         let value = try varint()
-        guard value <= UInt64(max(limit, 0)) else { throw .malformed("\(what) \(value) is out of range", at: start) }
+        guard value <= UInt64(max(limit, 0)) else { throw .malformed("\(what()) \(value) is out of range", at: start) }
         return Int(value)
     }
 
     /// A count (at most `limit`), then that many type-table indices, each checked against the table.
-    mutating func typeIndices(atMost limit: Int, typeCount: Int, what: String) throws(PackError) -> [Int] {
-        let count = try self.count(atMost: limit, what: "\(what) count")
+    mutating func typeIndices(atMost limit: Int, typeCount: Int, what: @autoclosure () -> String) throws(PackError) -> [Int] {
+        let count = try self.count(atMost: limit, what: "\(what()) count")
         var indices: [Int] = []
-        for _ in 0..<count { indices.append(try self.count(atMost: typeCount - 1, what: what)) }
+        for _ in 0..<count { indices.append(try self.count(atMost: typeCount - 1, what: what())) }
         return indices
     }
 
     /// A count (at most 256), then that many (varint image, varint offset) pairs.
-    mutating func staticAddresses(imageCount: Int, what: String) throws(PackError) -> [(image: Int, offset: UInt64)] {
-        let count = try self.count(atMost: 256, what: "\(what) count")
+    mutating func staticAddresses(imageCount: Int, what: @autoclosure () -> String) throws(PackError) -> [(image: Int, offset: UInt64)] {
+        let count = try self.count(atMost: 256, what: "\(what()) count")
         var addresses: [(image: Int, offset: UInt64)] = []
         for _ in 0..<count {
-            addresses.append((try self.count(atMost: imageCount - 1, what: "\(what) image"), try varint()))
+            addresses.append((try self.count(atMost: imageCount - 1, what: "\(what()) image"), try varint()))
         }
         return addresses
     }
 
-    mutating func bytes(atMost limit: Int, what: String) throws(PackError) -> [UInt8] {
-        let length = try count(atMost: limit, what: "\(what) length")
-        guard length <= end - offset else { throw .malformed("\(what) runs past the header", at: offset) }
+    mutating func bytes(atMost limit: Int, what: @autoclosure () -> String) throws(PackError) -> [UInt8] {
+        let length = try count(atMost: limit, what: "\(what()) length")
+        guard length <= end - offset else { throw .malformed("\(what()) runs past the header", at: offset) }
         defer { offset += length }
         return Array(bytes[offset..<(offset + length)])
     }
