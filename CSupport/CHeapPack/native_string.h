@@ -17,23 +17,10 @@
 #define HP_STRING_ASCII_FLAGS (0xCull << 60)    // isASCII, isNFC
 #define HP_STRING_NATIVE_FLAGS (0x3ull << 60)   // isNativelyStored, isTailAllocated
 
-/// For more than 15 bytes: 16 at a time, the last 16 wherever they start. A short string's copy
-/// takes less time than the call to memcpy, though more instructions (W6, 100 unpacks, three
-/// interleaved rounds: medians 2.87-2.89 ms against 2.94-3.03 with memcpy; 95.5M against 92.7M
-/// instructions for two unpacks).
-HP_INLINE static void copy_text(uint8_t *to, const uint8_t *from, size_t count) {
-    if (count > 128) {
-        memcpy(to, from, count);
-        return;
-    }
-#pragma clang loop unroll(disable) vectorize(disable)
-    for (size_t i = 0; i + 16 < count; i += 16) __builtin_memcpy_inline(to + i, from + i, 16);
-    __builtin_memcpy_inline(to + count - 16, from + count - 16, 16);
-}
-
-/// 16 to 128 bytes as copy_text copies them, telling whether every one is ASCII: the copy's
-/// loads are the test's (a separate test before the copy took as many instructions as the copy).
-HP_INLINE static bool copy_ascii_text(uint8_t *to, const uint8_t *from, size_t count) {
+/// 16 bytes or more, 16 at a time and the last 16 wherever they start, telling whether every one
+/// is ASCII: the copy's loads are the test's (a separate test before the copy took as many
+/// instructions as the copy). For a short string, quicker than a call to memcpy.
+HP_INLINE static bool hp_copy_ascii_text(uint8_t *to, const uint8_t *from, size_t count) {
     typedef uint64_t block __attribute__((vector_size(16), aligned(1)));
     block high = { 0, 0 }, b;
 #pragma clang loop unroll(disable) vectorize(disable)
@@ -48,6 +35,10 @@ HP_INLINE static bool copy_ascii_text(uint8_t *to, const uint8_t *from, size_t c
     return ((high[0] | high[1]) & 0x8080808080808080ull) == 0;
 }
 
+/// What storage for `length` bytes may take beyond them, for the walk's count of what it asks
+/// for: the header, NUL, breadcrumbs pointer and rounding of hp_native_string_size.
+#define HP_NATIVE_STRING_OVERHEAD 56
+
 /// The allocation of native storage for `count` (> 15) bytes.
 HP_INLINE static size_t hp_native_string_size(size_t count) {
     bool crumbs = count >= HP_STRING_BREADCRUMB_STRIDE;
@@ -60,7 +51,7 @@ HP_INLINE static size_t hp_native_string_size(size_t count) {
 HP_INLINE static uint8_t *hp_new_native_string(bool direct, const void *storage, size_t count) {
     bool crumbs = count >= HP_STRING_BREADCRUMB_STRIDE;
     size_t size = hp_native_string_size(count);
-    uint8_t *object = hp_alloc_object(direct, storage, size, 7);
+    uint8_t *object = hp_alloc_object(direct, storage, size, HP_MALLOC_ALIGN_MASK);
     uint64_t real_capacity = size - HP_STRING_NATIVE_BIAS - (crumbs ? 8 : 0);
     uint64_t capacity_and_flags = real_capacity | (crumbs ? HP_STRING_HAS_BREADCRUMBS : 0);
     memcpy(object + 16, &capacity_and_flags, 8);
@@ -78,15 +69,6 @@ HP_INLINE static void hp_finish_native_string(uint8_t *object, size_t count, boo
     uintptr_t address = (uintptr_t)object;
     memcpy(destination, &count_and_flags, 8);
     memcpy((uint8_t *)destination + 8, &address, 8);
-}
-
-/// Initializes the String at `destination` with a new native storage holding `count` (> 15)
-/// bytes of valid UTF-8, ASCII if `ascii`. Inlined into the reader, where its call and
-/// get_string's took a third of a [String]'s unpack (W6).
-HP_INLINE static void hp_make_native_string(bool direct, const void *storage, const uint8_t *utf8, size_t count, bool ascii, void *destination) {
-    uint8_t *object = hp_new_native_string(direct, storage, count);
-    copy_text(object + HP_STRING_NATIVE_BIAS, utf8, count);
-    hp_finish_native_string(object, count, ascii, destination);
 }
 
 #endif

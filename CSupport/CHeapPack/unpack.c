@@ -141,10 +141,8 @@ static inline hp_status expect_build(hp_unpacker *u, uint64_t size) {
 /// What the walk takes without a probe: a machine without a megabyte to spare fails anyway.
 #define HP_FIRST_RESERVE ((uint64_t)1 << 20)
 
-/// The runtime's side table of an object a weak reference names (swift_weakInit makes it), and
-/// the header, terminator and breadcrumbs pointer of a native String's storage, rounded to 16.
+/// The runtime's side table of an object a weak reference names (swift_weakInit makes it).
 #define HP_SIDE_TABLE_BYTES 64
-#define HP_NATIVE_STRING_OVERHEAD 56
 
 /// Room for `needed` objects in each of the per-object lists.
 HP_OUTLINE static hp_status grow_objects(hp_unpacker *u, uint32_t needed) {
@@ -576,7 +574,31 @@ HP_INLINE static bool is_small_string(const uint8_t bytes[16]) {
     return ascii || is_utf8(bytes, count);
 }
 
+/// Lays out `length` (> 15) bytes of UTF-8 as native storage and makes the String at `at` of it,
+/// testing the copy for ASCII as it is made and then, if need be, for valid UTF-8 (the bytes
+/// tested are the bytes kept). Returns false, having made nothing, for invalid UTF-8, which the
+/// standard library repairs.
+HP_INLINE static bool make_native_text(bool direct, const void *storage, const uint8_t *utf8, size_t length, uint8_t *at) {
+    uint8_t *object = hp_new_native_string(direct, storage, length);
+    uint8_t *text = object + HP_STRING_NATIVE_BIAS;
+    bool ascii;
+    if (length <= 128) {
+        ascii = hp_copy_ascii_text(text, utf8, length);
+    } else {
+        memcpy(text, utf8, length);
+        ascii = is_ascii(text, length);
+    }
+    if (HP_UNLIKELY(!ascii) && !is_utf8(text, length)) {
+        hp_dealloc_uninitialized_object(object, hp_native_string_size(length), HP_MALLOC_ALIGN_MASK);
+        return false;
+    }
+    hp_finish_native_string(object, length, ascii, at);
+    return true;
+}
+
 /// Reads a String into `at`; `*utf8_out` and `*length_out` are its UTF-8 in the packet.
+/// get_string_elements reads a [String]'s most frequent forms itself, with these checks: a
+/// change to one is a change to both.
 static hp_status get_string(hp_unpacker *u, uint8_t *at, const uint8_t **utf8_out, size_t *length_out) {
     NEED(u->cursor < u->end);
     uint8_t tag = *u->cursor++;
@@ -600,13 +622,10 @@ static hp_status get_string(hp_unpacker *u, uint8_t *at, const uint8_t **utf8_ou
     if (length > 15 && (s = expect_build(u, length + HP_NATIVE_STRING_OVERHEAD)) != HP_OK) return s;
     if (u->building) {
         if (u->string_count == u->string_capacity && (s = grow_strings(u)) != HP_OK) return s;
-        bool ascii = false;
         // Valid UTF-8 too long for a small string is laid out here; a short one the standard
         // library makes small, and invalid UTF-8 it repairs.
-        if (length > 15 && u->config.string_storage
-            && ((ascii = is_ascii(u->cursor, (size_t)length)) || is_utf8(u->cursor, (size_t)length)))
-            hp_make_native_string(u->allocates_directly, u->config.string_storage, u->cursor, (size_t)length, ascii, at);
-        else
+        if (!(length > 15 && u->config.string_storage
+              && make_native_text(u->allocates_directly, u->config.string_storage, u->cursor, (size_t)length, at)))
             u->config.callbacks.make_string(u->cursor, (size_t)length, at);
         u->strings[u->string_count++] = at;
     }
@@ -1150,7 +1169,7 @@ HP_INLINE static hp_status add_plain_object(hp_unpacker *u, const struct hp_plai
     if (HP_UNLIKELY(n == u->object_capacity) && (s = grow_objects(u, n + 1)) != HP_OK) return s;
     void *object;
     if (HP_LIKELY(type->direct)) {
-        object = hp_alloc_object(true, type->metadata, type->size, 0);
+        object = hp_alloc_object(true, type->metadata, type->size, HP_MALLOC_ALIGN_MASK);
     } else {
         object = hp_alloc_object(u->allocates_directly, type->metadata, plan->size, plan->align_mask);
         if (plan->prefix_count)
@@ -1276,9 +1295,9 @@ failed:
 
 /// The elements of a [String]: get_string for each, but without its call for the two most
 /// frequent forms in a walk that builds, a small string and 16 to 127 bytes of valid UTF-8,
-/// whose checks are get_string's. The cursor stays in a register (writes into the strings would otherwise make
-/// the compiler reload it), and a long string is laid out inline (W6: get_string and
-/// hp_make_native_string were half of its 450 instructions a string).
+/// whose checks are get_string's. The cursor stays in a register (writes into the strings
+/// would otherwise make the compiler reload it), and a long string is laid out inline (W6:
+/// the calls to get_string and to the shim's string maker were half of its 450 instructions).
 static hp_status get_string_elements(hp_unpacker *u, uint8_t *_Nullable tail, uint64_t count, const hp_plan *element) {
     const void *storage = tail ? u->config.string_storage : NULL;
     const uint8_t *cursor = u->cursor;
@@ -1302,16 +1321,12 @@ static hp_status get_string_elements(hp_unpacker *u, uint8_t *_Nullable tail, ui
                 hp_status s = reserve(u);
                 if (s != HP_OK) return fail_at(u, s, element, 0);
             }
-            uint8_t *object = hp_new_native_string(u->allocates_directly, storage, length);
-            bool ascii = copy_ascii_text(object + HP_STRING_NATIVE_BIAS, utf8, length);
-            if (HP_LIKELY(ascii) || is_utf8(utf8, length)) {
-                hp_finish_native_string(object, length, ascii, at);
+            if (HP_LIKELY(make_native_text(u->allocates_directly, storage, utf8, length, at))) {
                 u->strings[u->string_count++] = at;
                 cursor = utf8 + length;
                 continue;
             }
-            // Invalid UTF-8, which get_string has the standard library repair.
-            hp_dealloc_uninitialized_object(object, hp_native_string_size(length), 7);
+            // Invalid UTF-8: get_string reads it again, and has the standard library repair it.
             u->build_bytes -= length + HP_NATIVE_STRING_OVERHEAD;
         }
         u->cursor = cursor;

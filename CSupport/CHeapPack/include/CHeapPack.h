@@ -666,7 +666,7 @@ typedef struct hp_unpack_config {
     void *_Nullable const *_Nullable named_objects;
     uint32_t named_object_count;
     /// The standard library's native string storage class (`__StringStorage`), if its strings
-    /// are laid out as hp_make_native_string makes them; NULL: every String longer than 15
+    /// are laid out as native_string.h lays them out; NULL: every String longer than 15
     /// bytes goes through `callbacks.make_string`.
     const void *_Nullable string_storage;
 } hp_unpack_config;

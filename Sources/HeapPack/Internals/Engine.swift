@@ -17,10 +17,13 @@ final class _Engine: @unchecked Sendable {
     let typeNames = _Locked([UnsafeRawPointer: _PacketFormat.TypeEntry]())
     /// Types the reader found by mangled name. The runtime demangles a name on every lookup
     /// (about 14,000 instructions, a fifth of a 1,000-node list's unpack); a name always
-    /// resolves to the same metadata in one process. Bounded: a sender can name ever deeper
-    /// generic instantiations.
+    /// resolves to the same metadata in one process. Packets choose the names, so the memory is
+    /// bounded: names up to `typesByNameLongest` bytes, and it starts again empty when full,
+    /// so that a sender who fills it with names no one else uses slows lookups only until then.
     let typesByName = _Locked([[UInt8]: UnsafeRawPointer]())
     static let typesByNameLimit = 1024
+    static let typesByNameLongest = 1024
+    /// rootTypeName's, by type.
     let rootTypeNames = _Locked([ObjectIdentifier: [UInt8]]())
     /// Named well-known objects (Packer.register).
     let names = _Locked([String: AnyObject]())
@@ -86,14 +89,9 @@ final class _Engine: @unchecked Sendable {
         try builder.withLock { (b: inout _PlanBuilder) throws(PackError) in _PlanRef(plan: try b.rootPlan(type)) }
     }
 
-    /// The name by which the root type is checked on unpack. The mangled name of a type that
-    /// involves a private or local type embeds the run-time address of an anonymous context
-    /// (`13$55ac5f8da7c0yXZ`), which ASLR moves; each such address is rewritten as its image's
-    /// file name and offset (`24$heappack-peer+7f27c0yXZ`), the same in every process of the
-    /// binary.
-    /// What a packet's header names `type` by, made once per type: a pack and an unpack each
-    /// ask (about 2,300 instructions, a twentieth of a 10-node list's unpack). The types are
-    /// the program's own, a bounded set.
+    /// The name by which the root type is checked on unpack, made once per type: a pack and an
+    /// unpack each ask (about 2,300 instructions, a twentieth of a 10-node list's unpack). The
+    /// types are the program's own, a bounded set.
     func rootTypeName(_ type: Any.Type) -> [UInt8] {
         if let known = rootTypeNames.withLock({ $0[ObjectIdentifier(type)] }) { return known }
         let name = stableTypeName(type)
@@ -101,6 +99,10 @@ final class _Engine: @unchecked Sendable {
         return name
     }
 
+    /// The mangled name of a type that involves a private or local type embeds the run-time
+    /// address of an anonymous context (`13$55ac5f8da7c0yXZ`), which ASLR moves; each such
+    /// address is rewritten as its image's file name and offset (`24$heappack-peer+7f27c0yXZ`),
+    /// the same in every process of the binary.
     private func stableTypeName(_ type: Any.Type) -> [UInt8] {
         let name = _mangledTypeName(type) ?? _typeName(type, qualified: true)
         guard name.contains("$"), let images = try? images() else { return Array(name.utf8) }

@@ -1,5 +1,5 @@
 /// The standard library's native string storage class, for the shim to lay out strings longer
-/// than a small string itself (`hp_make_native_string`): through `String(decoding:as:)`, a
+/// than a small string itself (`native_string.h`): through `String(decoding:as:)`, a
 /// 50-byte String cost about 900 instructions to make, most of them validating and scanning
 /// bytes the walk has already checked. Zero when a String the standard library makes here does
 /// not look as the shim would make it, so that a runtime with another layout goes on through

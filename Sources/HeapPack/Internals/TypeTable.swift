@@ -343,8 +343,11 @@ extension _Engine {
             guard let found else {
                 throw PackError(code: .binaryMismatch, message: "type '\(_quoted(name))' does not exist in this binary")
             }
-            typesByName.withLock { known in
-                if known.count < Self.typesByNameLimit { known[name] = found }
+            if name.count <= Self.typesByNameLongest {
+                typesByName.withLock { known in
+                    if known.count >= Self.typesByNameLimit { known.removeAll(keepingCapacity: true) }
+                    known[name] = found
+                }
             }
             return _Metadata(found)
         case .staticAddress(let image, let offset):

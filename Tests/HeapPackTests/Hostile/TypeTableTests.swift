@@ -127,7 +127,7 @@ struct TypeTableTests {
         #expect(packError { _ = try unpack(packet.bytes, as: [Int].self) }?.code == .binaryMismatch)
     }
 
-    @Test("types found by name are remembered per engine, up to a bound; a name not found is not")
+    @Test("types found by name are remembered per engine, within bounds; a name not found is not")
     func typesByNameAreRemembered() throws {
         let engine = _Engine()
         let images = try engine.images()
@@ -144,13 +144,20 @@ struct TypeTableTests {
         for _ in 0..<2 { #expect(throws: PackError.self) { try resolve("NoSuchType_Q") } }
         #expect(engine.typesByName.withLock { $0.count } == 1)
 
-        // Full: a new name still resolves, and is not kept.
+        // Full: a new name still resolves, and what was kept makes room for it.
         engine.typesByName.withLock { known in
             for k in 1..<_Engine.typesByNameLimit { known[Array("stand-in \(k)".utf8)] = int.pointer }
         }
         #expect(try resolve("SaySiG").pointer == _Metadata([Int].self).pointer)
-        #expect(engine.typesByName.withLock { $0.count } == _Engine.typesByNameLimit)
-        #expect(engine.typesByName.withLock { $0[Array("SaySiG".utf8)] } == nil)
+        #expect(engine.typesByName.withLock { Array($0.keys) } == [Array("SaySiG".utf8)])
+
+        // A name longer than the longest kept resolves and is not kept.
+        let nested = String(repeating: "Say", count: 400) + "Si" + String(repeating: "G", count: 400)
+        #expect(nested.utf8.count > _Engine.typesByNameLongest)
+        let deep = try resolve(nested)
+        #expect(_typeName(deep.type).hasPrefix("Swift.Array<Swift.Array<"))
+        #expect(_typeName(deep.type).utf8.count > 400 * 12)
+        #expect(engine.typesByName.withLock { $0.count } == 1)
     }
 
     @Test("an error quotes at most 200 bytes of a name from the packet")

@@ -87,7 +87,7 @@ struct StringTests {
     }
 
     /// The elements of a [String] are read by a loop of their own, which lays out small strings
-    /// and ASCII strings of 16 to 127 bytes itself; every other form goes through the reader's
+    /// and valid UTF-8 of 16 to 127 bytes itself; every other form goes through the reader's
     /// general string path. Each element must come back as the field above does.
     @Test(arguments: [16, 17, 63, 64, 127, 128, 200])
     func stringArrayElementsOfEverySize(_ count: Int) throws {
@@ -122,24 +122,29 @@ struct StringTests {
         #expect(back.text.unicodeScalars.contains("\u{FFFD}"))
     }
 
-    @Test("invalid UTF-8 in an element of a [String] is repaired too")
-    func invalidUTF8InAnArrayIsRepaired() throws {
-        let original = ["first element, ASCII only: 0123456789", String(repeating: "w", count: 40), "last"]
+    /// 40 bytes, 100 (a breadcrumbs word) and 200 (a two-byte length: the general path), each
+    /// after 100 long elements, so that the list of strings made has grown on the way.
+    @Test("invalid UTF-8 in an element of a [String] is repaired too", arguments: [40, 100, 200])
+    func invalidUTF8InAnArrayIsRepaired(_ count: Int) throws {
+        let before = (0..<100).map { "element \($0), long enough for native storage" }
+        let broken = String(repeating: "w", count: count - 8) + "marker!!"
+        let original = before + [broken, "last"]
         let packet = try pack(original)
         var body = bodyBytes(packet)
-        let at = try #require(offset(of: Array(original[1].utf8.prefix(8)), in: body))
+        let at = try #require(offset(of: Array("marker!!".utf8), in: body))
         body[at + 3] = 0xFF
         let back = try unpack(resealed(withBody(packet, body)), as: [String].self)
-        var expected = Array(original[1].utf8)
-        expected[3] = 0xFF
-        #expect(back == [original[0], String(decoding: expected, as: UTF8.self), original[2]])
-        #expect(back[1].unicodeScalars.contains("\u{FFFD}"))
+        var expected = Array(broken.utf8)
+        expected[count - 8 + 3] = 0xFF
+        #expect(back == before + [String(decoding: expected, as: UTF8.self), "last"])
+        #expect(back[100].unicodeScalars.contains("\u{FFFD}"))
     }
 
     /// The strings made before the failure are freed (the sanitizer run's leak check sees any left).
     @Test("an array whose last element is malformed fails after its long strings were made")
     func malformedLastElementFails() throws {
-        let original = [String(repeating: "a", count: 40), String(repeating: "b", count: 100), "last"]
+        let original = (0..<100).map { "element \($0), long enough for native storage" }
+            + [String(repeating: "a", count: 40), String(repeating: "b", count: 100), "last"]
         let packet = try pack(original)
         var body = bodyBytes(packet)
         let at = try #require(offset(of: Array("last".utf8), in: body))
