@@ -204,7 +204,7 @@ struct hp_unpacker {
         const hp_plan *plan;
         const void *metadata;
         const hp_bound *fitting;
-        uint32_t size;          ///< the plan's
+        uint32_t size;          ///< the plan's, read here with `direct` (W2: 0.6% more instructions from the plan)
         bool direct;            ///< hp_alloc_object's `direct` for it, and no prefix to write
     } plain_types[HP_PLAIN_TYPES];
     // Existential and error boxes the walk made (freed unbuilt if it fails).

@@ -1577,7 +1577,7 @@ static void begin(hp_unpacker *u, const uint8_t *body, size_t length) {
     // time: W3 unpacked in a loop went from 31 to 175-225 ms per unpack. Merged, they become
     // the free space the walk's objects are cut from in order. The block is held until the walk
     // ends: freed at once, it merged with that space and glibc trimmed it back to the kernel.
-    if (u->building && expected >= HP_MERGE_OBJECTS && !u->merge_block) u->merge_block = malloc(HP_MERGE_BLOCK_BYTES);
+    if (u->building && expected >= HP_MERGE_OBJECTS) u->merge_block = malloc(HP_MERGE_BLOCK_BYTES);
 }
 
 /// An unowned reference keeps no strong count: if a rebuild dropped its target, the slot would
