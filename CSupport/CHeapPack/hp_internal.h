@@ -19,6 +19,7 @@ void hp_buffer_free(hp_buffer *buffer);
 #include <string.h>
 #include <stdlib.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 // MARK: - Scratch blocks kept between walks (kept.c)
 
@@ -141,7 +142,6 @@ struct hp_packer {
     uint32_t replacement_count, replacement_capacity;
 };
 
-#define HP_CODE_ENTRY_CACHE 256
 #define HP_RESOLVED_CACHE 64
 #define HP_PLAIN_TYPES 128
 
@@ -188,12 +188,8 @@ struct hp_unpacker {
     hp_fixup *fixups;
     uint32_t fixup_count, fixup_capacity;
 
-    /// Code pointers already found to be function entries (direct-mapped by hash; 0: empty), so
-    /// that a packet of many closures asks libunwind once per distinct function, without
-    /// allocating during the walk.
-    uintptr_t code_entries[HP_CODE_ENTRY_CACHE];
-    /// Static pointers (image slot + 1, offset) already resolved, direct-mapped like
-    /// code_entries (slot 0: empty): a packet names the same few addresses again and again.
+    /// Static pointers (image slot + 1, offset) already resolved, direct-mapped by hash (slot 0:
+    /// empty): a packet names the same few addresses again and again.
     struct hp_resolved_static { uint64_t slot, offset; uintptr_t address; } resolved[HP_RESOLVED_CACHE];
     /// Classes numbered in one byte whose objects get_plain_ref reads on its short path, each
     /// with its metadata, checked on first sight in this walk (plan NULL: not yet, or not such
@@ -226,6 +222,35 @@ struct hp_unpacker {
 
 /// Frees what `hp_image.symbols` holds (symbols.c). Safe on NULL.
 void hp_function_symbols_free(struct hp_function_symbols *table);
+// MARK: - Code addresses already checked (code.c)
+
+// libunwind's search blocks signals around it, two system calls: a quarter of the time of a
+// 10-node list's unpack went there when each unpack asked again. The table is a snapshot of
+// images that stay mapped, so an answer holds as long as it does. Direct-mapped by hash, 0
+// empty; threads share it without a lock, as a slot only ever holds 0 or an address found good.
+// Function entries and async function records apart: neither may pass for the other.
+#define HP_ENTRY_CACHE 256
+
+struct hp_entry_cache {
+    _Atomic uintptr_t code[HP_ENTRY_CACHE];
+    _Atomic uintptr_t async_records[HP_ENTRY_CACHE];
+};
+
+/// Makes and frees `hp_image_table.entries`.
+hp_status hp_entry_cache_make(hp_image_table *table);
+void hp_entry_cache_free(hp_image_table *table);
+
+static inline _Atomic uintptr_t *hp_entry_slot(_Atomic uintptr_t *slots, uintptr_t address) {
+    return &slots[(address * 11400714819323198485ull) >> 56];
+}
+
+/// Whether hp_code_entry (or, `async`, hp_async_function_entry) already found `address` good:
+/// the callers' own short path (W5, 100k closures: a call for each cost 3.8% more instructions).
+static inline bool hp_entry_remembered(const hp_image_table *table, uintptr_t address, bool async) {
+    if (!table->entries || !address) return false;
+    _Atomic uintptr_t *slots = async ? table->entries->async_records : table->entries->code;
+    return atomic_load_explicit(hp_entry_slot(slots, address), memory_order_relaxed) == address;
+}
 
 // MARK: - Runtime helpers only the shim uses
 

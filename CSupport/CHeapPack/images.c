@@ -74,7 +74,7 @@ hp_status hp_image_table_load(hp_image_table *table) {
     if (state.status != HP_OK) return state.status;
     if (table->image_count == 0) return HP_ERR_UNSUPPORTED;
     qsort(table->segments, table->segment_count, sizeof(hp_segment), by_start);
-    return HP_OK;
+    return hp_entry_cache_make(table);
 }
 
 void hp_image_table_free(hp_image_table *table) {
@@ -84,6 +84,7 @@ void hp_image_table_free(hp_image_table *table) {
     }
     free(table->images);
     free(table->segments);
+    hp_entry_cache_free(table);
     memset(table, 0, sizeof *table);
 }
 

@@ -96,16 +96,13 @@ static hp_status get_static(hp_unpacker *u, uintptr_t *out) { return get_static_
 static hp_status get_code(hp_unpacker *u, const hp_op *op, uintptr_t *out) {
     hp_status s = get_static(u, out);
     if (s != HP_OK || *out == 0) return s;
-    // Async records and code never share an address, so one cache serves both.
-    uint32_t slot = (uint32_t)((*out * 11400714819323198485ull) >> 56) % HP_CODE_ENTRY_CACHE;
-    if (HP_LIKELY(u->code_entries[slot] == *out)) return HP_OK;
-    bool entry = op->data.async_function ? hp_async_function_entry(u->config.images, *out)
-                                         : hp_code_entry(u->config.images, *out);
+    bool async = op->data.async_function;
+    if (HP_LIKELY(hp_entry_remembered(u->config.images, *out, async))) return HP_OK;
+    bool entry = async ? hp_async_function_entry(u->config.images, *out) : hp_code_entry(u->config.images, *out);
     if (!entry) {
         u->site.pointer = *out;
         return fail_because(u, HP_ERR_MALFORMED, HP_REASON_NOT_A_FUNCTION_ENTRY);
     }
-    u->code_entries[slot] = *out;
     return HP_OK;
 }
 

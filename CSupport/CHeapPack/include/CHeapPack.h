@@ -91,6 +91,8 @@ typedef struct hp_segment {
 
 /// An image's function symbols (symbols.c; private to the shim).
 struct hp_function_symbols;
+/// Code addresses already checked (code.c; private to the shim).
+struct hp_entry_cache;
 
 typedef struct hp_image {
     uintptr_t base;                 ///< load bias (dlpi_addr)
@@ -107,6 +109,8 @@ typedef struct hp_image_table {
     uint32_t image_count;
     hp_segment *_Nullable segments; ///< sorted by start, non-overlapping
     uint32_t segment_count;
+    /// Owned; NULL if it could not be allocated (then nothing is remembered).
+    struct hp_entry_cache *_Nullable entries;
 } hp_image_table;
 
 /// Swift: `hp_image_table_load(&table)`. Snapshots every loaded image. Free with
@@ -130,13 +134,14 @@ bool hp_symbol_name(const hp_image_table *table, uintptr_t address, char *name_o
 
 /// Whether `address` is the first instruction of a function in a loaded image: the start of its
 /// .eh_frame entry (libunwind), or for code without unwind information a function symbol's
-/// value. Each call searches the unwind tables: callers cache the answers.
+/// value. Each address found to be one is remembered for the table's lifetime (any thread).
 bool hp_code_entry(const hp_image_table *table, uintptr_t address);
 
 /// Whether `address` is an `AsyncFunctionPointer` (what an async function's value holds instead
 /// of code: a 32-bit relative pointer to the function, then the size of its async context) whose
 /// function is an entry by `hp_code_entry`. The context size cannot be checked: no section lists
-/// these records.
+/// these records. Remembered as hp_code_entry's answers are, apart from them: a function entry
+/// is no record, and a record is no code.
 bool hp_async_function_entry(const hp_image_table *table, uintptr_t address);
 
 /// Whether some function symbol in the ELF symbol table of `address`'s image file starts at

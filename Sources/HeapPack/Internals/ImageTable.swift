@@ -9,8 +9,6 @@ final class _ImageTable: @unchecked Sendable {
     private let fileNames: [String]
     /// What each image lists in its metadata sections, read on the first question about it.
     private let sections = _Locked([Int: _ImageSections]())
-    /// Addresses already found to be function entries.
-    private let functionEntries = _Locked(Set<UInt>())
     /// Names already made (nil: a thunk or nameless code), keyed by code address. Inspection
     /// names the closure at every reference a closure's context holds, so a packet of a thousand
     /// copies of one closure would otherwise read and demangle one name a thousand times.
@@ -117,14 +115,9 @@ final class _ImageTable: @unchecked Sendable {
         sections(image).contains(address, in: \.captures, \.capture_count)
     }
 
-    /// Whether `address` is the first instruction of a function (`hp_code_entry`).
-    func isFunctionEntry(_ address: UnsafeRawPointer) -> Bool {
-        let key = UInt(bitPattern: address)
-        if functionEntries.withLock({ $0.contains(key) }) { return true }
-        guard hp_code_entry(table, key) else { return false }
-        functionEntries.withLock { _ = $0.insert(key) }
-        return true
-    }
+    /// Whether `address` is the first instruction of a function (`hp_code_entry`, which
+    /// remembers its answers).
+    func isFunctionEntry(_ address: UnsafeRawPointer) -> Bool { hp_code_entry(table, UInt(bitPattern: address)) }
 
     private func sections(_ image: Int) -> _ImageSections {
         sections.withLock { known in

@@ -67,4 +67,33 @@ struct CodePointerTests {
         #expect(place.image == 0)
         Self.expectNotAnEntry(try Self.moved(to: place.offset))
     }
+
+    /// A closure and an async closure, neither capturing anything: the body is each one's code
+    /// pointer (varint image + 1, varint offset; for the async one, its AsyncFunctionPointer
+    /// record's) and a null context, then the trailer's count.
+    private struct Both { var code: () -> Int; var async: () async -> Int }
+
+    private static func pointers(_ packet: ParsedPacket) -> (code: [UInt8], record: [UInt8]) {
+        let codeEnd = readVarint(packet.body, at: readVarint(packet.body, at: 0).end).end
+        let recordEnd = readVarint(packet.body, at: readVarint(packet.body, at: codeEnd + 1).end).end
+        #expect(packet.body[codeEnd] == 0 && packet.body[recordEnd] == 0 && packet.body.count == recordEnd + 2)
+        return (Array(packet.body[..<codeEnd]), Array(packet.body[(codeEnd + 1)..<recordEnd]))
+    }
+
+    @Test("a function entry is not taken for an async function's record, nor a record for code, once either was checked")
+    func entriesAndRecordsAreNotConfused() async throws {
+        var parsed = try ParsedPacket(try pack(Both(code: { 7 }, async: { 8 })))
+        // The genuine packet first, so that both pointers have been found good before.
+        let copy = try unpack(parsed.bytes, as: Both.self)
+        #expect(copy.code() == 7)
+        #expect(await copy.async() == 8)
+        let (code, record) = Self.pointers(parsed)
+        for (first, second) in [(code, code), (record, record)] {
+            parsed.body = first + [0] + second + [0, 0]
+            let error = packError { _ = try unpack(parsed.bytes, as: Both.self) }
+            #expect(error?.code == .malformed)
+            #expect(error?.message.contains("is not the entry of a function in this binary") == true,
+                    "\(String(describing: error))")
+        }
+    }
 }

@@ -49,7 +49,8 @@ struct TypeTableBoundsTests {
         var segment = hp_segment(start: UInt(bitPattern: mapping), end: UInt(bitPattern: mapping) + UInt(page), image: 0)
         let error = withUnsafeMutablePointer(to: &image) { image in
             withUnsafeMutablePointer(to: &segment) { segment in
-                images.table.pointee = hp_image_table(images: image, image_count: 1, segments: segment, segment_count: 1)
+                images.table.pointee = hp_image_table(images: image, image_count: 1, segments: segment, segment_count: 1,
+                                                      entries: nil)
                 defer { images.table.pointee = real }
                 // The fake image is in effect, and the old 52-byte check would have passed.
                 #expect(images.resolve(image: 0, offset: UInt64(offset), span: 52) == UnsafeRawPointer(descriptor))
