@@ -13,8 +13,9 @@ struct Arguments {
           WORKLOAD     W1..W7 (case-insensitive); default: all
           --sweep      instead of the workloads: W2 and W3 at about 10^3, 10^4, 10^5 and 10^6
                        objects, a table of pack, unpack and native-construction time per object
-                       (issue 10's linear-cost check); each size runs at least N rounds (5, or
-                       3 with --quick) and at least 0.3 s of timed work, at most 2,000 rounds
+                       (issue 10's linear-cost check), in 5 passes over the sizes; in each pass
+                       each size runs at least N rounds (5, or 3 with --quick) and at least
+                       0.1 s of timed work, at most 700 rounds, and is compared with the largest
         Each workload, and each sweep size, runs one warm-up round first; workloads report the
         median, min and max of their runs, the sweep the median.
         """

@@ -15,12 +15,15 @@ struct SweepPoint: Sendable {
     let prepare: @Sendable () throws -> Prepared
 }
 
-/// How long each size is measured: enough rounds for a median even when a small size takes
-/// microseconds a round, and a cap so the smallest sizes end in bounded time.
+/// How each size is measured. The machine is shared and its speed drifts between minutes, so
+/// the sizes take turns: each pass measures every size once, and each size is compared with the
+/// largest in the same pass. A pass gives a size enough rounds for a median even when a round
+/// takes microseconds, and a cap so the smallest sizes end in bounded time.
 struct SweepPolicy {
+    let passes = 5
     let minimumRounds: Int
-    let minimumMeasuredNanos: Double = 0.3e9
-    let maximumRounds = 2_000
+    let minimumMeasuredNanos: Double = 0.1e9
+    let maximumRounds = 700
 }
 
 let sweepWorkloads: [SweepWorkload] = [
@@ -42,29 +45,37 @@ let sweepWorkloads: [SweepWorkload] = [
         }),
 ]
 
+/// One size's passes: a recorder each, in pass order (fewer if a pass failed).
 struct SweepMeasurement {
     let objects: Int
-    let outcome: Outcome
-    let recorder: Recorder
+    var outcome: Outcome
+    var passes: [Recorder]
 }
 
-/// Measures every size of `workload` in turn: pack, unpack and native construction interleaved
-/// in each round like the workloads' phases, one warm-up round per size, medians reported.
+/// Measures every size of `workload` in `policy.passes` passes over the sizes, smallest first:
+/// pack, unpack and native construction interleaved in each round like the workloads' phases,
+/// one warm-up round per size and pass. A size that fails is not measured again.
 func runSweep(_ workload: SweepWorkload, policy: SweepPolicy) -> [SweepMeasurement] {
-    workload.points.map { point in
-        let recorder = Recorder()
-        let prepared: Prepared
-        do {
-            prepared = try point.prepare()
-        } catch {
-            return SweepMeasurement(objects: point.objects, outcome: .failed("preparing the data: \(error)"),
-                                    recorder: recorder)
+    var measurements = workload.points.map { SweepMeasurement(objects: $0.objects, outcome: .ok, passes: []) }
+    for pass in 1...policy.passes {
+        for (index, point) in workload.points.enumerated() {
+            guard case .ok = measurements[index].outcome else { continue }
+            let recorder = Recorder()
+            let prepared: Prepared
+            do {
+                prepared = try point.prepare()
+            } catch {
+                measurements[index].outcome = .failed("preparing the data: \(error)")
+                continue
+            }
+            let label = "\(workload.id) \(grouped(point.objects)) pass \(pass)/\(policy.passes)"
+            measurements[index].outcome = runRounds([prepared.heapPack, prepared.native], recorder: recorder,
+                                                    progressLabel: label, plannedRounds: nil) { rounds in
+                rounds < policy.maximumRounds
+                    && (rounds < policy.minimumRounds || recorder.measuredNanos < policy.minimumMeasuredNanos)
+            }
+            measurements[index].passes.append(recorder)
         }
-        let outcome = runRounds([prepared.heapPack, prepared.native], recorder: recorder,
-                                progressLabel: "\(workload.id) \(grouped(point.objects))", plannedRounds: nil) { rounds in
-            rounds < policy.maximumRounds
-                && (rounds < policy.minimumRounds || recorder.measuredNanos < policy.minimumMeasuredNanos)
-        }
-        return SweepMeasurement(objects: point.objects, outcome: outcome, recorder: recorder)
     }
+    return measurements
 }

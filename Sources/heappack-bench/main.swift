@@ -65,10 +65,11 @@ let workloads = arguments.selected.isEmpty
     : allWorkloads.filter { arguments.selected.contains($0.id) }
 let sweepPolicy = SweepPolicy(minimumRounds: arguments.runs)
 let config = arguments.sweep
-    ? "sweep of \(sweepWorkloads.map(\.id).joined(separator: " ")) at about 10^3..10^6 objects; per size 1 warm-up round, "
-        + "then at least \(sweepPolicy.minimumRounds) measured rounds and \(fixed(sweepPolicy.minimumMeasuredNanos / 1e9, 1)) s "
-        + "of timed work (at most \(grouped(sweepPolicy.maximumRounds)) rounds); pack, unpack and native construction "
-        + "interleaved per round; clock CLOCK_MONOTONIC; unpack with default UnpackOptions (checksum verified)"
+    ? "sweep of \(sweepWorkloads.map(\.id).joined(separator: " ")) at about 10^3..10^6 objects in \(sweepPolicy.passes) "
+        + "passes over the sizes; per size and pass 1 warm-up round, then at least \(sweepPolicy.minimumRounds) measured "
+        + "rounds and \(fixed(sweepPolicy.minimumMeasuredNanos / 1e9, 1)) s of timed work (at most "
+        + "\(grouped(sweepPolicy.maximumRounds)) rounds); pack, unpack and native construction interleaved per round; "
+        + "clock CLOCK_MONOTONIC; unpack with default UnpackOptions (checksum verified)"
     : "\(arguments.runs) measured runs + 1 warm-up per workload; phases interleaved per round; "
         + "clock CLOCK_MONOTONIC; MB = 10^6 bytes; unpack with default UnpackOptions (checksum verified); "
         + "workloads \(workloads.map(\.id).joined(separator: " "))"
