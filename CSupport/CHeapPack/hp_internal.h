@@ -161,7 +161,9 @@ struct hp_unpacker {
     uint32_t object_count;
     uint32_t object_capacity;
 
-    // Strings made so far (destroyed on failure).
+    // Strings made so far (destroyed on failure): a String's address, or a run of a [String]'s
+    // elements as two entries, the first element's address + 1 (a String is 8-aligned) and the
+    // count, so that 100k strings in an array take 16 bytes here, not 800 KB.
     void **strings;
     uint32_t string_count, string_capacity;
 

@@ -306,6 +306,26 @@ HP_OUTLINE static hp_status suspend(hp_unpacker *u, const hp_plan *plan, uint32_
 
 static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, uint32_t start);
 
+// Growth of the lists the walk loop appends to, kept out of it (see HP_OUTLINE).
+HP_OUTLINE static hp_status grow_strings(hp_unpacker *u, uint32_t entries) {
+    return hp_grow((void **)&u->strings, &u->string_capacity, sizeof(void *), u->string_count + entries);
+}
+
+/// Destroys the strings that entries `first` on record, and forgets them.
+static void destroy_strings(hp_unpacker *u, uint32_t first) {
+    for (uint32_t i = first; i < u->string_count; i++) {
+        uintptr_t entry = (uintptr_t)u->strings[i];
+        if (entry & 1) {
+            uint8_t *elements = (uint8_t *)(entry - 1);
+            uintptr_t count = (uintptr_t)u->strings[++i];
+            for (uintptr_t k = 0; k < count; k++) u->config.callbacks.destroy_string(elements + k * HP_OP_WIDTH_STRING);
+        } else {
+            u->config.callbacks.destroy_string(u->strings[i]);
+        }
+    }
+    u->string_count = first;
+}
+
 /// An object that travels as a replacement value (read right here, after its reference) is
 /// rebuilt from it at once, by a walk of its own above the current frames. Its replacement is
 /// plain data (the plan builder made sure), so nothing in it waits for objects that are not
@@ -327,7 +347,7 @@ static hp_status get_object_replacement(hp_unpacker *u, const hp_op *op, void **
     if (u->building) {
         if (s != HP_OK) {
             // The strings made in it live in the replacement: destroyed before it goes.
-            while (u->string_count > strings_before) u->config.callbacks.destroy_string(u->strings[--u->string_count]);
+            destroy_strings(u, strings_before);
             free(replacement);
             return s;
         }
@@ -498,11 +518,6 @@ static hp_status get_ref(hp_unpacker *u, uint8_t *at, const hp_bound *_Nullable 
     return HP_OK;
 }
 
-// Growth of the lists the walk loop appends to, kept out of it (see HP_OUTLINE).
-HP_OUTLINE static hp_status grow_strings(hp_unpacker *u) {
-    return hp_grow((void **)&u->strings, &u->string_capacity, sizeof(void *), u->string_count + 1);
-}
-
 /// A weak or unowned slot met by the reader, in trailer order.
 struct hp_slot_link {
     uint8_t *slot;              ///< NULL when building nothing
@@ -618,7 +633,7 @@ static hp_status get_string(hp_unpacker *u, uint8_t *at, const uint8_t **utf8_ou
     hp_status s;
     if (length > 15 && (s = expect_build(u, length + HP_NATIVE_STRING_OVERHEAD)) != HP_OK) return s;
     if (u->building) {
-        if (u->string_count == u->string_capacity && (s = grow_strings(u)) != HP_OK) return s;
+        if (u->string_count == u->string_capacity && (s = grow_strings(u, 1)) != HP_OK) return s;
         // Valid UTF-8 too long for a small string is laid out here; a short one the standard
         // library makes small, and invalid UTF-8 it repairs.
         if (!(length > 15 && u->config.string_storage
@@ -1299,8 +1314,28 @@ static hp_status get_string_elements(hp_unpacker *u, uint8_t *_Nullable tail, ui
     const void *storage = tail ? u->config.string_storage : NULL;
     const uint8_t *cursor = u->cursor;
     const uint8_t *const end = u->end;
+    // The elements this loop makes, from `first` on, are one run in u->strings (see there),
+    // whose count is written whenever the loop leaves: get_string records its own strings.
+    uint32_t run = UINT32_MAX;
+    uint64_t first = 0;
+    // Nothing else records strings while a run is open, so an empty one is the list's last two entries.
+#define HP_END_RUN(before) do {                                                         \
+        if (run == UINT32_MAX) break;                                                   \
+        if ((before) == first) u->string_count -= 2;                                    \
+        else u->strings[run + 1] = (void *)(uintptr_t)((before) - first);              \
+        run = UINT32_MAX;                                                               \
+    } while (0)
     for (uint64_t i = 0; i < count; i++) {
         uint8_t *at = tail ? tail + i * HP_OP_WIDTH_STRING : NULL;
+        if (storage && run == UINT32_MAX) {
+            if (u->string_capacity - u->string_count < 2 && grow_strings(u, 2) != HP_OK)
+                return fail_because(u, HP_ERR_NO_MEMORY, HP_REASON_NO_MEMORY);
+            run = u->string_count;
+            first = i;
+            u->strings[run] = (void *)((uintptr_t)at + 1);
+            u->strings[run + 1] = NULL;
+            u->string_count += 2;
+        }
         if (at && end - cursor > 16 && cursor[0] == HP_STRING_INLINE && is_small_string(cursor + 1)) {
             memcpy(at, cursor + 1, 16);
             cursor += 17;
@@ -1308,7 +1343,7 @@ static hp_status get_string_elements(hp_unpacker *u, uint8_t *_Nullable tail, ui
         }
         size_t length = end - cursor >= 2 ? cursor[1] : 0;
         if (storage && length > 15 && length < 0x80 && cursor[0] == HP_STRING_UTF8
-            && (size_t)(end - cursor - 2) >= length && u->string_count < u->string_capacity) {
+            && (size_t)(end - cursor - 2) >= length) {
             const uint8_t *utf8 = cursor + 2;
             // As in add_plain_object, build_bytes is at most reserved_bytes here and cannot overflow.
             u->build_bytes += length + HP_NATIVE_STRING_OVERHEAD;
@@ -1316,16 +1351,19 @@ static hp_status get_string_elements(hp_unpacker *u, uint8_t *_Nullable tail, ui
                 u->cursor = utf8;
                 u->site.element = i;
                 hp_status s = reserve(u);
-                if (s != HP_OK) return fail_at(u, s, element, 0);
+                if (s != HP_OK) {
+                    HP_END_RUN(i);
+                    return fail_at(u, s, element, 0);
+                }
             }
             if (HP_LIKELY(make_native_text(u->allocates_directly, storage, utf8, length, at))) {
-                u->strings[u->string_count++] = at;
                 cursor = utf8 + length;
                 continue;
             }
             // Invalid UTF-8: get_string reads it again, and has the standard library repair it.
             u->build_bytes -= length + HP_NATIVE_STRING_OVERHEAD;
         }
+        HP_END_RUN(i);
         u->cursor = cursor;
         u->site.element = i;
         const uint8_t *utf8;
@@ -1333,6 +1371,8 @@ static hp_status get_string_elements(hp_unpacker *u, uint8_t *_Nullable tail, ui
         if (s != HP_OK) return fail_at(u, s, element, 0);
         cursor = u->cursor;
     }
+    HP_END_RUN(count);
+#undef HP_END_RUN
     u->cursor = cursor;
     u->site.element = UINT64_MAX;
     return HP_OK;
@@ -1477,8 +1517,7 @@ static void discard_fixups(hp_unpacker *u) {
 /// After a failed walk: frees what it made without running a deinit. Strings first (some
 /// live in replacements and boxes), then the replacements, the boxes, the objects.
 static void discard_built(hp_unpacker *u) {
-    for (uint32_t i = u->string_count; i-- > 0;) u->config.callbacks.destroy_string(u->strings[i]);
-    u->string_count = 0;
+    destroy_strings(u, 0);
     discard_fixups(u);
     for (uint32_t i = u->box_count; i-- > 0;) {
         if (u->boxes[i].error) hp_dealloc_error(u->boxes[i].box, u->boxes[i].type);
