@@ -228,7 +228,8 @@ void hp_function_symbols_free(struct hp_function_symbols *table);
 
 // libunwind's search blocks signals around it, two system calls: a quarter of the time of a
 // 10-node list's unpack went there when each unpack asked again. The table is a snapshot of
-// images that stay mapped, so an answer holds as long as it does. Direct-mapped by hash, 0
+// images that stay mapped, so an answer holds as long as it does (every address it gives out
+// assumes that: an image unloaded after it was taken is not supported). Direct-mapped by hash, 0
 // empty; threads share it without a lock, as a slot only ever holds 0 or an address found good.
 // Function entries and async function records apart: neither may pass for the other.
 #define HP_ENTRY_CACHE 256

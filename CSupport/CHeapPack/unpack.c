@@ -308,7 +308,9 @@ static hp_status get_value(hp_unpacker *u, uint8_t *base, const hp_plan *plan, u
 
 // Growth of the lists the walk loop appends to, kept out of it (see HP_OUTLINE).
 HP_OUTLINE static hp_status grow_strings(hp_unpacker *u, uint32_t entries) {
-    return hp_grow((void **)&u->strings, &u->string_capacity, sizeof(void *), u->string_count + entries);
+    uint64_t needed = (uint64_t)u->string_count + entries;
+    if (needed > UINT32_MAX) return HP_ERR_NO_MEMORY;
+    return hp_grow((void **)&u->strings, &u->string_capacity, sizeof(void *), (uint32_t)needed);
 }
 
 /// Destroys the strings that entries `first` on record, and forgets them.
@@ -1314,28 +1316,27 @@ static hp_status get_string_elements(hp_unpacker *u, uint8_t *_Nullable tail, ui
     const void *storage = tail ? u->config.string_storage : NULL;
     const uint8_t *cursor = u->cursor;
     const uint8_t *const end = u->end;
-    // The elements this loop makes, from `first` on, are one run in u->strings (see there),
-    // whose count is written whenever the loop leaves: get_string records its own strings.
+    // The elements this loop makes are one run in u->strings (see there), whose count is
+    // written when the loop leaves; get_string's own entry for an element it makes is taken
+    // back. Nothing else records strings meanwhile, so the run is the list's last two entries.
     uint32_t run = UINT32_MAX;
-    uint64_t first = 0;
-    // Nothing else records strings while a run is open, so an empty one is the list's last two entries.
-#define HP_END_RUN(before) do {                                                         \
+#define HP_END_RUN(made) do {                                                           \
         if (run == UINT32_MAX) break;                                                   \
-        if ((before) == first) u->string_count -= 2;                                    \
-        else u->strings[run + 1] = (void *)(uintptr_t)((before) - first);              \
-        run = UINT32_MAX;                                                               \
+        if ((made) == 0) u->string_count -= 2;                                          \
+        else u->strings[run + 1] = (void *)(uintptr_t)(made);                           \
     } while (0)
+    if (storage && count) {
+        if (u->string_capacity - u->string_count < 2 && grow_strings(u, 2) != HP_OK) {
+            u->site.element = 0;
+            return fail_at(u, HP_ERR_NO_MEMORY, element, 0);
+        }
+        run = u->string_count;
+        u->strings[run] = (void *)((uintptr_t)tail + 1);
+        u->strings[run + 1] = NULL;
+        u->string_count += 2;
+    }
     for (uint64_t i = 0; i < count; i++) {
         uint8_t *at = tail ? tail + i * HP_OP_WIDTH_STRING : NULL;
-        if (storage && run == UINT32_MAX) {
-            if (u->string_capacity - u->string_count < 2 && grow_strings(u, 2) != HP_OK)
-                return fail_because(u, HP_ERR_NO_MEMORY, HP_REASON_NO_MEMORY);
-            run = u->string_count;
-            first = i;
-            u->strings[run] = (void *)((uintptr_t)at + 1);
-            u->strings[run + 1] = NULL;
-            u->string_count += 2;
-        }
         if (at && end - cursor > 16 && cursor[0] == HP_STRING_INLINE && is_small_string(cursor + 1)) {
             memcpy(at, cursor + 1, 16);
             cursor += 17;
@@ -1363,12 +1364,17 @@ static hp_status get_string_elements(hp_unpacker *u, uint8_t *_Nullable tail, ui
             // Invalid UTF-8: get_string reads it again, and has the standard library repair it.
             u->build_bytes -= length + HP_NATIVE_STRING_OVERHEAD;
         }
-        HP_END_RUN(i);
         u->cursor = cursor;
         u->site.element = i;
         const uint8_t *utf8;
+        uint32_t entries = u->string_count;
         hp_status s = get_string(u, at, &utf8, &length);
-        if (s != HP_OK) return fail_at(u, s, element, 0);
+        if (s != HP_OK) {
+            HP_END_RUN(i);
+            return fail_at(u, s, element, 0);
+        }
+        // Its string is in the run.
+        if (run != UINT32_MAX && u->string_count > entries) u->string_count = entries;
         cursor = u->cursor;
     }
     HP_END_RUN(count);

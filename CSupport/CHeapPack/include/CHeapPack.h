@@ -109,7 +109,8 @@ typedef struct hp_image_table {
     uint32_t image_count;
     hp_segment *_Nullable segments; ///< sorted by start, non-overlapping
     uint32_t segment_count;
-    /// Owned; NULL if it could not be allocated (then nothing is remembered).
+    /// Owned; made by hp_image_table_load, which fails without it. NULL in a table made by hand
+    /// (then nothing is remembered).
     struct hp_entry_cache *_Nullable entries;
 } hp_image_table;
 

@@ -73,10 +73,10 @@ struct CodePointerTests {
     /// record's) and a null context, then the trailer's count.
     private struct Both { var code: () -> Int; var async: () async -> Int }
 
-    private static func pointers(_ packet: ParsedPacket) -> (code: [UInt8], record: [UInt8]) {
+    private static func pointers(_ packet: ParsedPacket) throws -> (code: [UInt8], record: [UInt8]) {
         let codeEnd = readVarint(packet.body, at: readVarint(packet.body, at: 0).end).end
         let recordEnd = readVarint(packet.body, at: readVarint(packet.body, at: codeEnd + 1).end).end
-        #expect(packet.body[codeEnd] == 0 && packet.body[recordEnd] == 0 && packet.body.count == recordEnd + 2)
+        try #require(packet.body[codeEnd] == 0 && packet.body[recordEnd] == 0 && packet.body.count == recordEnd + 2)
         return (Array(packet.body[..<codeEnd]), Array(packet.body[(codeEnd + 1)..<recordEnd]))
     }
 
@@ -87,13 +87,34 @@ struct CodePointerTests {
         let copy = try unpack(parsed.bytes, as: Both.self)
         #expect(copy.code() == 7)
         #expect(await copy.async() == 8)
-        let (code, record) = Self.pointers(parsed)
+        let (code, record) = try Self.pointers(parsed)
         for (first, second) in [(code, code), (record, record)] {
             parsed.body = first + [0] + second + [0, 0]
             let error = packError { _ = try unpack(parsed.bytes, as: Both.self) }
             #expect(error?.code == .malformed)
             #expect(error?.message.contains("is not the entry of a function in this binary") == true,
                     "\(String(describing: error))")
+        }
+    }
+
+    @Test("an image table remembers function entries and async records apart")
+    func entriesAndRecordsAreRememberedApart() throws {
+        let (code, record) = try Self.pointers(try ParsedPacket(try pack(Both(code: { 7 }, async: { 8 }))))
+        // A table of its own, which no other test has taught anything.
+        let images = try _Engine().images()
+        func address(_ pointer: [UInt8]) throws -> UInt {
+            let image = readVarint(pointer, at: 0), offset = readVarint(pointer, at: image.end)
+            try #require(image.value == 1)
+            let resolved: UnsafeRawPointer = try #require(images.resolve(image: 0, offset: offset.value, span: 1))
+            return UInt(bitPattern: resolved)
+        }
+        let entry = try address(code), asyncRecord = try address(record)
+        // The second time, each good answer comes from what the table remembered.
+        for _ in 0..<2 {
+            #expect(hp_code_entry(images.table, entry))
+            #expect(hp_async_function_entry(images.table, asyncRecord))
+            #expect(!hp_async_function_entry(images.table, entry))
+            #expect(!hp_code_entry(images.table, asyncRecord))
         }
     }
 }
