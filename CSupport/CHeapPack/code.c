@@ -17,14 +17,16 @@ void hp_entry_cache_free(hp_image_table *table) {
     table->entries = NULL;
 }
 
-static bool remember(_Atomic uintptr_t *slots, uintptr_t address) {
-    if (slots) atomic_store_explicit(hp_entry_slot(slots, address), address, memory_order_relaxed);
+/// The other half of hp_entry_remembered; returns true.
+static bool remember(const hp_image_table *table, uintptr_t address, bool async) {
+    if (!table->entries) return true;
+    _Atomic uintptr_t *slots = async ? table->entries->async_records : table->entries->code;
+    atomic_store_explicit(hp_entry_slot(slots, address), address, memory_order_relaxed);
     return true;
 }
 
 bool hp_code_entry(const hp_image_table *table, uintptr_t address) {
     if (hp_entry_remembered(table, address, false)) return true;
-    _Atomic uintptr_t *slots = table->entries ? table->entries->code : NULL;
     uint32_t image;
     uint64_t offset;
     if (address == 0 || !hp_image_table_locate(table, address, &image, &offset)) return false;
@@ -33,12 +35,11 @@ bool hp_code_entry(const hp_image_table *table, uintptr_t address) {
     bool entry = unw_get_proc_info_by_ip(unw_local_addr_space, (unw_word_t)address, &info, NULL) == 0
         ? info.start_ip == (unw_word_t)address
         : hp_symbol_starts_function(table, address);
-    return entry && remember(slots, address);
+    return entry && remember(table, address, false);
 }
 
 bool hp_async_function_entry(const hp_image_table *table, uintptr_t address) {
     if (hp_entry_remembered(table, address, true)) return true;
-    _Atomic uintptr_t *slots = table->entries ? table->entries->async_records : NULL;
     uint32_t image;
     uint64_t offset;
     uintptr_t record;
@@ -47,5 +48,5 @@ bool hp_async_function_entry(const hp_image_table *table, uintptr_t address) {
         return false;
     int32_t relative;
     memcpy(&relative, (const void *)record, 4);
-    return hp_code_entry(table, record + (intptr_t)relative) && remember(slots, address);
+    return hp_code_entry(table, record + (intptr_t)relative) && remember(table, address, true);
 }

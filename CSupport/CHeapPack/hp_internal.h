@@ -224,6 +224,7 @@ struct hp_unpacker {
 
 /// Frees what `hp_image.symbols` holds (symbols.c). Safe on NULL.
 void hp_function_symbols_free(struct hp_function_symbols *table);
+
 // MARK: - Code addresses already checked (code.c)
 
 // libunwind's search blocks signals around it, two system calls: a quarter of the time of a

@@ -11,7 +11,7 @@ struct SweepRow {
     let rounds: Int
     let passes: [Phase: [Double?]]
 
-    enum Phase: CaseIterable { case pack, unpack, native }
+    enum Phase { case pack, unpack, native }
 
     init(_ measurement: SweepMeasurement) {
         func perObject(_ key: String) -> [Double?] {
@@ -27,20 +27,13 @@ struct SweepRow {
     var unpack: Double? { self[.unpack] }
     var native: Double? { self[.native] }
 
-    subscript(phase: Phase) -> Double? { median((passes[phase] ?? []).compactMap { $0 }) }
+    subscript(phase: Phase) -> Double? { Stats((passes[phase] ?? []).compactMap { $0 })?.median }
 
     /// The median over passes of this row's time relative to `reference`'s in the same pass.
     func deviation(_ phase: Phase, from reference: SweepRow) -> Double? {
         let mine = passes[phase] ?? [], theirs = reference.passes[phase] ?? []
-        return median(zip(mine, theirs).compactMap { relativeDifference($0, from: $1) })
+        return Stats(zip(mine, theirs).compactMap { relativeDifference($0, from: $1) })?.median
     }
-}
-
-private func median(_ values: [Double]) -> Double? {
-    guard !values.isEmpty else { return nil }
-    let sorted = values.sorted()
-    let middle = sorted.count / 2
-    return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
 }
 
 /// Prints one sweep workload's table, its verdict and its `SWEEP` lines; returns whether every
