@@ -26,11 +26,29 @@ extension Dictionary: _Replaceable {
     static var _replacementType: Any.Type { _DictionaryEntries<Key, Value>.self }
 
     static func _makeReplacement(of value: UnsafeRawPointer, at replacement: UnsafeMutableRawPointer) {
-        let dictionary = value.load(as: Self.self)
         replacement.initializeMemory(as: _DictionaryEntries<Key, Value>.self,
-                                     repeating: _DictionaryEntries(keys: Array(dictionary.keys),
-                                                                   values: Array(dictionary.values)),
-                                     count: 1)
+                                     repeating: _entries(of: value.load(as: Self.self)), count: 1)
+    }
+
+    // Unspecialized, Array(keys) and Array(values) went through the generic sequence copy, about
+    // 320 instructions an entry of [Int: String] and two thirds of W7's pack (callgrind). One
+    // specialized pass over the entries fills both arrays, in the same order.
+    @_specialize(where Key == Int, Value == Int)
+    @_specialize(where Key == Int, Value == String)
+    @_specialize(where Key == Int, Value == Double)
+    @_specialize(where Key == String, Value == Int)
+    @_specialize(where Key == String, Value == String)
+    @_specialize(where Key == String, Value == Double)
+    @_specialize(where Key == String, Value == Bool)
+    static func _entries(of dictionary: Self) -> _DictionaryEntries<Key, Value> {
+        var keys: [Key] = [], values: [Value] = []
+        keys.reserveCapacity(dictionary.count)
+        values.reserveCapacity(dictionary.count)
+        for (key, value) in dictionary {
+            keys.append(key)
+            values.append(value)
+        }
+        return _DictionaryEntries(keys: keys, values: values)
     }
 
     static func _restore(from replacement: UnsafeMutableRawPointer, into destination: UnsafeMutableRawPointer) {
@@ -82,8 +100,13 @@ extension Set: _Replaceable {
     static var _replacementType: Any.Type { [Element].self }
 
     static func _makeReplacement(of value: UnsafeRawPointer, at replacement: UnsafeMutableRawPointer) {
-        replacement.initializeMemory(as: [Element].self, repeating: Array(value.load(as: Self.self)), count: 1)
+        replacement.initializeMemory(as: [Element].self, repeating: _elements(of: value.load(as: Self.self)), count: 1)
     }
+
+    // Specialized for the commonest elements, as Dictionary's entries are.
+    @_specialize(where Element == Int)
+    @_specialize(where Element == String)
+    static func _elements(of set: Self) -> [Element] { Array(set) }
 
     static func _restore(from replacement: UnsafeMutableRawPointer, into destination: UnsafeMutableRawPointer) {
         var elements = replacement.assumingMemoryBound(to: [Element].self).move()

@@ -47,6 +47,18 @@ struct HashedCollectionTests {
         #expect(!copy.contains("gamma"))
     }
 
+    /// Set<Int> and [String: String] take the specialized copies on both sides, Set<Int32> the
+    /// generic ones.
+    @Test func specializedAndGenericCopiesKeepEveryElement() throws {
+        let numbers = Set((0..<5_000).map { (i: Int) in i &* 7_919 })
+        let narrow = Set((0..<5_000).map { (i: Int) in Int32(i) &* 7_919 })
+        let names = Dictionary(uniqueKeysWithValues: (0..<2_000).map { ("name-\($0)", "a value of \($0) past fifteen bytes") })
+        let copy = try unpack(try pack((numbers, narrow, names)), as: (Set<Int>, Set<Int32>, [String: String]).self)
+        #expect(copy.0 == numbers)
+        #expect(copy.1 == narrow)
+        #expect(copy.2 == names)
+    }
+
     @Test func emptyCollections() throws {
         let copy = try unpack(try pack(([String: Int](), Set<Int>())), as: ([String: Int], Set<Int>).self)
         #expect(copy.0.isEmpty && copy.1.isEmpty)
