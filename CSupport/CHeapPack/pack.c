@@ -700,6 +700,14 @@ const hp_step *hp_packer_site_path(const hp_packer *p, uint32_t *depth_out) {
 /// for the headers its references name (for plain objects, whose every op is a reference).
 #define HP_PACK_PREFETCH 16
 
+/// An object's memory, both ends: one of 40 bytes in a 48-byte malloc chunk starts in the last
+/// 32 bytes of a cache line half the time, and then its fields lie in the next line.
+static inline void prefetch_body(const hp_packer *p, uint32_t index) {
+    const uint8_t *object = p->objects[index];
+    __builtin_prefetch(object);
+    __builtin_prefetch(object + p->object_plans[index]->size - 1);
+}
+
 static inline void prefetch_children(const hp_packer *p, uint32_t index) {
     const hp_plan *plan = p->object_plans[index];
     if (!plan->plain_refs) return;
@@ -748,7 +756,7 @@ hp_status hp_pack(hp_packer *p, const hp_plan *root, const void *value) {
     if (!root->sealed) return fail_at(p, HP_ERR_INTERNAL, HP_REASON_BAD_PLAN, root, UINT32_MAX, 0);
     s = put_value(p, value, root, 0);
     for (uint32_t k = 0; s == HP_OK && k < p->object_count; k++) {
-        if (k + HP_PACK_PREFETCH < p->object_count) __builtin_prefetch(p->objects[k + HP_PACK_PREFETCH]);
+        if (k + HP_PACK_PREFETCH < p->object_count) prefetch_body(p, k + HP_PACK_PREFETCH);
         // Only while most objects met were unique: a shared object is found in the sharing
         // table without a look at its header, and W4 (all shared) packed 5% slower for asking.
         if (k + HP_PACK_PREFETCH / 2 < p->object_count && p->object_index.count < p->object_count / 2)
