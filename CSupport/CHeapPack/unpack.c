@@ -930,6 +930,8 @@ static inline void copy_verbatim(uint8_t *to, const uint8_t *from, size_t n) {
     }
 }
 
+HP_INLINE static hp_status get_plain_ref(hp_unpacker *u, uint8_t *at, const hp_bound *_Nullable bound);
+
 /// A function value: its code, then its context.
 HP_OUTLINE static hp_status get_function(hp_unpacker *u, const hp_op *op, uint8_t *at) {
     uintptr_t code = 0;
@@ -939,6 +941,9 @@ HP_OUTLINE static hp_status get_function(hp_unpacker *u, const hp_op *op, uint8_
     // A function value always has code; nil is an Optional's tag, not a null here.
     if (code == 0) return fail_because(u, HP_ERR_MALFORMED, HP_REASON_NULL_IN_NON_OPTIONAL);
     if (u->building) memcpy(at, &code, 8);
+    // A context is most often a new plain object (W5's capture an Int and a String), which the
+    // short path makes; nothing watching a walk that builds sees the difference.
+    if (at && !u->config.callbacks.observe) return get_plain_ref(u, at + 8, &any_context);
     return get_ref(u, at ? at + 8 : NULL, &any_context, NULL, NULL);
 }
 
@@ -1154,7 +1159,7 @@ HP_OUTLINE static struct hp_plain_type *plain_type(hp_unpacker *u, uint8_t type)
     const hp_plan *plan = u->config.type_plans[type];
     const void *metadata = u->config.types[type];
     const uint32_t need = HP_TYPE_METADATA | HP_TYPE_OBJECT_PLAN;
-    if (!plan || !metadata || plan->kind != HP_PLAN_OBJECT || !plan->plain_refs
+    if (!plan || !metadata || plan->kind != HP_PLAN_OBJECT || !plan->plain_fields
         || (u->config.type_ready && (u->config.type_ready[type] & need) != need))
         return NULL;
     bool direct = u->allocates_directly && plan->align_mask <= HP_MALLOC_ALIGN_MASK && !plan->prefix_count;
@@ -1251,13 +1256,13 @@ HP_INLINE static hp_status get_plain_ref(hp_unpacker *u, uint8_t *at, const hp_b
     return get_ref(u, at, bound, NULL, NULL);
 }
 
-/// Objects from `*index` on while their plans are plain_refs, in a walk that builds and that
+/// Objects from `*index` on while their plans are plain_fields, in a walk that builds and that
 /// nothing watches, read without get_value's general walk (whose entry and exit cost more than
 /// such a body: W2, a node of a list, took 270 instructions in get_value and get_ref) and
 /// without get_object's events. The cursor stays in a register, which writes into the objects
 /// would otherwise make the compiler reload for every field. References take get_common_ref's
-/// forms here and the rest from get_ref. No plain plan has an op that reads `last_ref`
-/// (INTERIOR, an ArraySlice), so it is not kept here.
+/// forms here and the rest from get_ref; Strings are get_string's, as in get_value. No plain
+/// plan has an op that reads `last_ref` (INTERIOR, an ArraySlice), so it is not kept here.
 static hp_status get_plain_objects(hp_unpacker *u, uint32_t *index) {
     const uint8_t *cursor = u->cursor;
     const uint8_t *const end = u->end;
@@ -1267,7 +1272,7 @@ static hp_status get_plain_objects(hp_unpacker *u, uint32_t *index) {
     uint32_t i = 0;
     for (; k < u->object_count; k++) {
         plan = u->object_plans[k];
-        if (!plan->plain_refs) break;
+        if (!plan->plain_fields) break;
         uint8_t *object = u->objects[k];
         uint32_t position = plan->body_offset;
         for (i = 0; i < plan->op_count; i++) {
@@ -1276,8 +1281,19 @@ static hp_status get_plain_objects(hp_unpacker *u, uint32_t *index) {
             if (HP_UNLIKELY((size_t)(end - cursor) < n)) { s = HP_ERR_MALFORMED; goto failed; }
             copy_verbatim(object + position, cursor, n);
             cursor += n;
-            position = op->offset + HP_OP_WIDTH_REF;
             uint8_t *at = object + op->offset;
+            if (HP_UNLIKELY(op->kind == HP_OP_STRING)) {
+                position = op->offset + HP_OP_WIDTH_STRING;
+                const uint8_t *utf8;
+                size_t length;
+                u->cursor = cursor;
+                u->site.object = k;
+                s = get_string(u, at, &utf8, &length);
+                cursor = u->cursor;
+                if (s != HP_OK) goto failed;
+                continue;
+            }
+            position = op->offset + HP_OP_WIDTH_REF;
             const hp_bound *bound = op->data.bound;
             uint64_t named;
             if (get_common_ref(u, &cursor, end, at, bound, &named, &s)) {
@@ -1507,7 +1523,7 @@ static hp_status run_pass(hp_unpacker *u, const hp_plan *root, void *destination
     // general walk; nothing watches a walk that builds without an observer.
     bool plain = u->building && !u->config.callbacks.observe;
     for (uint32_t k = 0; s == HP_OK && k < u->object_count;) {
-        if (plain && u->object_plans[k]->plain_refs) s = get_plain_objects(u, &k);
+        if (plain && u->object_plans[k]->plain_fields) s = get_plain_objects(u, &k);
         else s = get_object(u, k++);
     }
     if (s == HP_OK) s = get_links(u);

@@ -379,6 +379,10 @@ struct hp_plan {
             /// 1: no tail, no replacement, and every op a REF without a slot plan (a node of a
             /// list, tree or graph), which the reader takes on a short path; set by hp_plan_seal
             uint32_t plain_refs;
+            /// 1: as plain_refs, but its ops may also be Strings (a closure context capturing a
+            /// String, a class with a name), which the reader's short path reads as well; set
+            /// by hp_plan_seal
+            uint32_t plain_fields;
             const void *_Null_unspecified const *_Null_unspecified prefix;
             const hp_plan *_Null_unspecified element;
             /// A REPLACE op (data.replaced_type: the hooks, sub: the replacement's plan) when the

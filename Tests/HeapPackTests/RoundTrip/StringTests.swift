@@ -156,6 +156,51 @@ struct StringTests {
         #expect(error?.code == .malformed, "\(String(describing: error))")
     }
 
+    /// A class whose fields are references and Strings, read on the reader's short path for
+    /// plain objects (and the closure contexts that capture a String, as W5's do).
+    final class NamedNode {
+        let name: String
+        let tag: String
+        var next: NamedNode?
+        init(name: String, tag: String, next: NamedNode?) { self.name = name; self.tag = tag; self.next = next }
+    }
+
+    private func namedList(_ count: Int) -> NamedNode? {
+        var head: NamedNode?
+        for i in stride(from: count - 1, through: 0, by: -1) {
+            head = NamedNode(name: "node \(i), long enough for native storage", tag: "t\(i)", next: head)
+        }
+        return head
+    }
+
+    @Test func objectsWithStringFieldsRoundTrip() throws {
+        var node = try unpack(try pack(namedList(300)), as: NamedNode?.self)
+        for i in 0..<300 {
+            let current = try #require(node)
+            #expect(current.name == "node \(i), long enough for native storage")
+            #expect(current.tag == "t\(i)")
+            node = current.next
+        }
+        #expect(node == nil)
+        let closures: [() -> String] = (0..<50).map { i in let s = "item-\(i)"; return { s + "/\(i)" } }
+        let back = try unpack(try pack(closures), as: [() -> String].self)
+        #expect(back.map { $0() } == (0..<50).map { "item-\($0)/\($0)" })
+    }
+
+    /// The names and nodes made before the bad string are freed once each (the sanitizer run
+    /// sees one left or freed twice).
+    @Test("a bad string in the middle of a list of objects with String fields fails cleanly")
+    func malformedStringFieldFails() throws {
+        let packet = try pack(namedList(300))
+        var body = bodyBytes(packet)
+        let at = try #require(offset(of: Array("node 150,".utf8), in: body))
+        // Its tag (1: UTF-8 follows) and length come just before the bytes.
+        #expect(body[at - 2] == 1)
+        body[at - 2] = 7
+        let error = packError { _ = try unpack(resealed(withBody(packet, body)), as: NamedNode?.self) }
+        #expect(error?.code == .malformed, "\(String(describing: error))")
+    }
+
     @Test func roundTripStringSharedBetweenFields() throws {
         let s = String(repeating: "shared ", count: 20)
         let back = try roundTrip(StringHolder(first: s, second: s, list: [s, s]))
