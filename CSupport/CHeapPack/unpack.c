@@ -1263,6 +1263,60 @@ HP_INLINE static hp_status get_plain_ref(hp_unpacker *u, uint8_t *at, const hp_b
 /// would otherwise make the compiler reload for every field. References take get_common_ref's
 /// forms here and the rest from get_ref; Strings are get_string's, as in get_value. No plain
 /// plan has an op that reads `last_ref` (INTERIOR, an ArraySlice), so it is not kept here.
+/// One plain object's body, for get_plain_objects: `strings` false for a plan of references only
+/// (plain_refs), so that a list's or a tree's nodes do not test each op for a String. On failure,
+/// `*op_out` is the op that failed (UINT32_MAX: the bytes after the last).
+HP_INLINE static hp_status get_plain_body(hp_unpacker *u, const uint8_t **cursor_io, const uint8_t *end, uint8_t *object,
+                                          const hp_plan *plan, uint32_t k, uint32_t *op_out, bool strings) {
+    const uint8_t *cursor = *cursor_io;
+    hp_status s = HP_OK;
+    uint32_t position = plan->body_offset;
+    uint32_t i;
+    for (i = 0; i < plan->op_count; i++) {
+        const hp_op *op = &plan->ops[i];
+        size_t n = op->offset - position;
+        if (HP_UNLIKELY((size_t)(end - cursor) < n)) { s = HP_ERR_MALFORMED; goto failed; }
+        copy_verbatim(object + position, cursor, n);
+        cursor += n;
+        uint8_t *at = object + op->offset;
+        if (strings && op->kind == HP_OP_STRING) {
+            position = op->offset + HP_OP_WIDTH_STRING;
+            const uint8_t *utf8;
+            size_t length;
+            u->cursor = cursor;
+            u->site.object = k;
+            s = get_string(u, at, &utf8, &length);
+            cursor = u->cursor;
+            if (s != HP_OK) goto failed;
+            continue;
+        }
+        position = op->offset + HP_OP_WIDTH_REF;
+        const hp_bound *bound = op->data.bound;
+        uint64_t named;
+        if (get_common_ref(u, &cursor, end, at, bound, &named, &s)) {
+            if (HP_UNLIKELY(s != HP_OK)) goto failed;
+            continue;
+        }
+        u->cursor = cursor;
+        u->site.object = k;
+        s = get_ref(u, at, bound, NULL, NULL);
+        cursor = u->cursor;
+        if (s != HP_OK) goto failed;
+    }
+    if (plan->size > position) {
+        size_t n = plan->size - position;
+        if (HP_UNLIKELY((size_t)(end - cursor) < n)) { s = HP_ERR_MALFORMED; i = UINT32_MAX; goto failed; }
+        copy_verbatim(object + position, cursor, n);
+        cursor += n;
+    }
+    *cursor_io = cursor;
+    return HP_OK;
+failed:
+    *cursor_io = cursor;
+    *op_out = i;
+    return s;
+}
+
 static hp_status get_plain_objects(hp_unpacker *u, uint32_t *index) {
     const uint8_t *cursor = u->cursor;
     const uint8_t *const end = u->end;
@@ -1274,44 +1328,9 @@ static hp_status get_plain_objects(hp_unpacker *u, uint32_t *index) {
         plan = u->object_plans[k];
         if (!plan->plain_fields) break;
         uint8_t *object = u->objects[k];
-        uint32_t position = plan->body_offset;
-        for (i = 0; i < plan->op_count; i++) {
-            const hp_op *op = &plan->ops[i];
-            size_t n = op->offset - position;
-            if (HP_UNLIKELY((size_t)(end - cursor) < n)) { s = HP_ERR_MALFORMED; goto failed; }
-            copy_verbatim(object + position, cursor, n);
-            cursor += n;
-            uint8_t *at = object + op->offset;
-            if (HP_UNLIKELY(op->kind == HP_OP_STRING)) {
-                position = op->offset + HP_OP_WIDTH_STRING;
-                const uint8_t *utf8;
-                size_t length;
-                u->cursor = cursor;
-                u->site.object = k;
-                s = get_string(u, at, &utf8, &length);
-                cursor = u->cursor;
-                if (s != HP_OK) goto failed;
-                continue;
-            }
-            position = op->offset + HP_OP_WIDTH_REF;
-            const hp_bound *bound = op->data.bound;
-            uint64_t named;
-            if (get_common_ref(u, &cursor, end, at, bound, &named, &s)) {
-                if (HP_UNLIKELY(s != HP_OK)) goto failed;
-                continue;
-            }
-            u->cursor = cursor;
-            u->site.object = k;
-            s = get_ref(u, at, bound, NULL, NULL);
-            cursor = u->cursor;
-            if (s != HP_OK) goto failed;
-        }
-        if (plan->size > position) {
-            size_t n = plan->size - position;
-            if (HP_UNLIKELY((size_t)(end - cursor) < n)) { s = HP_ERR_MALFORMED; i = UINT32_MAX; goto failed; }
-            copy_verbatim(object + position, cursor, n);
-            cursor += n;
-        }
+        s = plan->plain_refs ? get_plain_body(u, &cursor, end, object, plan, k, &i, false)
+                             : get_plain_body(u, &cursor, end, object, plan, k, &i, true);
+        if (HP_UNLIKELY(s != HP_OK)) goto failed;
     }
     u->cursor = cursor;
     *index = k;
