@@ -162,13 +162,12 @@ hp_status hp_plan_seal(hp_plan *plan, uint32_t *op_out) {
                 return HP_ERR_INTERNAL;
         }
         s = seal_ops(plan, plan->body_offset, op_out);
-        plan->plain_refs = !plan->has_tail && !plan->replacement && !plan->per_instance;
-        for (uint32_t i = 0; i < plan->op_count && plan->plain_refs; i++)
-            plan->plain_refs = plan->ops[i].kind == HP_OP_REF && plan->ops[i].sub == NULL;
-        plan->plain_fields = !plan->has_tail && !plan->replacement && !plan->per_instance;
-        for (uint32_t i = 0; i < plan->op_count && plan->plain_fields; i++)
-            plan->plain_fields = (plan->ops[i].kind == HP_OP_REF && plan->ops[i].sub == NULL)
-                              || plan->ops[i].kind == HP_OP_STRING;
+        plan->plain_refs = plan->plain_fields = !plan->has_tail && !plan->replacement && !plan->per_instance;
+        for (uint32_t i = 0; i < plan->op_count && plan->plain_fields; i++) {
+            bool ref = plan->ops[i].kind == HP_OP_REF && plan->ops[i].sub == NULL;
+            plan->plain_refs = plan->plain_refs && ref;
+            plan->plain_fields = ref || plan->ops[i].kind == HP_OP_STRING;
+        }
         break;
     default:
         return HP_ERR_INTERNAL;

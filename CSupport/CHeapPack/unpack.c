@@ -1256,13 +1256,6 @@ HP_INLINE static hp_status get_plain_ref(hp_unpacker *u, uint8_t *at, const hp_b
     return get_ref(u, at, bound, NULL, NULL);
 }
 
-/// Objects from `*index` on while their plans are plain_fields, in a walk that builds and that
-/// nothing watches, read without get_value's general walk (whose entry and exit cost more than
-/// such a body: W2, a node of a list, took 270 instructions in get_value and get_ref) and
-/// without get_object's events. The cursor stays in a register, which writes into the objects
-/// would otherwise make the compiler reload for every field. References take get_common_ref's
-/// forms here and the rest from get_ref; Strings are get_string's, as in get_value. No plain
-/// plan has an op that reads `last_ref` (INTERIOR, an ArraySlice), so it is not kept here.
 /// One plain object's body, for get_plain_objects: `strings` false for a plan of references only
 /// (plain_refs), so that a list's or a tree's nodes do not test each op for a String. On failure,
 /// `*op_out` is the op that failed (UINT32_MAX: the bytes after the last).
@@ -1317,6 +1310,13 @@ failed:
     return s;
 }
 
+/// Objects from `*index` on while their plans are plain_fields, in a walk that builds and that
+/// nothing watches, read without get_value's general walk (whose entry and exit cost more than
+/// such a body: W2, a node of a list, took 270 instructions in get_value and get_ref) and
+/// without get_object's events. The cursor stays in a register, which writes into the objects
+/// would otherwise make the compiler reload for every field. References take get_common_ref's
+/// forms here and the rest from get_ref; Strings are get_string's, as in get_value. No plain
+/// plan has an op that reads `last_ref` (INTERIOR, an ArraySlice), so it is not kept here.
 static hp_status get_plain_objects(hp_unpacker *u, uint32_t *index) {
     const uint8_t *cursor = u->cursor;
     const uint8_t *const end = u->end;
