@@ -172,6 +172,7 @@ struct hp_unpacker {
     bool replacing_object;              ///< reading an object's replacement (plain data: no references)
     bool allocates_directly;            ///< hp_allocates_directly() when the walk began
     void *merge_block;                  ///< held while a large walk builds (see begin)
+    bool merge_pending;                 ///< a large walk that has made only linear objects so far (see begin)
     uint64_t last_ref;                  ///< index + 1 of the object the last reference named (0: none/static)
 
     // The frame stack of values nested inline (enum payloads, existential values and

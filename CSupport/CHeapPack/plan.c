@@ -168,6 +168,14 @@ hp_status hp_plan_seal(hp_plan *plan, uint32_t *op_out) {
             plan->plain_refs = plan->plain_refs && ref;
             plan->plain_fields = ref || plan->ops[i].kind == HP_OP_STRING;
         }
+        plan->linear = !plan->has_tail && !plan->replacement && !plan->per_instance;
+        uint32_t references = 0;
+        for (uint32_t i = 0; i < plan->op_count && plan->linear; i++) {
+            const hp_op *op = &plan->ops[i];
+            bool reference = (op->kind == HP_OP_REF && op->sub == NULL) || op->kind == HP_OP_FUNC;
+            references += reference;
+            plan->linear = (reference || op->kind == HP_OP_STRING) && references <= 1;
+        }
         break;
     default:
         return HP_ERR_INTERNAL;

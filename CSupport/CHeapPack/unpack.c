@@ -126,6 +126,7 @@ static uint64_t object_size(const hp_plan *plan, uint64_t count) {
 }
 
 HP_OUTLINE static hp_status reserve(hp_unpacker *u);
+HP_OUTLINE static void merge_fastbins(hp_unpacker *u);
 
 /// Adds to what the walk asks the runtime for, which traps rather than report a failure, before
 /// it asks: building, it first makes sure malloc could give all of it at once (reserve).
@@ -205,6 +206,7 @@ HP_INLINE static hp_status add_object(hp_unpacker *u, const hp_plan *plan, const
         hp_status s = keep_metadata(u);
         if (s != HP_OK) return s;
     }
+    if (HP_UNLIKELY(u->merge_pending) && !plan->linear) merge_fastbins(u);
     void *object = NULL;
     if (u->building && !plan->replacement) {
         object = hp_alloc_object(u->allocates_directly, metadata, (size_t)object_size(plan, count), plan->align_mask);
@@ -1162,6 +1164,7 @@ HP_OUTLINE static struct hp_plain_type *plain_type(hp_unpacker *u, uint8_t type)
     if (!plan || !metadata || plan->kind != HP_PLAN_OBJECT || !plan->plain_fields
         || (u->config.type_ready && (u->config.type_ready[type] & need) != need))
         return NULL;
+    if (u->merge_pending && !plan->linear) merge_fastbins(u);
     bool direct = u->allocates_directly && plan->align_mask <= HP_MALLOC_ALIGN_MASK && !plan->prefix_count;
     u->plain_types[type] = (struct hp_plain_type){ plan, metadata, NULL, plan->size, direct };
     return &u->plain_types[type];
@@ -1647,14 +1650,23 @@ static void begin(hp_unpacker *u, const uint8_t *body, size_t length) {
     if (expected > length / 2) expected = length / 2;
     if (expected > u->config.max_objects) expected = u->config.max_objects;
     if (expected > u->object_capacity && expected <= UINT32_MAX) (void)grow_objects(u, (uint32_t)expected);
-    // The fastbins hold what the program freed last, often the previous result, in the reverse
-    // of the order of its frees. A small walk builds fastest from them. A large one built from
-    // them comes out scattered over the heap when its objects were freed in another order than
-    // the walk makes them (a tree: freed depth-first, made breadth-first), and more so each
-    // time: W3 unpacked in a loop went from 31 to 175-225 ms per unpack. Merged, they become
-    // the free space the walk's objects are cut from in order. The block is held until the walk
-    // ends: freed at once, it merged with that space and glibc trimmed it back to the kernel.
-    if (u->building && expected >= HP_MERGE_OBJECTS) u->merge_block = malloc(HP_MERGE_BLOCK_BYTES);
+    u->merge_pending = u->building && expected >= HP_MERGE_OBJECTS;
+}
+
+/// The fastbins hold what the program freed last, often the previous result, in the reverse of
+/// the order of its frees. A small walk builds fastest from them, and so does a list: freed from
+/// its head, each node after the rest of the list, it comes back head first, in the order the
+/// reader makes it again (W2 unpacked in a loop: 13.6-14.7 ms at best, against 20.2-21.7 merged). A
+/// large walk of any other shape built from them comes out scattered over the heap when its
+/// objects were freed in another order than the walk makes them (a tree: freed depth-first,
+/// made breadth-first), and more so each time: W3 unpacked in a loop went from 31 to 175-225 ms
+/// per unpack. Merged, they become the free space the walk's objects are cut from in order. So
+/// a large walk merges them when it first meets an object that is not a list's node (`linear`).
+/// The block is held until the walk ends: freed at once, it merged with that space and glibc
+/// trimmed it back to the kernel.
+HP_OUTLINE static void merge_fastbins(hp_unpacker *u) {
+    u->merge_pending = false;
+    u->merge_block = malloc(HP_MERGE_BLOCK_BYTES);
 }
 
 /// An unowned reference keeps no strong count: if a rebuild dropped its target, the slot would

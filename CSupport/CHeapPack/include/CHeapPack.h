@@ -383,6 +383,11 @@ struct hp_plan {
             /// String, a class with a name), which the reader's short path reads as well; set
             /// by hp_plan_seal
             uint32_t plain_fields;
+            /// 1: no tail, no replacement, and its ops Strings and one reference at most, to an
+            /// object or a closure's context: a node of a list (or a closure holding one), whose
+            /// objects, freed in the list's order, glibc hands back in the order the reader makes
+            /// them again; set by hp_plan_seal
+            uint32_t linear;
             const void *_Null_unspecified const *_Null_unspecified prefix;
             const hp_plan *_Null_unspecified element;
             /// A REPLACE op (data.replaced_type: the hooks, sub: the replacement's plan) when the
