@@ -1654,10 +1654,10 @@ static void begin(hp_unpacker *u, const uint8_t *body, size_t length) {
 }
 
 /// The fastbins hold what the program freed last, often the previous result, in the reverse of
-/// the order of its frees. A small walk builds fastest from them, and so does a list: freed from
-/// its head, each node after the rest of the list, it comes back head first, in the order the
-/// reader makes it again (W2 unpacked in a loop: 13.6-14.7 ms at best, against 20.2-21.7 merged). A
-/// large walk of any other shape built from them comes out scattered over the heap when its
+/// the order of its frees. A small walk builds fastest from them, and so does a list: freed
+/// from its head, each node after the rest of the list, it comes back head first, in the order
+/// the reader makes it again (W2 unpacked in a loop: 13.6-14.7 ms at best, 20.2-21.7 merged).
+/// A large walk of any other shape built from them comes out scattered over the heap when its
 /// objects were freed in another order than the walk makes them (a tree: freed depth-first,
 /// made breadth-first), and more so each time: W3 unpacked in a loop went from 31 to 175-225 ms
 /// per unpack. Merged, they become the free space the walk's objects are cut from in order. So
