@@ -35,8 +35,12 @@ struct LinearPlanTests {
 
     struct ClosureHolder { var closure: () -> Int }
 
+    /// The engine owns its plans: it must outlive the read of the flag.
     private func isLinear(_ metadata: _Metadata) throws -> Bool {
-        try _Engine().objectPlan(metadata).plan.pointee.linear == 1
+        let engine = _Engine()
+        return try withExtendedLifetime(engine) { () throws -> Bool in
+            try engine.objectPlan(metadata).plan.pointee.linear == 1
+        }
     }
 
     /// The plan of the context of `closure`, taken out of a struct field so that it is not
