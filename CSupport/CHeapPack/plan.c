@@ -162,19 +162,25 @@ hp_status hp_plan_seal(hp_plan *plan, uint32_t *op_out) {
                 return HP_ERR_INTERNAL;
         }
         s = seal_ops(plan, plan->body_offset, op_out);
-        plan->plain_refs = plan->plain_fields = !plan->has_tail && !plan->replacement && !plan->per_instance;
-        for (uint32_t i = 0; i < plan->op_count && plan->plain_fields; i++) {
-            bool ref = plan->ops[i].kind == HP_OP_REF && plan->ops[i].sub == NULL;
-            plan->plain_refs = plan->plain_refs && ref;
-            plan->plain_fields = ref || plan->ops[i].kind == HP_OP_STRING;
-        }
-        plan->linear = !plan->has_tail && !plan->replacement && !plan->per_instance;
-        uint32_t references = 0;
-        for (uint32_t i = 0; i < plan->op_count && plan->linear; i++) {
-            const hp_op *op = &plan->ops[i];
-            bool reference = (op->kind == HP_OP_REF && op->sub == NULL) || op->kind == HP_OP_FUNC;
-            references += reference;
-            plan->linear = (reference || op->kind == HP_OP_STRING) && references <= 1;
+        {
+            // The reader's short-path flags in one pass over the ops: plain_refs admits references
+            // to objects, plain_fields Strings as well, linear closures as well but one reference
+            // or closure at most.
+            bool simple = !plan->has_tail && !plan->replacement && !plan->per_instance;
+            bool refs = simple, fields = simple, linear = simple;
+            uint32_t references = 0;
+            for (uint32_t i = 0; i < plan->op_count; i++) {
+                const hp_op *op = &plan->ops[i];
+                bool ref = op->kind == HP_OP_REF && op->sub == NULL, string = op->kind == HP_OP_STRING;
+                bool function = op->kind == HP_OP_FUNC;
+                refs = refs && ref;
+                fields = fields && (ref || string);
+                linear = linear && (ref || string || function);
+                references += ref || function;
+            }
+            plan->plain_refs = refs;
+            plan->plain_fields = fields;
+            plan->linear = linear && references <= 1;
         }
         break;
     default:
