@@ -33,8 +33,6 @@ struct LinearPlanTests {
         var next: WithClosure?
     }
 
-    struct ClosureHolder { var closure: () -> Int }
-
     /// The engine owns its plans: it must outlive the read of the flag.
     private func isLinear(_ metadata: _Metadata) throws -> Bool {
         let engine = _Engine()
@@ -43,12 +41,8 @@ struct LinearPlanTests {
         }
     }
 
-    /// The plan of the context of `closure`, taken out of a struct field so that it is not
-    /// wrapped in a thunk whose context would capture it.
     private func contextIsLinear(_ closure: @escaping () -> Int) throws -> Bool {
-        var holder = ClosureHolder(closure: closure)
-        let context = withUnsafeBytes(of: &holder) { $0.load(fromByteOffset: 8, as: UnsafeRawPointer?.self) }
-        return try withExtendedLifetime(holder) { () throws -> Bool in
+        try withContext(of: closure) { context throws -> Bool in
             try isLinear(_Metadata(try #require(context).load(as: UnsafeRawPointer.self)))
         }
     }

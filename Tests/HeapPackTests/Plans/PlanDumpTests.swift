@@ -69,8 +69,6 @@ struct PlanDumpTests {
 
     final class Sink { var lines: [String] = [] }
 
-    struct ClosureHolder { var closure: () -> Int }
-
     struct WithToken {
         var id: Int32
         var token: Token
@@ -261,11 +259,7 @@ struct PlanDumpTests {
         let sink = Sink()
         let prefix = String(repeating: "-", count: Int.random(in: 1...3))
         let count = Int32.random(in: 1...3)
-        // A struct field keeps the closure as it is; passed to a generic function directly, it
-        // would be wrapped in a reabstraction thunk whose context captures it.
-        var holder = ClosureHolder(closure: { sink.lines.count + prefix.count + Int(count) })
-        let context = withUnsafeBytes(of: &holder) { $0.load(fromByteOffset: 8, as: UnsafeRawPointer?.self) }
-        let dump = try withExtendedLifetime(holder) { () throws in
+        let dump = try withContext(of: { sink.lines.count + prefix.count + Int(count) }) { context throws in
             try _Engine().objectPlanDump(of: metadata(of: try #require(context)))
         }
         check(dump, """
@@ -281,9 +275,7 @@ struct PlanDumpTests {
         // a PADDING op, as between struct, tuple and class fields, so they never travel.
         let flag = UInt8.random(in: 1...3)
         let count = Int.random(in: 1...3)
-        var holder = ClosureHolder(closure: { Int(flag) + count })
-        let context = withUnsafeBytes(of: &holder) { $0.load(fromByteOffset: 8, as: UnsafeRawPointer?.self) }
-        let dump = try withExtendedLifetime(holder) { () throws in
+        let dump = try withContext(of: { Int(flag) + count }) { context throws in
             try _Engine().objectPlanDump(of: metadata(of: try #require(context)))
         }
         check(dump, """
